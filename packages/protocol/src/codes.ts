@@ -1,0 +1,35 @@
+/** Error codes of chat.v1 `error` frames (SPEC section 3). The connection stays open after each. */
+export enum ErrorCode {
+  /** Not JSON, no `type`, a field of the wrong type, or an invalid room or user name. */
+  BadRequest = 'bad_request',
+  /** A `type` this server does not know. */
+  UnknownType = 'unknown_type',
+  /** `text` is longer than MAX_TEXT characters. */
+  TooLarge = 'too_large',
+  /** `send` or `history` for a room this connection has not joined. */
+  NotJoined = 'not_joined',
+  /** The token's `rooms` claim does not allow the room. */
+  Forbidden = 'forbidden',
+  /** Over RATE_LIMIT frames per second; the frame was dropped. */
+  RateLimited = 'rate_limited',
+  /** A `direct` to a user with no open connection anywhere in the cluster. */
+  UserOffline = 'user_offline',
+  /** The bus is unreachable; the frame was not accepted, so the client may retry it. */
+  Unavailable = 'unavailable',
+}
+
+/** WebSocket close codes the server sends, and what a client should do about each. */
+export enum CloseCode {
+  /** Sent by a draining node (SIGTERM): reconnect, preferably to another node, and resume. */
+  Draining = 1001,
+  /** Sent when a frame exceeds MAX_PAYLOAD bytes: do not resend that frame. */
+  TooLarge = 1009,
+  /** Sent on an unexpected server fault: reconnect with backoff. */
+  InternalError = 1011,
+  /** Sent when the JWT expires on an open connection: fetch a fresh token, then reconnect. */
+  TokenExpired = 4401,
+  /** Sent after sustained rate-limit abuse: back off before reconnecting. */
+  RateLimited = 4429,
+}
+
+export const SUBPROTOCOL = 'chat.v1';

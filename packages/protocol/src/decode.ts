@@ -1,0 +1,119 @@
+import { ErrorCode } from './codes.js';
+import type { ClientFrame } from './frames.js';
+import { HISTORY_PAGE_MAX } from './frames.js';
+import { isMessageId, isValidName } from './names.js';
+
+export interface DecodeLimits {
+  /** Longest `text`, in characters (UTF-16 code units, as JavaScript counts them). */
+  maxTextChars: number;
+}
+
+export interface DecodeError {
+  code: ErrorCode;
+  message: string;
+  ref?: string;
+}
+
+export type Decoded = { ok: true; frame: ClientFrame } | { ok: false; error: DecodeError };
+
+type Fields = Record<string, unknown>;
+
+/**
+ * Decodes one untrusted client frame. Never throws: every failure is a value carrying the
+ * error code the contract names, and the client's `ref` when one could be read.
+ */
+export function decodeClientFrame(raw: string, limits: DecodeLimits): Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return fail(ErrorCode.BadRequest, 'frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail(ErrorCode.BadRequest, 'frame must be a JSON object');
+  }
+  const f = value as Fields;
+  let ref: string | undefined;
+  if (f.ref !== undefined) {
+    if (typeof f.ref !== 'string') return fail(ErrorCode.BadRequest, 'ref must be a string');
+    ref = f.ref;
+  }
+  if (typeof f.type !== 'string') return fail(ErrorCode.BadRequest, 'frame needs a string field "type"', ref);
+
+  const result = decodeByType(f, f.type, limits);
+  if (typeof result === 'object' && 'code' in result) return { ok: false, error: withRef(result, ref) };
+  if (ref !== undefined) result.ref = ref;
+  return { ok: true, frame: result };
+}
+
+function decodeByType(f: Fields, type: string, limits: DecodeLimits): ClientFrame | DecodeError {
+  switch (type) {
+    case 'join': {
+      const room = roomField(f);
+      if (typeof room !== 'string') return room;
+      if (f.since === undefined) return { type, room };
+      if (!isMessageId(f.since)) return err(ErrorCode.BadRequest, 'since must be a message id like "1700000000000-0"');
+      return { type, room, since: f.since };
+    }
+    case 'leave': {
+      const room = roomField(f);
+      return typeof room === 'string' ? { type, room } : room;
+    }
+    case 'send': {
+      const room = roomField(f);
+      if (typeof room !== 'string') return room;
+      const text = textField(f, limits);
+      return typeof text === 'string' ? { type, room, text } : text;
+    }
+    case 'direct': {
+      if (!isValidName(f.to)) return err(ErrorCode.BadRequest, 'to must be a user name matching ^[A-Za-z0-9_.-]{1,64}$');
+      const text = textField(f, limits);
+      return typeof text === 'string' ? { type, to: f.to, text } : text;
+    }
+    case 'history': {
+      const room = roomField(f);
+      if (typeof room !== 'string') return room;
+      const frame: ClientFrame = { type, room };
+      if (f.before !== undefined) {
+        if (!isMessageId(f.before)) return err(ErrorCode.BadRequest, 'before must be a message id');
+        frame.before = f.before;
+      }
+      if (f.limit !== undefined) {
+        if (typeof f.limit !== 'number' || !Number.isInteger(f.limit) || f.limit < 1) {
+          return err(ErrorCode.BadRequest, 'limit must be a positive integer');
+        }
+        frame.limit = Math.min(f.limit, HISTORY_PAGE_MAX);
+      }
+      return frame;
+    }
+    case 'ping':
+      return { type };
+    default:
+      return err(ErrorCode.UnknownType, `unknown frame type "${type.slice(0, 64)}"`);
+  }
+}
+
+function roomField(f: Fields): string | DecodeError {
+  if (isValidName(f.room)) return f.room;
+  return err(ErrorCode.BadRequest, 'room must be a name matching ^[A-Za-z0-9_.-]{1,64}$');
+}
+
+function textField(f: Fields, limits: DecodeLimits): string | DecodeError {
+  if (typeof f.text !== 'string') return err(ErrorCode.BadRequest, 'text must be a string');
+  if (f.text.length > limits.maxTextChars) {
+    return err(ErrorCode.TooLarge, `text is longer than ${limits.maxTextChars} characters`);
+  }
+  return f.text;
+}
+
+function err(code: ErrorCode, message: string): DecodeError {
+  return { code, message };
+}
+
+function fail(code: ErrorCode, message: string, ref?: string): Decoded {
+  return { ok: false, error: withRef({ code, message }, ref) };
+}
+
+function withRef(error: DecodeError, ref: string | undefined): DecodeError {
+  return ref === undefined ? error : { ...error, ref };
+}

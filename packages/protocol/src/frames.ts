@@ -1,0 +1,66 @@
+import type { ErrorCode } from './codes.js';
+
+/** A room message as every member sees it. `id` is unique and increasing per room. */
+export interface ChatMessage {
+  type: 'message';
+  room: string;
+  id: string;
+  from: string;
+  text: string;
+  ts: number;
+  via?: Via;
+}
+
+/** Where a message entered the system when it was not a WebSocket client. */
+export type Via = 'mqtt' | 'api';
+
+export interface DirectMessage {
+  type: 'direct';
+  id: string;
+  from: string;
+  to: string;
+  text: string;
+  ts: number;
+  via?: Via;
+}
+
+export type PresenceState = 'join' | 'leave';
+
+export interface PresenceEvent {
+  type: 'presence';
+  room: string;
+  user: string;
+  state: PresenceState;
+}
+
+// ---- client to server ----
+
+export interface JoinFrame { type: 'join'; room: string; since?: string; ref?: string }
+export interface LeaveFrame { type: 'leave'; room: string; ref?: string }
+export interface SendFrame { type: 'send'; room: string; text: string; ref?: string }
+export interface DirectFrame { type: 'direct'; to: string; text: string; ref?: string }
+export interface HistoryFrame { type: 'history'; room: string; before?: string; limit?: number; ref?: string }
+export interface PingFrame { type: 'ping'; ref?: string }
+
+export type ClientFrame = JoinFrame | LeaveFrame | SendFrame | DirectFrame | HistoryFrame | PingFrame;
+export type ClientFrameType = ClientFrame['type'];
+
+// ---- server to client ----
+
+export interface WelcomeFrame { type: 'welcome'; user: string; conn: string; node: string; heartbeat: number }
+export interface JoinedFrame {
+  type: 'joined'; room: string; members: string[]; history: ChatMessage[]; gap: boolean; ref?: string;
+}
+export interface LeftFrame { type: 'left'; room: string; ref?: string }
+export interface AckFrame { type: 'ack'; ref?: string; id: string }
+export interface HistoryReplyFrame { type: 'history'; room: string; messages: ChatMessage[]; ref?: string }
+export interface PongFrame { type: 'pong'; ts: number; ref?: string }
+export interface ErrorFrame { type: 'error'; code: ErrorCode; message: string; ref?: string }
+
+export type ServerFrame =
+  | WelcomeFrame | JoinedFrame | LeftFrame | AckFrame | HistoryReplyFrame | PongFrame | ErrorFrame
+  | ChatMessage | DirectMessage | PresenceEvent;
+export type ServerFrameType = ServerFrame['type'];
+
+/** Most messages one `history` reply carries, whatever `limit` asks for. */
+export const HISTORY_PAGE_MAX = 100;

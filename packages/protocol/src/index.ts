@@ -1,0 +1,4 @@
+export * from './codes.js';
+export * from './decode.js';
+export * from './frames.js';
+export * from './names.js';

@@ -1,0 +1,176 @@
+/**
+ * Real peer processes for tests and for `npm run cluster`: redis-server, mosquitto, gateways and
+ * bridges, each on a free loopback port. Every process started here is killed when this process
+ * exits, so a failed test never leaves servers behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, found from this file's place in packages/testkit/dist. */
+export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export interface Service {
+  pid: number;
+  /** Sends `signal` (SIGTERM by default) and resolves with the exit code once the process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** SIGKILL: the process dies without any chance to clean up, like a crashed node. */
+  kill(): Promise<void>;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('could not pick a free port');
+  return address.port;
+}
+
+/** Finds an executable on PATH (and the sbin folders Debian puts daemons in). */
+export function findBinary(name: string, installHint: string): string {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    if (dir !== '' && existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${name} was not found on PATH: install it with \`${installHint}\``);
+}
+
+export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = repoRoot): Service {
+  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let log = '';
+  const append = (chunk: Buffer) => {
+    log += chunk.toString();
+    if (log.length > 1_000_000) log = log.slice(-500_000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<number | null>((done) => {
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      done(code ?? (signal === null ? null : 128));
+    });
+  });
+  return {
+    pid: child.pid ?? -1,
+    exited,
+    output: () => log,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => { socket.destroy(); done(true); });
+    socket.once('error', () => done(false));
+  });
+}
+
+export interface RedisServer extends Service { url: string; port: number }
+
+/** redis-server on a free port, no persistence, gone when stopped. */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  const bin = findBinary('redis-server', 'apt-get install redis-server');
+  const p = port ?? (await freePort());
+  const service = startProcess(bin, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no']);
+  await waitFor(`redis-server on port ${p}`, async () => ((await portOpen(p)) ? true : undefined), 10_000);
+  return { ...service, port: p, url: `redis://127.0.0.1:${p}` };
+}
+
+export interface MosquittoBroker extends Service { url: string; port: number; wsPort: number; configPath: string }
+
+/**
+ * mosquitto on free ports (MQTT and MQTT over WebSockets). With no `config`, anonymous access on
+ * loopback; a `config` is appended after the listeners (an ACL, a password file...).
+ */
+export async function startMosquitto(options: { config?: string; port?: number; wsPort?: number } = {}): Promise<MosquittoBroker> {
+  const bin = findBinary('mosquitto', 'apt-get install mosquitto');
+  const port = options.port ?? (await freePort());
+  const wsPort = options.wsPort ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'mosquitto-'));
+  const configPath = join(dir, 'mosquitto.conf');
+  const body = options.config ?? 'allow_anonymous true\n';
+  writeFileSync(configPath, [
+    'per_listener_settings false', 'persistence true', `persistence_location ${dir}/`, 'log_dest stderr',
+    `listener ${port} 127.0.0.1`, `listener ${wsPort} 127.0.0.1`, 'protocol websockets', body,
+  ].join('\n'));
+  const service = startProcess(bin, ['-c', configPath]);
+  await waitFor(`mosquitto on port ${port}`, async () => ((await portOpen(port)) ? true : undefined), 10_000);
+  return { ...service, port, wsPort, configPath, url: `mqtt://127.0.0.1:${port}` };
+}
+
+export interface NodeService extends Service { port: number; url: string; nodeId: string }
+
+export interface GatewayService extends NodeService { wsUrl: string }
+
+let nodeCounter = 0;
+
+/** Builds are a precondition: tests run after `tsc -b`, and `npm test` does that first. */
+function entry(relative: string): string {
+  const path = join(repoRoot, relative);
+  if (!existsSync(path)) throw new Error(`${relative} is missing: run \`npm run build\` first`);
+  return path;
+}
+
+async function startNode(script: string, kind: string, options: { env?: Record<string, string>; redisUrl?: string; port?: number; host?: string }): Promise<NodeService> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? (await freePort(host));
+  const nodeId = options.env?.NODE_ID ?? `${kind}-${process.pid}-${++nodeCounter}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: host, NODE_ID: nodeId, LOG_LEVEL: 'warn', ...options.env };
+  if (options.redisUrl !== undefined) env.REDIS_URL = options.redisUrl;
+  const service = startProcess(process.execPath, [entry(script)], env);
+  const url = `http://${host}:${port}`;
+  const ready = waitFor(`${kind} ${nodeId} to be ready on ${url}`, async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 15_000);
+  const died = service.exited.then((code) => { throw new Error(`${kind} ${nodeId} exited with ${code} before it was ready:\n${service.output()}`); });
+  await Promise.race([ready, died]);
+  return { ...service, port, url, nodeId };
+}
+
+/** One gateway as a real process (services/gateway/dist/main.js), resolved once /readyz answers 200. */
+export async function startGateway(options: { env?: Record<string, string>; redisUrl?: string; port?: number; host?: string } = {}): Promise<GatewayService> {
+  const node = await startNode('services/gateway/dist/main.js', 'gateway', options);
+  return { ...node, wsUrl: `ws://${node.url.slice('http://'.length)}/ws` };
+}
+
+/** One MQTT bridge as a real process (services/mqtt-bridge/dist/main.js), resolved once /readyz answers 200. */
+export async function startBridge(options: { env?: Record<string, string>; redisUrl?: string; port?: number } = {}): Promise<NodeService> {
+  return startNode('services/mqtt-bridge/dist/main.js', 'bridge', options);
+}
