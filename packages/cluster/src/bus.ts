@@ -1,0 +1,87 @@
+import type { PresenceEvent, Via } from '@chat/protocol';
+
+/** A stored room message: its stream id and the serialized `message` event every member receives. */
+export interface RoomMessage {
+  room: string;
+  id: string;
+  /** The `message` frame as JSON text, serialized once and written to every member as is. */
+  event: string;
+}
+
+/** What a gateway, bridge or API hands the bus to post in a room. */
+export interface MessageDraft {
+  room: string;
+  from: string;
+  text: string;
+  /** Server time of receipt, epoch ms: the `ts` members see. */
+  ts: number;
+  via?: Via;
+  /** High-resolution receipt time (epoch ms with fraction) for the delivery-latency histogram. */
+  receivedAt: number;
+}
+
+export type RoomEvent =
+  | {
+      kind: 'message';
+      message: RoomMessage;
+      /** Id of the message stored just before this one in the room ('' for the first): lets a node see a hole. */
+      prev: string;
+      receivedAt: number;
+    }
+  | { kind: 'presence'; room: string; event: PresenceEvent; json: string };
+
+export interface UserEvent {
+  user: string;
+  /** The `direct` frame as JSON text. */
+  event: string;
+  /** The connection that sent it, which must not get its own copy; '' when sent by the API or a device. */
+  originConn: string;
+  receivedAt: number;
+}
+
+export interface BusListener {
+  room(event: RoomEvent): void;
+  user(event: UserEvent): void;
+  /** Live traffic may have been missed (subscriber connection lost and back): backfill every open room. */
+  resync(): void;
+  /** The bus became reachable (true) or unreachable (false). */
+  status(connected: boolean): void;
+}
+
+/** The bus could not be reached; nothing was accepted, so the caller may retry. */
+export class BusUnavailableError extends Error {
+  override readonly name = 'BusUnavailableError';
+}
+
+/**
+ * Cross-node traffic. A room message is appended to the room's history and published to every
+ * subscribed node in one atomic step: the history id is the message id, and every node sees a
+ * room's messages in the order the bus accepted them. Delivery to nodes is at-most-once; a node
+ * repairs what it missed from history (see RoomFeed).
+ */
+export interface Bus {
+  readonly connected: boolean;
+  /** Registers the single listener for everything this node is subscribed to. */
+  listen(listener: BusListener): void;
+  /** Rejects with BusUnavailableError when the message was not stored. */
+  publish(draft: MessageDraft): Promise<RoomMessage>;
+  /** Delivers a direct frame to `to`'s connections and the sender's other connections; false when `to` has none. */
+  direct(to: string, from: string, event: string, originConn: string, receivedAt: number): Promise<boolean>;
+  subscribeRoom(room: string): Promise<void>;
+  unsubscribeRoom(room: string): Promise<void>;
+  subscribeUser(user: string): Promise<void>;
+  unsubscribeUser(user: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The JSON body stored in history: everything of a message event but its type, room and id. */
+export function storedBody(draft: MessageDraft): string {
+  const body: { from: string; text: string; ts: number; via?: Via } = { from: draft.from, text: draft.text, ts: draft.ts };
+  if (draft.via !== undefined) body.via = draft.via;
+  return JSON.stringify(body);
+}
+
+/** Builds the `message` event from a stored body without parsing it. */
+export function messageEvent(room: string, id: string, body: string): string {
+  return `{"type":"message","room":${JSON.stringify(room)},"id":"${id}",${body.slice(1)}`;
+}

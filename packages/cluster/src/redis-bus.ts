@@ -1,0 +1,148 @@
+import type { Redis } from 'ioredis';
+import { storedBody, messageEvent, type Bus, type BusListener, type MessageDraft, type RoomMessage } from './bus.js';
+import { guarded, type RedisConnections } from './redis-connection.js';
+import type { RedisKeys } from './redis-keys.js';
+
+const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
+
+/**
+ * The cluster bus on Redis: a room message is XADDed to the room's stream and PUBLISHed in one
+ * Lua script, so the stream id is the message id and pub/sub order is stream order. A node holds
+ * a room's channel only while it has members there. When the subscriber connection comes back
+ * after a loss, every channel is subscribed again and the listener is told to resync (backfill).
+ */
+export class RedisBus implements Bus {
+  private listener = ignore;
+  private readonly rooms = new Map<string, string>();
+  private readonly users = new Map<string, string>();
+  private readonly command: Redis;
+  private readonly subscriber: Redis;
+  private wasConnected: boolean;
+
+  constructor(connections: RedisConnections, private readonly keys: RedisKeys, private readonly historyLimit: number) {
+    this.command = connections.command;
+    this.subscriber = connections.subscriber;
+    this.wasConnected = this.connected;
+    this.subscriber.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
+    this.subscriber.on('ready', () => void this.restoreSubscriptions());
+    for (const client of [this.command, this.subscriber]) {
+      client.on('ready', () => this.reportStatus());
+      client.on('close', () => this.reportStatus());
+    }
+  }
+
+  get connected(): boolean {
+    return this.command.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
+  listen(listener: BusListener): void {
+    this.listener = listener;
+  }
+
+  async publish(draft: MessageDraft): Promise<RoomMessage> {
+    const body = storedBody(draft);
+    const id = await guarded(
+      this.command.chatPublish(this.keys.roomLog(draft.room), this.historyLimit, this.keys.roomChannel(draft.room), body, draft.receivedAt),
+    );
+    return { room: draft.room, id, event: messageEvent(draft.room, id, body) };
+  }
+
+  async direct(to: string, from: string, event: string, originConn: string, receivedAt: number): Promise<boolean> {
+    const senderChannel = from === to ? '' : this.keys.userChannel(from);
+    const payload = `${originConn} ${receivedAt} ${event}`;
+    return (await guarded(this.command.chatDirect(this.keys.userChannel(to), senderChannel, payload))) > 0;
+  }
+
+  async subscribeRoom(room: string): Promise<void> {
+    await this.subscribe(this.rooms, this.keys.roomChannel(room), room);
+  }
+
+  async unsubscribeRoom(room: string): Promise<void> {
+    await this.unsubscribe(this.rooms, this.keys.roomChannel(room));
+  }
+
+  async subscribeUser(user: string): Promise<void> {
+    await this.subscribe(this.users, this.keys.userChannel(user), user);
+  }
+
+  async unsubscribeUser(user: string): Promise<void> {
+    await this.unsubscribe(this.users, this.keys.userChannel(user));
+  }
+
+  async close(): Promise<void> {
+    this.listener = ignore;
+    await Promise.allSettled([this.command.quit(), this.subscriber.quit()]);
+  }
+
+  private async subscribe(names: Map<string, string>, channel: string, name: string): Promise<void> {
+    names.set(channel, name);
+    try {
+      await guarded(this.subscriber.subscribe(channel));
+    } catch (error) {
+      names.delete(channel);
+      throw error;
+    }
+  }
+
+  private async unsubscribe(names: Map<string, string>, channel: string): Promise<void> {
+    if (!names.delete(channel)) return;
+    // While disconnected there is nothing to undo: only channels still listed are restored.
+    await this.subscriber.unsubscribe(channel).catch(() => undefined);
+  }
+
+  private async restoreSubscriptions(): Promise<void> {
+    const channels = [...this.rooms.keys(), ...this.users.keys()];
+    if (channels.length > 0) {
+      try {
+        await this.subscriber.subscribe(...channels);
+      } catch {
+        return; // the connection dropped again; the next 'ready' retries
+      }
+    }
+    this.listener.resync();
+  }
+
+  private reportStatus(): void {
+    const connected = this.connected;
+    if (connected === this.wasConnected) return;
+    this.wasConnected = connected;
+    this.listener.status(connected);
+  }
+
+  private onMessage(channel: string, payload: string): void {
+    const room = this.rooms.get(channel);
+    if (room !== undefined) {
+      this.onRoomPayload(room, payload);
+      return;
+    }
+    const user = this.users.get(channel);
+    if (user === undefined) return;
+    const first = payload.indexOf(' ');
+    const second = payload.indexOf(' ', first + 1);
+    this.listener.user({
+      user,
+      originConn: payload.slice(0, first),
+      receivedAt: Number(payload.slice(first + 1, second)),
+      event: payload.slice(second + 1),
+    });
+  }
+
+  /** `m<prev> <id> <receivedAt> <body>` for a message, `p<json>` for presence. */
+  private onRoomPayload(room: string, payload: string): void {
+    if (payload[0] === 'p') {
+      const json = payload.slice(1);
+      this.listener.room({ kind: 'presence', room, event: JSON.parse(json), json });
+      return;
+    }
+    const a = payload.indexOf(' ');
+    const b = payload.indexOf(' ', a + 1);
+    const c = payload.indexOf(' ', b + 1);
+    const id = payload.slice(a + 1, b);
+    this.listener.room({
+      kind: 'message',
+      prev: payload.slice(1, a),
+      receivedAt: Number(payload.slice(b + 1, c)),
+      message: { room, id, event: messageEvent(room, id, payload.slice(c + 1)) },
+    });
+  }
+}
