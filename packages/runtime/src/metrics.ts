@@ -1,0 +1,29 @@
+/** What the gateway core records. The names behind it are binding (SPEC section 6). */
+export interface GatewayMetrics {
+  connectionOpened(): void;
+  connectionClosed(reason: CloseReason): void;
+  frameReceived(type: string): void;
+  delivered(frames: number): void;
+  rooms(count: number): void;
+  deliveryLatency(seconds: number): void;
+  busPublish(seconds: number): void;
+  error(code: string): void;
+  backpressureDropped(frames: number): void;
+  busConnected(up: boolean): void;
+}
+
+export type CloseReason = 'client' | 'dropped' | 'draining' | 'token_expired' | 'rate_limited' | 'too_large' | 'heartbeat' | 'error';
+
+/** What the MQTT bridge records. */
+export interface BridgeMetrics {
+  crossed(direction: 'to_mqtt' | 'to_chat'): void;
+  dropped(reason: string): void;
+  mqttConnected(up: boolean): void;
+  busConnected(up: boolean): void;
+}
+
+/** Renders the Prometheus text exposition of a service's registry. */
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
