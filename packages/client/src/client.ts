@@ -1,0 +1,284 @@
+import { isValidName, type ChatMessage, type ServerFrame, type WelcomeFrame } from '@chat/protocol';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { Emitter, type Listener } from './emitter.js';
+import { Endpoints } from './endpoints.js';
+import { ChatClientError, ClientClosedError, InvalidNameError } from './errors.js';
+import type { ClientEvents, ConnectionState, StatusChange } from './events.js';
+import { Link, type Down } from './link.js';
+import { Outbox, serverError, type Reply, type Request } from './outbox.js';
+import { RecentIds } from './recent-ids.js';
+import { RoomSet, type RoomJoined } from './rooms.js';
+import { resolveWebSocket, type WebSocketConstructor } from './socket.js';
+import { TokenKeeper, type TokenSource } from './token.js';
+
+export interface ChatClientOptions {
+  /** One gateway URL (`ws://host:port/ws`), or several nodes to rotate through on failure. */
+  url: string | readonly string[];
+  /** Identity when auth is off (`?user=`). */
+  user?: string;
+  /** A JWT when auth is on (`?token=`). */
+  token?: string;
+  /** Fetches a fresh JWT: ahead of expiry, and after the server closed with 4401. */
+  getToken?: TokenSource;
+  /** Needed where there is no global WebSocket (Node 20: the `ws` package's class). */
+  WebSocket?: WebSocketConstructor;
+  backoff?: Partial<BackoffOptions>;
+  /** A connection up this long resets the backoff (default 10 s). */
+  stableMs?: number;
+  /** An attempt without `welcome` after this long is abandoned (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Every request (send, direct, history, join...) settles within this (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Most requests held while disconnected (default 100); more are rejected with QueueFullError. */
+  maxQueued?: number;
+  /** Ping interval; default: the server's `welcome.heartbeat`; 0 disables pings. */
+  heartbeatMs?: number;
+  /** Fetch the next token at most this long before expiry (default 30 s). */
+  tokenRefreshMarginMs?: number;
+}
+
+/**
+ * A chat.v1 client that keeps itself connected. It rejoins its rooms after every reconnect with
+ * `since` = the last id seen, hands each message id to the application at most once, queues
+ * requests made while disconnected, and settles every request by its reply or a timeout.
+ * Runs in browsers and in Node; it imports nothing but @chat/protocol.
+ */
+export class ChatClient {
+  readonly #events = new Emitter<ClientEvents>();
+  readonly #rooms = new RoomSet();
+  readonly #directs = new RecentIds(1000);
+  readonly #outbox: Outbox;
+  readonly #link: Link;
+  readonly #timeoutMs: number;
+  #state: ConnectionState = 'idle';
+  #welcome: WelcomeFrame | undefined;
+  #url: string | undefined;
+  #joinSeq = 0;
+
+  constructor(options: ChatClientOptions) {
+    if (options.user !== undefined && !isValidName(options.user)) throw new InvalidNameError('user', options.user);
+    this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#outbox = new Outbox({ maxQueued: options.maxQueued ?? 100, timeoutMs: this.#timeoutMs });
+    this.#link = new Link({
+      endpoints: new Endpoints(options.url),
+      user: options.user,
+      tokens: new TokenKeeper(options.token, options.getToken, options.tokenRefreshMarginMs ?? 30_000),
+      WebSocket: resolveWebSocket(options.WebSocket),
+      backoff: new Backoff(options.backoff),
+      stableMs: options.stableMs ?? 10_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      heartbeatMs: options.heartbeatMs,
+    }, {
+      connecting: (url, attempt) => this.#setState({ state: this.#welcome ? 'reconnecting' : 'connecting', url, attempt }),
+      up: (welcome, url) => this.#onUp(welcome, url),
+      frame: (frame) => this.#onFrame(frame),
+      down: (down) => this.#onDown(down),
+    });
+  }
+
+  on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  off<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): void {
+    this.#events.off(event, listener);
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The node of the current connection, or undefined while not connected. */
+  get node(): string | undefined {
+    return this.#state === 'connected' ? this.#welcome?.node : undefined;
+  }
+
+  /** The identity the server gave this client (from the last `welcome`). */
+  get user(): string | undefined {
+    return this.#welcome?.user;
+  }
+
+  get url(): string | undefined {
+    return this.#url;
+  }
+
+  rooms(): string[] {
+    return this.#rooms.names();
+  }
+
+  members(room: string): string[] {
+    return this.#rooms.members(room);
+  }
+
+  lastId(room: string): string | undefined {
+    return this.#rooms.lastId(room);
+  }
+
+  /** Starts connecting; resolves at the first `welcome`. Attempts go on until close(). */
+  connect(): Promise<WelcomeFrame> {
+    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    if (this.#welcome !== undefined && this.#state === 'connected') return Promise.resolve(this.#welcome);
+    const welcomed = new Promise<WelcomeFrame>((resolve, reject) => {
+      const offWelcome = this.#events.once('welcome', (w) => { offStatus(); resolve(w); });
+      const offStatus = this.#events.on('status', (s) => {
+        if (s.state === 'closed') { offWelcome(); offStatus(); reject(new ClientClosedError()); }
+      });
+    });
+    this.#link.start();
+    return welcomed;
+  }
+
+  /** Joins the room now or at the next connection, and keeps it joined across reconnects. */
+  join(room: string): Promise<RoomJoined> {
+    if (!isValidName(room)) return Promise.reject(new InvalidNameError('room', room));
+    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    const added = this.#rooms.add(room);
+    if (!added && this.#rooms.isJoined(room)) {
+      return Promise.resolve({ room, members: this.members(room), history: [], gap: false, resumed: false });
+    }
+    const joined = this.#rooms.waitJoined(room, this.#timeoutMs);
+    // A room already in the set has its join in flight, or sent by the next welcome.
+    if (added && this.#link.isUp) this.#sendJoin(room);
+    return joined;
+  }
+
+  /** Leaves the room; its messages stop at once, and its last-seen id is forgotten. */
+  async leave(room: string): Promise<void> {
+    if (!this.#rooms.has(room)) return;
+    this.#rooms.remove(room, new ClientClosedError(`left room ${room}`));
+    if (this.#link.isUp) await this.#request({ type: 'leave', room });
+  }
+
+  /** Posts to a room; resolves with the message id from the `ack`. */
+  async send(room: string, text: string): Promise<string> {
+    if (!isValidName(room)) throw new InvalidNameError('room', room);
+    return expect(await this.#request({ type: 'send', room, text }, room), 'ack').id;
+  }
+
+  /** Sends a direct message; rejects with ServerError `user_offline` when the user has no connection. */
+  async direct(to: string, text: string): Promise<string> {
+    if (!isValidName(to)) throw new InvalidNameError('user', to);
+    return expect(await this.#request({ type: 'direct', to, text }), 'ack').id;
+  }
+
+  /** Older messages of a joined room, oldest first (at most 100 per call): pass `before` = the oldest id shown. */
+  async history(room: string, page: { before?: string; limit?: number } = {}): Promise<ChatMessage[]> {
+    const frame: Request = { type: 'history', room, ...page };
+    return expect(await this.#request(frame, room), 'history').messages;
+  }
+
+  /** Round trip to the node, in ms. */
+  async ping(): Promise<number> {
+    const started = Date.now();
+    expect(await this.#request({ type: 'ping' }), 'pong');
+    return Date.now() - started;
+  }
+
+  /** Stops everything: the connection, every timer, and every pending promise (ClientClosedError). */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#link.stop();
+    const closed = new ClientClosedError();
+    this.#rooms.clear(closed);
+    this.#outbox.rejectAll(closed);
+    this.#setState({ state: 'closed' });
+    this.#events.removeAll();
+  }
+
+  #request(frame: Request, room?: string): Promise<Reply> {
+    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    const reply = this.#outbox.request(frame, room);
+    this.#flush();
+    return reply;
+  }
+
+  #flush(): void {
+    this.#outbox.flush(
+      (frame) => this.#link.send(frame),
+      (room) => room === undefined || !this.#rooms.has(room) || this.#rooms.isJoined(room),
+    );
+  }
+
+  #sendJoin(room: string): void {
+    this.#link.send(this.#rooms.joinFrame(room, `j${++this.#joinSeq}`));
+  }
+
+  #onUp(welcome: WelcomeFrame, url: string): void {
+    this.#welcome = welcome;
+    this.#url = url;
+    this.#setState({ state: 'connected', node: welcome.node, url });
+    this.#events.emit('welcome', welcome);
+    for (const room of this.#rooms.names()) this.#sendJoin(room);
+    this.#flush();
+  }
+
+  #onDown(down: Down): void {
+    this.#rooms.disconnected();
+    this.#outbox.connectionLost();
+    if (down.wasUp) this.#events.emit('disconnected', down);
+    this.#setState({
+      state: this.#welcome ? 'reconnecting' : 'connecting',
+      url: down.nextUrl, code: down.code, reason: down.reason, retryInMs: down.retryInMs,
+    });
+  }
+
+  #onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'welcome':
+        return; // a second welcome on one connection carries nothing new
+      case 'joined': {
+        const joined = this.#rooms.onJoined(frame);
+        if (joined === undefined) return;
+        this.#events.emit('joined', joined);
+        if (joined.gap) this.#events.emit('gap', { room: joined.room });
+        this.#flush();
+        return;
+      }
+      case 'message':
+        if (this.#rooms.accept(frame)) this.#events.emit('message', frame);
+        return;
+      case 'direct':
+        if (this.#directs.add(frame.id)) this.#events.emit('direct', frame);
+        return;
+      case 'presence':
+        if (this.#rooms.onPresence(frame)) this.#events.emit('presence', frame);
+        return;
+      case 'left':
+      case 'ack':
+      case 'history':
+      case 'pong':
+        this.#outbox.settle(frame);
+        this.#emitReply(frame);
+        return;
+      case 'error': {
+        if (this.#outbox.settle(frame)) return;
+        const room = frame.ref === undefined ? undefined : this.#rooms.failJoin(frame.ref, serverError(frame));
+        this.#events.emit('error', room === undefined ? frame : { ...frame, room });
+        return;
+      }
+      default:
+        assertNever(frame);
+    }
+  }
+
+  #emitReply(frame: Extract<ServerFrame, { type: 'left' | 'ack' | 'history' | 'pong' }>): void {
+    if (frame.type === 'left') this.#events.emit('left', frame);
+    else if (frame.type === 'ack') this.#events.emit('ack', frame);
+    else if (frame.type === 'history') this.#events.emit('history', frame);
+    else this.#events.emit('pong', frame);
+  }
+
+  #setState(change: StatusChange): void {
+    this.#state = change.state;
+    this.#events.emit('status', change);
+  }
+}
+
+function expect<T extends Reply['type']>(reply: Reply, type: T): Extract<Reply, { type: T }> {
+  if (reply.type !== type) throw new ChatClientError('protocol', `expected a "${type}" reply, got "${reply.type}"`);
+  return reply as Extract<Reply, { type: T }>;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled server frame ${JSON.stringify(value)}`);
+}

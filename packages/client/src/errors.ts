@@ -1,0 +1,61 @@
+import type { ErrorCode } from '@chat/protocol';
+
+/** Base of every error the SDK rejects a promise with; `code` is stable and meant for branching. */
+export class ChatClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The server answered the request with an `error` frame (SPEC section 3 lists the codes). */
+export class ServerError extends ChatClientError {
+  declare readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+/**
+ * No reply within the request timeout. A request that was still queued is dropped and never goes
+ * out; one already written may still take effect on the server.
+ */
+export class TimeoutError extends ChatClientError {
+  constructor(message: string) {
+    super('timeout', message);
+  }
+}
+
+/** The offline queue already holds `maxQueued` requests; this one was not accepted. */
+export class QueueFullError extends ChatClientError {
+  constructor(maxQueued: number) {
+    super('queue_full', `offline queue is full (${maxQueued} requests)`);
+  }
+}
+
+/**
+ * The connection dropped after the request was written and before its reply: the server may or
+ * may not have accepted it. The SDK does not resend it, because a resent `send` would post twice.
+ */
+export class ConnectionLostError extends ChatClientError {
+  constructor() {
+    super('connection_lost', 'connection lost before the reply; the request may or may not have taken effect');
+  }
+}
+
+/** `close()` was called, or the room was left, while the request waited. */
+export class ClientClosedError extends ChatClientError {
+  constructor(message = 'client closed') {
+    super('closed', message);
+  }
+}
+
+/** A room or user name that the server would refuse (`^[A-Za-z0-9_.-]{1,64}$`). */
+export class InvalidNameError extends ChatClientError {
+  constructor(what: string, value: string) {
+    super('invalid_name', `${what} "${value.slice(0, 80)}" must match ^[A-Za-z0-9_.-]{1,64}$`);
+  }
+}

@@ -1,0 +1,55 @@
+import type {
+  AckFrame, ChatMessage, DirectMessage, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, WelcomeFrame,
+} from '@chat/protocol';
+import type { Down } from './link.js';
+import type { RoomJoined } from './rooms.js';
+
+/**
+ * - idle: connect() not called yet.
+ * - connecting: before the first `welcome`.
+ * - connected: welcomed; rooms are being (re)joined.
+ * - reconnecting: the connection was lost; attempts go on until close().
+ * - closed: close() was called; final.
+ */
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface StatusChange {
+  state: ConnectionState;
+  /** The node's id, while connected. */
+  node?: string;
+  /** The URL connected to, or tried next. */
+  url?: string;
+  /** Failed attempts since the last stable connection. */
+  attempt?: number;
+  /** When the next attempt starts, after a close. */
+  retryInMs?: number;
+  /** Close code and reason of the connection or attempt that just ended. */
+  code?: number;
+  reason?: string;
+}
+
+/**
+ * Everything a ChatClient emits. Every server frame type has its event; `message` and `direct`
+ * are deduplicated, and `joined` carries only messages the application has not seen.
+ */
+export interface ClientEvents {
+  status: StatusChange;
+  welcome: WelcomeFrame;
+  joined: RoomJoined;
+  left: LeftFrame;
+  message: ChatMessage;
+  direct: DirectMessage;
+  presence: PresenceEvent;
+  ack: AckFrame;
+  history: HistoryReplyFrame;
+  pong: PongFrame;
+  /**
+   * An `error` frame no pending promise took (no `ref`, or its request already timed out), and
+   * refusals of a rejoin (the room is then dropped from the client's rooms).
+   */
+  error: ErrorFrame & { room?: string };
+  /** A rejoin could not replay everything since the last message seen (also in `joined.gap`). */
+  gap: { room: string };
+  /** A welcomed connection ended; `status` follows with the retry plan. */
+  disconnected: Down;
+}

@@ -1,0 +1,82 @@
+import type { ChatMessage, ServerFrame } from '@chat/protocol';
+
+type Fields = Record<string, unknown>;
+
+/**
+ * Decodes one frame from the server, once, at the edge. Returns undefined for anything that is
+ * not a well-formed frame of a known type: a newer server may add types, and the SDK ignores them
+ * (SPEC section 3: unknown extra fields are ignored too, so they are kept but never read).
+ */
+export function decodeServerFrame(data: unknown): ServerFrame | undefined {
+  if (typeof data !== 'string') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(value) || typeof value.type !== 'string') return undefined;
+  if (value.ref !== undefined && typeof value.ref !== 'string') return undefined;
+  return isWellFormed(value) ? (value as unknown as ServerFrame) : undefined;
+}
+
+function isWellFormed(f: Fields): boolean {
+  switch (f.type) {
+    case 'welcome':
+      return str(f.user) && str(f.conn) && str(f.node) && num(f.heartbeat);
+    case 'joined':
+      return str(f.room) && Array.isArray(f.members) && f.members.every(str) &&
+        isMessageList(f.history) && typeof f.gap === 'boolean';
+    case 'left':
+      return str(f.room);
+    case 'ack':
+      return str(f.id);
+    case 'history':
+      return str(f.room) && isMessageList(f.messages);
+    case 'pong':
+      return num(f.ts);
+    case 'error':
+      return str(f.code) && str(f.message);
+    case 'message':
+      return isChatMessage(f);
+    case 'direct':
+      return str(f.id) && str(f.from) && str(f.to) && str(f.text) && num(f.ts) && viaOk(f.via);
+    case 'presence':
+      return str(f.room) && str(f.user) && (f.state === 'join' || f.state === 'leave');
+    default:
+      return false;
+  }
+}
+
+/**
+ * SPEC section 3 lists history entries as `message...` without saying whether each repeats
+ * `type`, so both forms are accepted; asMessage() fills it in.
+ */
+function isMessageList(value: unknown): value is ChatMessage[] {
+  return Array.isArray(value) && value.every((m) => isObject(m) && isChatMessage({ type: 'message', ...m }));
+}
+
+function isChatMessage(f: Fields): boolean {
+  return f.type === 'message' && str(f.room) && str(f.id) && str(f.from) && str(f.text) && num(f.ts) && viaOk(f.via);
+}
+
+function viaOk(via: unknown): boolean {
+  return via === undefined || via === 'mqtt' || via === 'api';
+}
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function num(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Normalises a message that came inside a `joined` or `history` list to a full message event. */
+export function asMessage(m: ChatMessage): ChatMessage {
+  return m.type === 'message' ? m : { ...m, type: 'message' };
+}
