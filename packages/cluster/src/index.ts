@@ -1,4 +1,5 @@
 export * from './bus.js';
+export * from './cluster.js';
 export * from './history-store.js';
 export * from './presence-store.js';
 export * from './room-feed.js';

@@ -24,19 +24,24 @@ export interface RedisConnections {
   subscriber: Redis;
 }
 
-/** Opens both connections; rejects when Redis cannot be reached at start. */
-export async function connectRedis(url: string, name: string): Promise<RedisConnections> {
+/**
+ * Creates both connections and starts connecting. It does not wait: while Redis is unreachable the
+ * clients keep retrying with backoff and the bus reports itself not connected (readiness fails).
+ */
+export function connectRedis(url: string, name: string, onError: (error: Error) => void = () => undefined): RedisConnections {
   const command = new Redis(url, { ...common, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: `${name}:cmd` });
   // Subscriptions are restored by RedisBus itself after a reconnect, followed by a backfill.
   const subscriber = new Redis(url, { ...common, autoResubscribe: false, connectionName: `${name}:sub` });
   defineScripts(command);
-  for (const client of [command, subscriber]) client.on('error', () => { /* reported through status events */ });
-  try {
-    await Promise.all([command.connect(), subscriber.connect()]);
-  } catch (error) {
-    command.disconnect();
-    subscriber.disconnect();
-    throw new Error(`cannot connect to Redis at ${redact(url)}: ${(error as Error).message}`);
+  let lastReport = 0;
+  for (const client of [command, subscriber]) {
+    client.on('error', (error: Error) => {
+      // ioredis reports every failed attempt; one line per 10 s is enough for an operator.
+      if (Date.now() - lastReport < 10_000) return;
+      lastReport = Date.now();
+      onError(new Error(`Redis at ${redact(url)}: ${error.message}`));
+    });
+    client.connect().catch(() => undefined);
   }
   return { command, subscriber };
 }

@@ -1,0 +1,52 @@
+import type { Bus } from './bus.js';
+import type { HistoryStore } from './history-store.js';
+import { MemoryBus } from './memory-bus.js';
+import { MemoryHistory } from './memory-history.js';
+import { MemoryPresence } from './memory-presence.js';
+import type { PresenceStore } from './presence-store.js';
+import { RedisBus } from './redis-bus.js';
+import { connectRedis, type RedisConnections } from './redis-connection.js';
+import { RedisHistory } from './redis-history.js';
+import { RedisKeys } from './redis-keys.js';
+import { RedisPresence } from './redis-presence.js';
+
+export interface ClusterOptions {
+  /** Unset: the embedded in-process bus, for a single node. */
+  redisUrl: string | undefined;
+  prefix: string;
+  historyLimit: number;
+  presenceTtlMs: number;
+  /** Shown in Redis's CLIENT LIST, e.g. the node id. */
+  name: string;
+  onError?: (error: Error) => void;
+}
+
+/** The three shared stores a node works with, on one backend. */
+export interface Cluster {
+  bus: Bus;
+  history: HistoryStore;
+  presence: PresenceStore;
+  /** The Redis connections, when on Redis (a service may need them for its own keys). */
+  redis: RedisConnections | undefined;
+  keys: RedisKeys;
+  close(): Promise<void>;
+}
+
+export function openCluster(options: ClusterOptions): Cluster {
+  const keys = new RedisKeys(options.prefix);
+  if (options.redisUrl === undefined) {
+    const history = new MemoryHistory(options.historyLimit);
+    const bus = new MemoryBus(history);
+    return { bus, history, presence: new MemoryPresence(bus, options.presenceTtlMs), redis: undefined, keys, close: () => bus.close() };
+  }
+  const redis = connectRedis(options.redisUrl, options.name, options.onError);
+  const bus = new RedisBus(redis, keys, options.historyLimit);
+  return {
+    bus,
+    history: new RedisHistory(redis.command, keys),
+    presence: new RedisPresence(redis.command, keys, options.presenceTtlMs),
+    redis,
+    keys,
+    close: () => bus.close(),
+  };
+}

@@ -1,0 +1,60 @@
+import { hostname } from 'node:os';
+import { NAME_PATTERN } from '@chat/protocol';
+import { LOG_LEVELS, envChoice, envInt, envList, envName, envOptional, envString, envUrl, type Env, type LogLevel } from '@chat/runtime';
+
+/** Everything a gateway reads from its environment (SPEC section 7), validated once at start. */
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  nodeId: string;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  historyLimit: number;
+  historyJoin: number;
+  maxTextChars: number;
+  maxPayloadBytes: number;
+  /** Frames per second per connection; bursts up to twice this. */
+  rateLimit: number;
+  /** How long a connection may stay over its rate before it is closed with 4429. */
+  rateAbuseMs: number;
+  authJwtSecret: string | undefined;
+  apiKey: string | undefined;
+  allowedOrigins: string[] | undefined;
+  drainMs: number;
+  heartbeatMs: number;
+  /** Bytes a slow client may have buffered before frames to it are dropped. */
+  maxBackpressureBytes: number;
+  presenceTtlMs: number;
+  logLevel: LogLevel;
+}
+
+export function readGatewayConfig(env: Env): GatewayConfig {
+  const historyLimit = envInt(env, 'HISTORY_LIMIT', 1000, 1, 1_000_000);
+  return {
+    port: envInt(env, 'PORT', 8080, 0, 65535),
+    host: envString(env, 'HOST', '0.0.0.0'),
+    nodeId: envName(env, 'NODE_ID', safeHostname(), NAME_PATTERN),
+    redisUrl: envUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: envName(env, 'REDIS_PREFIX', 'chat:', /^[A-Za-z0-9_.:-]{0,64}$/),
+    historyLimit,
+    historyJoin: envInt(env, 'HISTORY_JOIN', 50, 0, historyLimit),
+    maxTextChars: envInt(env, 'MAX_TEXT', 4000, 1, 1_000_000),
+    maxPayloadBytes: envInt(env, 'MAX_PAYLOAD', 65536, 256, 16 * 1024 * 1024),
+    rateLimit: envInt(env, 'RATE_LIMIT', 20, 1, 1_000_000),
+    rateAbuseMs: envInt(env, 'RATE_ABUSE_SECONDS', 10, 1, 3600) * 1000,
+    authJwtSecret: envOptional(env, 'AUTH_JWT_SECRET'),
+    apiKey: envOptional(env, 'API_KEY'),
+    allowedOrigins: envList(env, 'ALLOWED_ORIGINS'),
+    drainMs: envInt(env, 'DRAIN_SECONDS', 10, 0, 3600) * 1000,
+    // uWS counts its idle timeout in whole seconds and wants at least 8: so 4 s is the floor here.
+    heartbeatMs: envInt(env, 'HEARTBEAT_MS', 25_000, 4_000, 480_000),
+    maxBackpressureBytes: envInt(env, 'MAX_BACKPRESSURE', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    presenceTtlMs: envInt(env, 'PRESENCE_TTL_SECONDS', 20, 2, 3600) * 1000,
+    logLevel: envChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+}
+
+function safeHostname(): string {
+  const name = hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
+  return name === '' ? 'gateway' : name;
+}

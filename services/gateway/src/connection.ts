@@ -1,0 +1,23 @@
+import type { CloseCode } from '@chat/protocol';
+
+/** One client socket as the core sees it. Calls after the socket closed are ignored. */
+export interface Connection {
+  readonly id: string;
+  /** Writes one frame; false when it was dropped because the client's buffer is full. */
+  send(json: string): boolean;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** Writes to every local subscriber of `topic` but this connection; returns how many it reached. */
+  publishToOthers(topic: string, json: string): number;
+  bufferedBytes(): number;
+  close(code: CloseCode, reason: string): void;
+}
+
+/** Node-wide local fan-out (uWS topics). */
+export interface LocalTopics {
+  /** Writes to every local subscriber of `topic`; returns how many subscribers there were. */
+  publish(topic: string, json: string): number;
+}
+
+export const roomTopic = (room: string) => `r:${room}`;
+export const userTopic = (user: string) => `u:${user}`;

@@ -1,0 +1,226 @@
+import { CloseCode, ErrorCode, decodeClientFrame, type ClientFrame, type ServerFrame } from '@chat/protocol';
+import { RoomFeed, type Bus, type HistoryStore, type PresenceStore } from '@chat/cluster';
+import type { GatewayMetrics, Logger } from '@chat/runtime';
+import type { GatewayConfig } from './config.js';
+import { roomTopic, userTopic, type Connection, type LocalTopics } from './connection.js';
+import { Delivery } from './delivery.js';
+import { LocalRooms } from './local-rooms.js';
+import { direct, send } from './message-handlers.js';
+import { history, join, leave } from './room-handlers.js';
+import { Session, type Identity } from './session.js';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  bus: Bus;
+  history: HistoryStore;
+  presence: PresenceStore;
+  metrics: GatewayMetrics;
+  log: Logger;
+}
+
+const SAMPLE_BACKPRESSURE_MS = 250;
+const FEED_RECENT = 512;
+const CATCH_UP_MS = 2_000;
+/** setTimeout's longest delay; a longer token expiry is re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The transport-free core of one gateway node: sessions, rooms, the frame handlers and the feed
+ * from the bus. The transport calls open / receive / closed; the core writes through Connection
+ * and LocalTopics only.
+ */
+export class Gateway {
+  readonly config: GatewayConfig;
+  readonly bus: Bus;
+  readonly history: HistoryStore;
+  readonly presence: PresenceStore;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+  readonly feed: RoomFeed;
+  readonly local = new LocalRooms();
+  readonly delivery: Delivery;
+  private readonly sessions = new Map<string, Session>();
+  private readonly users = new Map<string, number>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private draining = false;
+
+  constructor(deps: GatewayDeps) {
+    ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, metrics: this.metrics, log: this.log } = deps);
+    this.delivery = new Delivery(this.local, this.sessions, this.presence, this.metrics, this.log);
+    this.feed = new RoomFeed(this.bus, this.history, this.delivery, {
+      recentSize: FEED_RECENT,
+      backfillMax: this.config.historyLimit,
+      catchUpMs: CATCH_UP_MS,
+      onError: (room, error) => this.log.warn('backfill failed; retrying', { room, error }),
+    });
+    this.bus.listen({
+      room: (event) => this.feed.onRoomEvent(event),
+      user: (event) => this.delivery.user(event),
+      resync: () => {
+        this.log.info('bus reconnected; backfilling open rooms');
+        this.feed.resync();
+      },
+      status: (up) => {
+        this.metrics.busConnected(up);
+        this.log[up ? 'info' : 'warn'](up ? 'bus connected' : 'bus unreachable');
+      },
+    });
+    this.metrics.busConnected(this.bus.connected);
+    const presenceEveryMs = Math.floor(this.config.presenceTtlMs / 4);
+    this.timers.push(
+      setInterval(() => this.delivery.sample(this.sessions.values(), this.config.maxBackpressureBytes), SAMPLE_BACKPRESSURE_MS),
+      setInterval(() => void this.keepPresence(), presenceEveryMs),
+    );
+    for (const timer of this.timers) timer.unref();
+  }
+
+  attach(topics: LocalTopics): void {
+    this.delivery.attach(topics);
+  }
+
+  /** Ready for traffic: the bus is reachable and the node is not draining. */
+  get ready(): boolean {
+    return this.bus.connected && !this.draining;
+  }
+
+  get accepting(): boolean {
+    return !this.draining;
+  }
+
+  open(conn: Connection, identity: Identity): Session {
+    const session = new Session(conn, identity, this.config.rateLimit, this.config.rateAbuseMs);
+    this.sessions.set(conn.id, session);
+    this.metrics.connectionOpened();
+    conn.subscribe(userTopic(identity.user));
+    const count = this.users.get(identity.user) ?? 0;
+    this.users.set(identity.user, count + 1);
+    if (count === 0) {
+      this.bus.subscribeUser(identity.user).catch((error: unknown) => this.log.warn('could not subscribe a user channel', { user: identity.user, error }));
+    }
+    this.armExpiry(session);
+    session.send({ type: 'welcome', user: identity.user, conn: conn.id, node: this.config.nodeId, heartbeat: this.config.heartbeatMs });
+    return session;
+  }
+
+  /** One text frame from a client. uWS reuses its buffer after the callback returns: decode first. */
+  receive(session: Session, raw: string): void {
+    const verdict = session.limiter.take();
+    if (verdict !== 'ok') {
+      this.metrics.frameReceived('rate_limited');
+      this.reply(session, { type: 'error', code: ErrorCode.RateLimited, message: `over ${this.config.rateLimit} frames per second; frame dropped` }, undefined);
+      if (verdict === 'abusive') session.close(CloseCode.RateLimited, 'rate_limited', 'rate limit abuse');
+      return;
+    }
+    const decoded = decodeClientFrame(raw, { maxTextChars: this.config.maxTextChars });
+    if (!decoded.ok) {
+      this.metrics.frameReceived(decoded.error.code === ErrorCode.UnknownType ? 'unknown' : 'invalid');
+      this.reply(session, { type: 'error', code: decoded.error.code, message: decoded.error.message }, decoded.error.ref);
+      return;
+    }
+    this.metrics.frameReceived(decoded.frame.type);
+    this.dispatch(session, decoded.frame).catch((error: unknown) => {
+      this.log.error('frame handler failed', { type: decoded.frame.type, error });
+      session.close(CloseCode.InternalError, 'error', 'internal error');
+    });
+  }
+
+  closed(session: Session, code: number): void {
+    if (session.closed) return;
+    session.closed = true;
+    clearTimeout(session.expiryTimer);
+    this.sessions.delete(session.conn.id);
+    this.delivery.congested.delete(session);
+    for (const room of [...session.rooms]) this.leaveRoom(session, room);
+    const count = (this.users.get(session.user) ?? 1) - 1;
+    if (count === 0) {
+      this.users.delete(session.user);
+      this.bus.unsubscribeUser(session.user).catch(() => undefined);
+    } else {
+      this.users.set(session.user, count);
+    }
+    this.metrics.connectionClosed(session.closeReason ?? (code === 1006 ? 'dropped' : 'client'));
+  }
+
+  /** The transport saw a session's buffer drain. */
+  drained(session: Session): void {
+    this.delivery.relieve(session, this.config.maxBackpressureBytes);
+  }
+
+  reply(session: Session, frame: ServerFrame, ref: string | undefined): void {
+    if (frame.type === 'error') this.metrics.error(frame.code);
+    session.send(ref === undefined ? frame : { ...frame, ref });
+  }
+
+  /** Makes a session a member of a room here and in the cluster's presence. */
+  async enterRoom(session: Session, room: string): Promise<void> {
+    session.rooms.add(room);
+    const { firstOfUser } = this.local.add(room, session);
+    this.metrics.rooms(this.local.size);
+    await this.feed.open(room);
+    if (firstOfUser) await this.presence.join(room, session.user, this.config.nodeId);
+  }
+
+  leaveRoom(session: Session, room: string): void {
+    if (!session.rooms.delete(room)) return;
+    session.conn.unsubscribe(roomTopic(room));
+    const { lastInRoom, lastOfUser } = this.local.remove(room, session);
+    this.metrics.rooms(this.local.size);
+    if (lastOfUser) {
+      this.presence.leave(room, session.user, this.config.nodeId).catch((error: unknown) => this.log.warn('presence leave failed; it will expire', { room, error }));
+    }
+    if (lastInRoom) this.feed.close(room).catch(() => undefined);
+  }
+
+  /**
+   * SIGTERM: report not-ready, refuse new connections, close the open ones with 1001 spread
+   * evenly over `drainMs` so they do not all reconnect elsewhere at once.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    const sessions = [...this.sessions.values()];
+    const stepMs = sessions.length > 0 ? this.config.drainMs / sessions.length : 0;
+    for (const session of sessions) {
+      session.close(CloseCode.Draining, 'draining', 'node draining; reconnect elsewhere');
+      if (stepMs >= 1) await new Promise((r) => setTimeout(r, stepMs));
+    }
+  }
+
+  stop(): void {
+    for (const timer of this.timers) clearInterval(timer);
+  }
+
+  private async dispatch(session: Session, frame: ClientFrame): Promise<void> {
+    switch (frame.type) {
+      case 'join': return join(this, session, frame);
+      case 'leave': return leave(this, session, frame);
+      case 'send': return send(this, session, frame);
+      case 'direct': return direct(this, session, frame);
+      case 'history': return history(this, session, frame);
+      case 'ping': return this.reply(session, { type: 'pong', ts: Date.now() }, frame.ref);
+      default: return assertNever(frame);
+    }
+  }
+
+  private armExpiry(session: Session): void {
+    const exp = session.identity.claims?.exp;
+    if (exp === undefined) return;
+    const delay = exp * 1000 - Date.now();
+    session.expiryTimer = setTimeout(() => {
+      if (exp * 1000 > Date.now()) this.armExpiry(session);
+      else session.close(CloseCode.TokenExpired, 'token_expired', 'token expired');
+    }, Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+  }
+
+  private async keepPresence(): Promise<void> {
+    try {
+      await this.presence.refresh(this.config.nodeId, this.local.presenceEntries());
+      await this.presence.sweep(this.local.names());
+    } catch (error) {
+      this.log.warn('presence refresh failed', { error });
+    }
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled frame ${JSON.stringify(value)}`);
+}

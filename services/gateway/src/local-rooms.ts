@@ -1,0 +1,54 @@
+import type { Session } from './session.js';
+
+interface LocalRoom {
+  sessions: Set<Session>;
+  /** user -> how many of its connections on this node are in the room */
+  users: Map<string, number>;
+}
+
+/** Which local connections are in which rooms; tells the core when a room or a user's presence starts and ends here. */
+export class LocalRooms {
+  private readonly rooms = new Map<string, LocalRoom>();
+
+  add(room: string, session: Session): { firstInRoom: boolean; firstOfUser: boolean } {
+    let local = this.rooms.get(room);
+    const firstInRoom = local === undefined;
+    if (local === undefined) this.rooms.set(room, (local = { sessions: new Set(), users: new Map() }));
+    local.sessions.add(session);
+    const count = local.users.get(session.user) ?? 0;
+    local.users.set(session.user, count + 1);
+    return { firstInRoom, firstOfUser: count === 0 };
+  }
+
+  remove(room: string, session: Session): { lastInRoom: boolean; lastOfUser: boolean } {
+    const local = this.rooms.get(room);
+    if (local === undefined || !local.sessions.delete(session)) return { lastInRoom: false, lastOfUser: false };
+    const count = (local.users.get(session.user) ?? 1) - 1;
+    if (count === 0) local.users.delete(session.user);
+    else local.users.set(session.user, count);
+    const lastInRoom = local.sessions.size === 0;
+    if (lastInRoom) this.rooms.delete(room);
+    return { lastInRoom, lastOfUser: count === 0 };
+  }
+
+  has(room: string): boolean {
+    return this.rooms.has(room);
+  }
+
+  sessions(room: string): ReadonlySet<Session> {
+    return this.rooms.get(room)?.sessions ?? new Set();
+  }
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  names(): IterableIterator<string> {
+    return this.rooms.keys();
+  }
+
+  /** Every (room, user) with a connection here: the presence entries this node keeps alive. */
+  *presenceEntries(): Generator<{ room: string; user: string }> {
+    for (const [room, local] of this.rooms) for (const user of local.users.keys()) yield { room, user };
+  }
+}

@@ -1,0 +1,58 @@
+import { openCluster } from '@chat/cluster';
+import { ConfigError, createGatewayMetrics, createLogger } from '@chat/runtime';
+import { readGatewayConfig, type GatewayConfig } from './config.js';
+import { Gateway } from './gateway.js';
+import { loadStaticFiles } from './static-files.js';
+import { UwsTransport, assertNativeUws } from './uws-transport.js';
+
+// config -> bus, history, presence, metrics -> gateway core -> transport -> listen -> shutdown in reverse.
+const config = readConfigOrExit();
+const log = createLogger(config.logLevel, { service: 'gateway', node: config.nodeId });
+try {
+  assertNativeUws();
+} catch (error) {
+  log.error('refusing to start', { error });
+  process.exit(1);
+}
+const metrics = createGatewayMetrics(config.nodeId);
+const cluster = openCluster({
+  redisUrl: config.redisUrl,
+  prefix: config.redisPrefix,
+  historyLimit: config.historyLimit,
+  presenceTtlMs: config.presenceTtlMs,
+  name: config.nodeId,
+  onError: (error) => log.warn('bus connection problem', { error }),
+});
+const gateway = new Gateway({ config, ...cluster, metrics, log });
+const transport = new UwsTransport(gateway, config, metrics, loadStaticFiles(), log);
+const port = await transport.listen().catch((error: unknown) => {
+  log.error('cannot start', { error });
+  process.exit(1);
+});
+log.info('gateway listening', { url: `http://${config.host}:${port}`, bus: config.redisUrl === undefined ? 'in-process' : 'redis', auth: config.authJwtSecret !== undefined });
+if (config.apiKey === undefined) log.warn('API_KEY is not set: the HTTP publish routes accept anyone who can reach this port');
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info('draining', { signal, drainSeconds: config.drainMs / 1000 });
+  await gateway.drain();
+  transport.stopListening();
+  gateway.stop();
+  await cluster.close();
+  log.info('stopped');
+  process.exit(0);
+};
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+
+function readConfigOrExit(): GatewayConfig {
+  try {
+    return readGatewayConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`gateway: invalid configuration: ${error.message}\n`);
+    process.exit(2);
+  }
+}

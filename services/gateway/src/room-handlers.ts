@@ -1,0 +1,49 @@
+import { ErrorCode, HISTORY_PAGE_MAX, type HistoryFrame, type JoinFrame, type LeaveFrame } from '@chat/protocol';
+import { BusUnavailableError } from '@chat/cluster';
+import { roomAllowed } from '@chat/runtime';
+import { roomTopic } from './connection.js';
+import type { Gateway } from './gateway.js';
+import type { Session } from './session.js';
+
+const DEFAULT_HISTORY_PAGE = 50;
+
+export async function join(gw: Gateway, s: Session, f: JoinFrame): Promise<void> {
+  if (!roomAllowed(s.identity.claims?.rooms, f.room)) {
+    gw.reply(s, { type: 'error', code: ErrorCode.Forbidden, message: `your token does not allow room ${f.room}` }, f.ref);
+    return;
+  }
+  try {
+    if (!s.rooms.has(f.room)) await gw.enterRoom(s, f.room);
+    const members = await gw.presence.members(f.room);
+    const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => s.conn.subscribe(roomTopic(f.room)));
+    if (s.closed || !s.rooms.has(f.room)) return;
+    const history = snapshot.history.map((m) => m.event).join(',');
+    const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
+    s.conn.send(`{"type":"joined","room":${JSON.stringify(f.room)},"members":${JSON.stringify(members)},"history":[${history}],"gap":${snapshot.gap}${ref}}`);
+  } catch (error) {
+    if (!(error instanceof BusUnavailableError)) throw error;
+    gw.leaveRoom(s, f.room);
+    gw.reply(s, { type: 'error', code: ErrorCode.Unavailable, message: 'the cluster bus is unreachable; join again' }, f.ref);
+  }
+}
+
+export function leave(gw: Gateway, s: Session, f: LeaveFrame): void {
+  gw.leaveRoom(s, f.room);
+  gw.reply(s, { type: 'left', room: f.room }, f.ref);
+}
+
+export async function history(gw: Gateway, s: Session, f: HistoryFrame): Promise<void> {
+  if (!s.rooms.has(f.room)) {
+    gw.reply(s, { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before reading its history` }, f.ref);
+    return;
+  }
+  const limit = Math.min(f.limit ?? DEFAULT_HISTORY_PAGE, HISTORY_PAGE_MAX);
+  try {
+    const messages = await gw.history.before(f.room, f.before, limit);
+    const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
+    s.conn.send(`{"type":"history","room":${JSON.stringify(f.room)},"messages":[${messages.map((m) => m.event).join(',')}]${ref}}`);
+  } catch (error) {
+    if (!(error instanceof BusUnavailableError)) throw error;
+    gw.reply(s, { type: 'error', code: ErrorCode.Unavailable, message: 'history is unreachable; try again' }, f.ref);
+  }
+}

@@ -1,0 +1,43 @@
+import type { ErrorCode } from '@chat/protocol';
+import type { CloseReason, TokenClaims } from '@chat/runtime';
+import type { Connection } from './connection.js';
+import { RateLimiter } from './rate-limiter.js';
+
+export interface Identity {
+  user: string;
+  /** Present when auth is on. */
+  claims?: TokenClaims;
+}
+
+/** The core's state for one connection, from `welcome` to close. */
+export class Session {
+  /** Rooms joined or being joined. */
+  readonly rooms = new Set<string>();
+  readonly limiter: RateLimiter;
+  closed = false;
+  /** Set when the server closes the socket, to label chat_connections_closed_total. */
+  closeReason: CloseReason | undefined;
+  expiryTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly conn: Connection, readonly identity: Identity, rateLimit: number, rateAbuseMs: number) {
+    this.limiter = new RateLimiter(rateLimit, rateAbuseMs);
+  }
+
+  get user(): string {
+    return this.identity.user;
+  }
+
+  send(frame: object): boolean {
+    return this.closed ? false : this.conn.send(JSON.stringify(frame));
+  }
+
+  sendError(code: ErrorCode, message: string, ref: string | undefined): void {
+    this.send(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
+  }
+
+  close(code: number, reason: CloseReason, text: string): void {
+    if (this.closed) return;
+    this.closeReason = reason;
+    this.conn.close(code, text);
+  }
+}

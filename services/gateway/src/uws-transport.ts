@@ -1,0 +1,233 @@
+import { createRequire } from 'node:module';
+import uWS from 'uWebSockets.js';
+import type { HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+import { CloseCode, ErrorCode, SUBPROTOCOL } from '@chat/protocol';
+import type { GatewayMetrics, Logger, MetricsEndpoint } from '@chat/runtime';
+import type { GatewayConfig } from './config.js';
+import type { Connection } from './connection.js';
+import type { Gateway } from './gateway.js';
+import { failure, handleApi, type ApiResponse } from './http-api.js';
+import type { Identity, Session } from './session.js';
+import type { StaticFile } from './static-files.js';
+import { authorizeUpgrade } from './upgrade-auth.js';
+
+interface SocketData {
+  id: string;
+  identity: Identity;
+  session: Session | undefined;
+  closed: boolean;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK', 202: 'Accepted', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+  405: 'Method Not Allowed', 413: 'Payload Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/**
+ * The package silently falls back to a slow JavaScript server when its native binding does not
+ * load. Refuse that: the binding for this platform and Node ABI must be the module we got.
+ */
+export function assertNativeUws(): void {
+  const require = createRequire(import.meta.url);
+  const binary = `uWebSockets.js/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+  let native: unknown;
+  try {
+    native = require(binary);
+  } catch (error) {
+    throw new Error(`uWebSockets.js has no native binding for ${process.platform}/${process.arch} Node ABI ${process.versions.modules} (use Node 20 on glibc): ${(error as Error).message}`);
+  }
+  if (native !== uWS) throw new Error('uWebSockets.js loaded its JavaScript fallback instead of the native binding (is UWS_USE_FALLBACK set?)');
+}
+
+/** The only file that talks to uWebSockets.js: HTTP routes, the /ws upgrade and socket events. */
+export class UwsTransport {
+  private readonly app: TemplatedApp;
+  private listenSocket: us_listen_socket | undefined;
+  private nextId = 0;
+
+  constructor(
+    private readonly gw: Gateway,
+    private readonly config: GatewayConfig,
+    private readonly metrics: GatewayMetrics & MetricsEndpoint,
+    private readonly files: Map<string, StaticFile>,
+    private readonly log: Logger,
+  ) {
+    this.app = uWS.App();
+    this.gw.attach({ publish: (topic, json) => this.publish(topic, json) });
+    this.routes();
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(this.config.host, this.config.port, (socket) => {
+        if (socket === false) {
+          reject(new Error(`cannot listen on ${this.config.host}:${this.config.port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        resolve(uWS.us_socket_local_port(socket));
+      });
+    });
+  }
+
+  stopListening(): void {
+    if (this.listenSocket !== undefined) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+
+  private publish(topic: string, json: string): number {
+    const subscribers = this.app.numSubscribers(topic);
+    if (subscribers > 0) this.app.publish(topic, json);
+    return subscribers;
+  }
+
+  private routes(): void {
+    const heartbeatSec = Math.ceil((2 * this.config.heartbeatMs) / 1000);
+    this.app.ws<SocketData>('/ws', {
+      compression: uWS.DISABLED,
+      maxPayloadLength: this.config.maxPayloadBytes,
+      // uWS wants its idle timeout in whole seconds, a multiple of 4: silence longer than this closes.
+      idleTimeout: Math.max(8, Math.ceil(heartbeatSec / 4) * 4),
+      sendPingsAutomatically: true,
+      maxBackpressure: this.config.maxBackpressureBytes,
+      closeOnBackpressureLimit: 0,
+      upgrade: (res, req, context) => {
+        const key = req.getHeader('sec-websocket-key');
+        const offered = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        if (!this.gw.accepting) {
+          res.writeStatus('503 Service Unavailable').end('node draining; connect to another node');
+          return;
+        }
+        const verdict = authorizeUpgrade(this.config, {
+          origin: req.getHeader('origin'),
+          authorization: req.getHeader('authorization'),
+          queryUser: req.getQuery('user'),
+          queryToken: req.getQuery('token'),
+        });
+        if (!verdict.ok) {
+          res.writeStatus(`${verdict.status} ${STATUS_TEXT[verdict.status]}`).writeHeader('content-type', 'text/plain').end(verdict.message);
+          return;
+        }
+        const protocol = offered.split(',').some((p) => p.trim() === SUBPROTOCOL) ? SUBPROTOCOL : '';
+        const data: SocketData = { id: `${this.config.nodeId}.${(++this.nextId).toString(36)}`, identity: verdict.identity, session: undefined, closed: false };
+        res.upgrade(data, key, protocol, extensions, context);
+      },
+      open: (ws) => {
+        const data = ws.getUserData();
+        data.session = this.gw.open(this.connection(ws, data), data.identity);
+      },
+      message: (ws, message, isBinary) => {
+        const session = ws.getUserData().session;
+        if (session === undefined) return;
+        if (isBinary) {
+          this.gw.reply(session, { type: 'error', code: ErrorCode.BadRequest, message: 'frames must be UTF-8 JSON text' }, undefined);
+          return;
+        }
+        // uWS neuters `message` when this callback returns: decoding happens synchronously inside receive.
+        this.gw.receive(session, Buffer.from(message).toString('utf8'));
+      },
+      drain: (ws) => {
+        const session = ws.getUserData().session;
+        if (session !== undefined) this.gw.drained(session);
+      },
+      close: (ws, code) => {
+        const data = ws.getUserData();
+        data.closed = true;
+        if (data.session === undefined) return;
+        if (code === CloseCode.TooLarge && data.session.closeReason === undefined) data.session.closeReason = 'too_large';
+        this.gw.closed(data.session, code);
+      },
+    });
+
+    this.app.get('/healthz', (res) => void res.writeHeader('content-type', 'text/plain').end('ok\n'));
+    this.app.get('/readyz', (res) => {
+      const ready = this.gw.ready;
+      res.writeStatus(ready ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'text/plain').end(ready ? 'ready\n' : 'not ready\n');
+    });
+    this.app.get('/metrics', (res) => {
+      const aborted = watchAbort(res);
+      this.metrics.render().then(
+        (text) => aborted.done || res.cork(() => void res.writeHeader('content-type', this.metrics.contentType).end(text)),
+        () => aborted.done || res.cork(() => void res.writeStatus('500 Internal Server Error').end()),
+      );
+    });
+    this.app.any('/api/*', (res, req) => this.api(res, req.getMethod(), req.getUrl(), req.getHeader('authorization')));
+    this.app.get('/*', (res, req) => {
+      const file = this.files.get(req.getUrl());
+      if (file === undefined) {
+        res.writeStatus('404 Not Found').end('not found\n');
+        return;
+      }
+      res.writeHeader('content-type', file.type).writeHeader('cache-control', 'no-cache').end(file.body);
+    });
+    this.app.any('/*', (res) => void res.writeStatus('405 Method Not Allowed').end());
+  }
+
+  /** Reads the body (bounded by MAX_PAYLOAD), then answers from handleApi. */
+  private api(res: HttpResponse, method: string, path: string, authorization: string): void {
+    const aborted = watchAbort(res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const answer = (reply: ApiResponse) => {
+      if (aborted.done) return;
+      aborted.done = true;
+      res.cork(() => {
+        res.writeStatus(`${reply.status} ${STATUS_TEXT[reply.status] ?? ''}`).writeHeader('content-type', 'application/json').end(JSON.stringify(reply.body));
+      });
+    };
+    res.onData((chunk, isLast) => {
+      if (aborted.done) return;
+      size += chunk.byteLength;
+      if (size > this.config.maxPayloadBytes) {
+        answer(failure(413, ErrorCode.TooLarge, `body is larger than ${this.config.maxPayloadBytes} bytes`));
+        return;
+      }
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (!isLast) return;
+      handleApi(this.gw, { method, path, authorization, body: Buffer.concat(chunks).toString('utf8') }).then(answer, (error: unknown) => {
+        this.log.error('api request failed', { path, error });
+        answer(failure(500, 'internal', 'internal error'));
+      });
+    });
+  }
+
+  private connection(ws: WebSocket<SocketData>, data: SocketData): Connection {
+    const metrics = this.metrics;
+    return {
+      id: data.id,
+      send(json) {
+        if (data.closed) return false;
+        const status = ws.send(json, false);
+        if (status === 2) metrics.backpressureDropped(1);
+        else metrics.delivered(1);
+        return status !== 2;
+      },
+      subscribe(topic) {
+        if (!data.closed) ws.subscribe(topic);
+      },
+      unsubscribe(topic) {
+        if (!data.closed) ws.unsubscribe(topic);
+      },
+      publishToOthers: (topic, json) => {
+        if (data.closed) return this.publish(topic, json);
+        const others = this.app.numSubscribers(topic) - (ws.isSubscribed(topic) ? 1 : 0);
+        if (others > 0) ws.publish(topic, json);
+        return others;
+      },
+      bufferedBytes: () => (data.closed ? 0 : ws.getBufferedAmount()),
+      close(code, reason) {
+        if (!data.closed) ws.end(code, reason);
+      },
+    };
+  }
+}
+
+/** uWS requires an abort handler on every response answered later; `done` stops writes after abort. */
+function watchAbort(res: HttpResponse): { done: boolean } {
+  const state = { done: false };
+  res.onAborted(() => {
+    state.done = true;
+  });
+  return state;
+}
