@@ -1,0 +1,155 @@
+/**
+ * A scripted stand-in for a gateway, for fast and deterministic tests of the SDK's own logic
+ * (resume, dedup, failover, token refresh, heartbeat). It exists beside the tests against real
+ * gateways on real Redis (client.cluster.test.ts), never instead of them: it speaks just enough
+ * chat.v1 to drive the client, and nodes built on one FakeRooms share rooms like a cluster.
+ * Extend it by adding a case to handle(), or a knob to FakeGatewayOptions.
+ */
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { AddressInfo } from 'node:net';
+import { compareIds, ErrorCode, SUBPROTOCOL, type ChatMessage, type ClientFrame, type ServerFrame } from '@chat/protocol';
+
+/** The rooms of one fake cluster, shared by its nodes. */
+export class FakeRooms {
+  readonly messages = new Map<string, ChatMessage[]>();
+  readonly nodes = new Set<FakeGateway>();
+  #ms = 1_700_000_000_000;
+
+  publish(room: string, from: string, text: string): ChatMessage {
+    const list = this.messages.get(room) ?? [];
+    const message: ChatMessage = { type: 'message', room, id: `${this.#ms}-${list.length}`, from, text, ts: this.#ms };
+    list.push(message);
+    this.messages.set(room, list);
+    for (const node of this.nodes) node.deliver(message);
+    return message;
+  }
+}
+
+export interface FakeGatewayOptions {
+  node: string;
+  rooms?: FakeRooms;
+  /** Default 0 (any free port); a fixed one brings a stopped node back at its old URL. */
+  port?: number;
+  heartbeatMs?: number;
+  /** Only these tokens are accepted (anything else is refused with HTTP 401); unset: auth off. */
+  validTokens?: Set<string>;
+  /** Replays also the `since` message itself, and re-sends each live message: the client must drop both. */
+  duplicate?: boolean;
+}
+
+interface Peer {
+  socket: WebSocket;
+  user: string;
+  token: string | undefined;
+  rooms: Set<string>;
+}
+
+export class FakeGateway {
+  readonly rooms: FakeRooms;
+  readonly received: ClientFrame[] = [];
+  readonly #peers = new Set<Peer>();
+  readonly #server: WebSocketServer;
+  #silent = false;
+
+  private constructor(readonly options: FakeGatewayOptions, server: WebSocketServer) {
+    this.rooms = options.rooms ?? new FakeRooms();
+    this.rooms.nodes.add(this);
+    this.#server = server;
+    server.on('connection', (socket, request) => this.#accept(socket, new URL(request.url ?? '/', 'ws://x')));
+  }
+
+  static async start(options: FakeGatewayOptions): Promise<FakeGateway> {
+    const server = new WebSocketServer({
+      host: '127.0.0.1', port: options.port ?? 0,
+      handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      verifyClient: ({ req }, done) => {
+        const token = new URL(req.url ?? '/', 'ws://x').searchParams.get('token');
+        done(options.validTokens === undefined || (token !== null && options.validTokens.has(token)), 401);
+      },
+    });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    return new FakeGateway(options, server);
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${(this.#server.address() as AddressInfo).port}/ws`;
+  }
+
+  get connections(): number {
+    return this.#peers.size;
+  }
+
+  /** Stops answering anything, as a node cut off without a FIN would. */
+  goSilent(): void {
+    this.#silent = true;
+  }
+
+  /** Closes every connection with this code (1001 draining, 4401 token expired). */
+  closeAll(code: number, reason = ''): void {
+    for (const peer of this.#peers) peer.socket.close(code, reason);
+  }
+
+  /** Drops every connection without a close frame, as a killed node does. */
+  dropAll(): void {
+    for (const peer of this.#peers) peer.socket.terminate();
+  }
+
+  deliver(message: ChatMessage): void {
+    for (const peer of this.#peers) {
+      if (!peer.rooms.has(message.room)) continue;
+      this.#send(peer, message);
+      if (this.options.duplicate) this.#send(peer, message);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.rooms.nodes.delete(this);
+    this.dropAll();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #accept(socket: WebSocket, url: URL): void {
+    const peer: Peer = { socket, user: url.searchParams.get('user') ?? 'guest-0001', token: url.searchParams.get('token') ?? undefined, rooms: new Set() };
+    if (peer.token !== undefined) peer.user = peer.token.split(':')[0] ?? 'guest';
+    this.#peers.add(peer);
+    socket.on('close', () => this.#peers.delete(peer));
+    socket.on('message', (data) => {
+      if (this.#silent) return;
+      const frame = JSON.parse(String(data)) as ClientFrame;
+      this.received.push(frame);
+      this.#handle(peer, frame);
+    });
+    this.#send(peer, { type: 'welcome', user: peer.user, conn: `c${this.#peers.size}`, node: this.options.node, heartbeat: this.options.heartbeatMs ?? 25_000 });
+  }
+
+  #handle(peer: Peer, frame: ClientFrame): void {
+    const ref = frame.ref === undefined ? {} : { ref: frame.ref };
+    switch (frame.type) {
+      case 'join': {
+        peer.rooms.add(frame.room);
+        const all = this.rooms.messages.get(frame.room) ?? [];
+        const since = frame.since;
+        const history = since === undefined ? all.slice(-50) : all.filter((m) => compareIds(m.id, since) >= (this.options.duplicate ? 0 : 1));
+        return this.#send(peer, { type: 'joined', room: frame.room, members: [peer.user], history, gap: false, ...ref });
+      }
+      case 'leave':
+        peer.rooms.delete(frame.room);
+        return this.#send(peer, { type: 'left', room: frame.room, ...ref });
+      case 'send': {
+        if (!peer.rooms.has(frame.room)) return this.#send(peer, { type: 'error', code: ErrorCode.NotJoined, message: 'join first', ...ref });
+        const message = this.rooms.publish(frame.room, peer.user, frame.text);
+        return this.#send(peer, { type: 'ack', id: message.id, ...ref });
+      }
+      case 'direct':
+        return this.#send(peer, { type: 'error', code: ErrorCode.UserOffline, message: `${frame.to} is offline`, ...ref });
+      case 'history':
+        return this.#send(peer, { type: 'history', room: frame.room, messages: [], ...ref });
+      case 'ping':
+        return this.#send(peer, { type: 'pong', ts: Date.now(), ...ref });
+    }
+  }
+
+  #send(peer: Peer, frame: ServerFrame): void {
+    peer.socket.send(JSON.stringify(frame));
+  }
+}
