@@ -44,7 +44,7 @@ export class MemoryHistory implements HistoryStore {
 
   async after(room: string, since: string, max: number): Promise<HistoryRead> {
     const log = this.rooms.get(room);
-    if (log === undefined) return { messages: [], gap: false };
+    if (log === undefined) return { messages: [], gap: since !== '' };
     const gap = since !== '' && compareIds(since, log.maxDeleted) < 0;
     const start = since === '' ? 0 : log.messages.findIndex((m) => compareIds(m.id, since) > 0);
     return { messages: start < 0 ? [] : log.messages.slice(start, start + max), gap };

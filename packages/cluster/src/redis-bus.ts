@@ -42,7 +42,7 @@ export class RedisBus implements Bus {
   async publish(draft: MessageDraft): Promise<RoomMessage> {
     const body = storedBody(draft);
     const id = await guarded(
-      this.command.chatPublish(this.keys.roomLog(draft.room), this.historyLimit, this.keys.roomChannel(draft.room), body, draft.receivedAt),
+      this.command.chatPublish(this.keys.roomLog(draft.room), this.keys.roomTrimmed(draft.room), this.historyLimit, this.keys.roomChannel(draft.room), body, draft.receivedAt),
     );
     return { room: draft.room, id, event: messageEvent(draft.room, id, body) };
   }

@@ -17,7 +17,7 @@ export class RedisHistory implements HistoryStore {
   }
 
   async after(room: string, since: string, max: number): Promise<HistoryRead> {
-    const [deleted, entries] = await guarded(this.redis.chatAfter(this.keys.roomLog(room), since, max));
+    const [deleted, entries] = await guarded(this.redis.chatAfter(this.keys.roomLog(room), this.keys.roomTrimmed(room), since, max));
     // No log at all: anything the client saw before is gone (expired, or Redis lost its data).
     const gap = since !== '' && (deleted === '' || compareIds(since, deleted) < 0);
     return { messages: toMessages(room, entries), gap };

@@ -9,6 +9,11 @@ export class RedisKeys {
     return `${this.prefix}{${room}}:log`;
   }
 
+  /** Id of the newest message trimmed from the room log. */
+  roomTrimmed(room: string): string {
+    return `${this.prefix}{${room}}:trimmed`;
+  }
+
   roomChannel(room: string): string {
     return `${this.prefix}{${room}}`;
   }

@@ -6,12 +6,21 @@
  */
 import type { Redis, Result } from 'ioredis';
 
-/** KEYS[1] room log. ARGV: maxlen, channel, body, receivedAt. Returns the new id. */
+/**
+ * KEYS[1] room log, KEYS[2] newest trimmed id. ARGV: maxlen, channel, body, receivedAt. Returns the new id.
+ * Trimming does not move Redis's own max-deleted-entry-id, so the newest id trimmed away is kept in
+ * KEYS[2]: a resume from an id older than it has a gap.
+ */
 const publish = `
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local maxlen = tonumber(ARGV[1])
+local length = redis.call('XLEN', KEYS[1])
 local prev = ''
-if last[1] then prev = last[1][1] end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'b', ARGV[3])
+if length > 0 then prev = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1] end
+if length >= maxlen then
+  local trimmed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - maxlen + 1)
+  redis.call('SET', KEYS[2], trimmed[#trimmed][1])
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, '*', 'b', ARGV[3])
 redis.call('PUBLISH', ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .. ARGV[3])
 return id`;
 
@@ -22,19 +31,15 @@ if n > 0 and ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return n`;
 
 /**
- * KEYS[1] room log. ARGV: since ('' for the start), max. Returns {maxDeletedId, entries}; maxDeletedId
- * is '' when the log does not exist at all.
+ * KEYS[1] room log, KEYS[2] newest trimmed id. ARGV: since ('' for the start), max.
+ * Returns {newestTrimmedId, entries}; newestTrimmedId is '' when the log does not exist at all.
  */
 const after = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'', {}} end
-local info = redis.call('XINFO', 'STREAM', KEYS[1])
-local deleted = '0-0'
-for i = 1, #info, 2 do
-  if info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
-end
+local trimmed = redis.call('GET', KEYS[2]) or '0-0'
 local start = '-'
 if ARGV[1] ~= '' then start = '(' .. ARGV[1] end
-return {deleted, redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[2])}`;
+return {trimmed, redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[2])}`;
 
 const presenceEvent = `
 local function event(room, user, state)
@@ -98,9 +103,9 @@ local t = redis.call('TIME')
 return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)), '+inf')`;
 
 const scripts = {
-  chatPublish: { numberOfKeys: 1, lua: publish },
+  chatPublish: { numberOfKeys: 2, lua: publish },
   chatDirect: { numberOfKeys: 0, lua: direct },
-  chatAfter: { numberOfKeys: 1, lua: after },
+  chatAfter: { numberOfKeys: 2, lua: after },
   chatPresenceJoin: { numberOfKeys: 2, lua: presenceJoin },
   chatPresenceLeave: { numberOfKeys: 2, lua: presenceLeave },
   chatPresenceSweep: { numberOfKeys: 1, lua: presenceSweep },
@@ -112,9 +117,9 @@ export type StreamEntry = [id: string, fields: string[]];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    chatPublish(log: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg): Result<string, Context>;
+    chatPublish(log: string, trimmed: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg): Result<string, Context>;
     chatDirect(channel: string, senderChannel: string, payload: string): Result<number, Context>;
-    chatAfter(log: string, since: string, max: Arg): Result<[string, StreamEntry[]], Context>;
+    chatAfter(log: string, trimmed: string, since: string, max: Arg): Result<[string, StreamEntry[]], Context>;
     chatPresenceJoin(members: string, nodes: string, room: string, user: string, node: string, ttlMs: Arg, channel: string): Result<number, Context>;
     chatPresenceLeave(members: string, nodes: string, room: string, user: string, node: string, channel: string): Result<number, Context>;
     chatPresenceSweep(members: string, room: string, nodesPrefix: string, channel: string): Result<number, Context>;

@@ -1,0 +1,16 @@
+import { MemoryBus } from './memory-bus.js';
+import { MemoryHistory } from './memory-history.js';
+import { MemoryPresence } from './memory-presence.js';
+import { runClusterContract } from './contract-suite.js';
+
+runClusterContract('the in-process stores', async ({ historyLimit, presenceTtlMs }) => {
+  const history = new MemoryHistory(historyLimit);
+  const bus = new MemoryBus(history);
+  return {
+    bus,
+    history,
+    presence: new MemoryPresence(bus, presenceTtlMs),
+    appendSilently: async (room, body) => history.append(room, body).message.id,
+    close: () => bus.close(),
+  };
+});
