@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCode } from './codes.js';
+import { decodeClientFrame } from './decode.js';
+import { compareIds } from './names.js';
+
+const limits = { maxTextChars: 10 };
+const decode = (value: unknown) => decodeClientFrame(typeof value === 'string' ? value : JSON.stringify(value), limits);
+const code = (value: unknown) => {
+  const result = decode(value);
+  return result.ok ? 'ok' : result.error.code;
+};
+
+test('every client frame type decodes into its typed form, ignoring unknown fields', () => {
+  assert.deepEqual(decode({ type: 'join', room: 'lobby', since: '1-0', ref: 'a', extra: true }), { ok: true, frame: { type: 'join', room: 'lobby', since: '1-0', ref: 'a' } });
+  assert.deepEqual(decode({ type: 'leave', room: 'lobby' }), { ok: true, frame: { type: 'leave', room: 'lobby' } });
+  assert.deepEqual(decode({ type: 'send', room: 'lobby', text: 'hi' }), { ok: true, frame: { type: 'send', room: 'lobby', text: 'hi' } });
+  assert.deepEqual(decode({ type: 'direct', to: 'bob', text: 'hi' }), { ok: true, frame: { type: 'direct', to: 'bob', text: 'hi' } });
+  assert.deepEqual(decode({ type: 'history', room: 'r', before: '5-1', limit: 500 }), { ok: true, frame: { type: 'history', room: 'r', before: '5-1', limit: 100 } });
+  assert.deepEqual(decode({ type: 'ping', ref: 'p' }), { ok: true, frame: { type: 'ping', ref: 'p' } });
+});
+
+test('malformed frames are bad_request and keep the ref when it could be read', () => {
+  assert.equal(code('not json'), ErrorCode.BadRequest);
+  assert.equal(code('[1,2]'), ErrorCode.BadRequest);
+  assert.equal(code({ room: 'x' }), ErrorCode.BadRequest);
+  assert.equal(code({ type: 'send', room: 'x', text: 5 }), ErrorCode.BadRequest);
+  assert.equal(code({ type: 'send', room: 'bad/room', text: 'x' }), ErrorCode.BadRequest);
+  assert.equal(code({ type: 'join', room: 'a'.repeat(65) }), ErrorCode.BadRequest);
+  assert.equal(code({ type: 'join', room: 'ok', since: 'yesterday' }), ErrorCode.BadRequest);
+  assert.equal(code({ type: 'direct', to: 'a+b', text: 'x' }), ErrorCode.BadRequest);
+  assert.equal(code({ type: 'history', room: 'r', limit: 0 }), ErrorCode.BadRequest);
+  assert.equal(code({ type: 'ping', ref: 7 }), ErrorCode.BadRequest);
+  const result = decode({ type: 'send', room: '#', text: 'x', ref: 'keep' });
+  assert.ok(!result.ok && result.error.ref === 'keep');
+});
+
+test('an unknown type is unknown_type', () => {
+  assert.equal(code({ type: 'subscribe' }), ErrorCode.UnknownType);
+});
+
+test('text of exactly MAX_TEXT characters passes and one more is too_large', () => {
+  assert.equal(code({ type: 'send', room: 'r', text: 'x'.repeat(10) }), 'ok');
+  assert.equal(code({ type: 'send', room: 'r', text: 'x'.repeat(11) }), ErrorCode.TooLarge);
+  assert.equal(code({ type: 'direct', to: 'u', text: 'x'.repeat(11) }), ErrorCode.TooLarge);
+});
+
+test('message ids order by time, then sequence, numerically', () => {
+  assert.ok(compareIds('9-0', '10-0') < 0);
+  assert.ok(compareIds('10-2', '10-10') < 0);
+  assert.equal(compareIds('7-7', '7-7'), 0);
+});

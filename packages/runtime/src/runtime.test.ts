@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, envInt, envList, envUrl } from './env.js';
+import { roomAllowed, signHs256, verifyHs256 } from './jwt.js';
+
+test('a bad environment value names the variable', () => {
+  assert.throws(() => envInt({ PORT: 'eighty' }, 'PORT', 8080, 0, 65535), (e: unknown) => e instanceof ConfigError && /^PORT: /.test(e.message));
+  assert.throws(() => envInt({ PORT: '70000' }, 'PORT', 8080, 0, 65535), /PORT: 70000 is outside/);
+  assert.throws(() => envUrl({ REDIS_URL: 'http://x' }, 'REDIS_URL', ['redis:']), /REDIS_URL: protocol/);
+  assert.equal(envInt({}, 'PORT', 8080, 0, 65535), 8080);
+  assert.deepEqual(envList({ ALLOWED_ORIGINS: 'https://a, https://b' }, 'ALLOWED_ORIGINS'), ['https://a', 'https://b']);
+});
+
+test('HS256 tokens verify, and tampered, expired or wrongly signed ones do not', () => {
+  const now = 1_000_000;
+  const token = signHs256({ sub: 'alice', exp: now + 60, rooms: ['lobby', 'team-*'] }, 'secret');
+  assert.deepEqual(verifyHs256(token, 'secret', now), { ok: true, claims: { sub: 'alice', exp: now + 60, rooms: ['lobby', 'team-*'] } });
+  assert.equal(verifyHs256(token, 'other', now).ok, false);
+  assert.deepEqual(verifyHs256(token, 'secret', now + 60), { ok: false, reason: 'token expired' });
+  const [h, , s] = token.split('.');
+  const forged = `${h}.${Buffer.from(JSON.stringify({ sub: 'mallory' })).toString('base64url')}.${s}`;
+  assert.equal(verifyHs256(forged, 'secret', now).ok, false);
+  const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.`;
+  assert.deepEqual(verifyHs256(none, 'secret', now), { ok: false, reason: 'alg must be HS256' });
+});
+
+test('a rooms claim allows exact names and prefix* patterns only', () => {
+  assert.equal(roomAllowed(undefined, 'anything'), true);
+  assert.equal(roomAllowed(['lobby', 'team-*'], 'lobby'), true);
+  assert.equal(roomAllowed(['lobby', 'team-*'], 'team-red'), true);
+  assert.equal(roomAllowed(['lobby', 'team-*'], 'lobby2'), false);
+  assert.equal(roomAllowed([], 'lobby'), false);
+});
