@@ -1,0 +1,68 @@
+import type { ChatMessage, DirectMessage, PresenceEvent } from '@chat/protocol';
+import type { RoomJoined } from '../rooms.js';
+import type { StatusChange } from '../events.js';
+
+/** Plain-text lines for the terminal client; no colours, so output stays readable in logs and pipes. */
+
+function clock(ts: number): string {
+  return new Date(ts).toTimeString().slice(0, 8);
+}
+
+function via(message: { via?: string }): string {
+  if (message.via === 'api') return ' (api)';
+  if (message.via === 'mqtt') return ' (device)';
+  return '';
+}
+
+export function formatMessage(m: ChatMessage): string {
+  return `${clock(m.ts)} [${m.room}] ${m.from}${via(m)}: ${m.text}`;
+}
+
+export function formatDirect(m: DirectMessage, me: string | undefined): string {
+  const arrow = m.from === me ? `to ${m.to}` : `from ${m.from}`;
+  return `${clock(m.ts)} [dm ${arrow}]${via(m)}: ${m.text}`;
+}
+
+export function formatPresence(p: PresenceEvent): string {
+  return `* ${p.user} ${p.state === 'join' ? 'joined' : 'left'} ${p.room}`;
+}
+
+export function formatMembers(room: string, members: string[]): string {
+  return `* ${room}: ${members.length} here: ${members.join(', ')}`;
+}
+
+export function formatJoined(j: RoomJoined): string[] {
+  const lines = j.history.map(formatMessage);
+  if (j.resumed) {
+    lines.push(`* resumed ${j.room}: ${j.history.length} missed message(s) replayed`);
+  } else {
+    lines.unshift(`* joined ${j.room}`);
+    lines.push(formatMembers(j.room, j.members));
+  }
+  if (j.gap) lines.push(`* ${j.room}: some messages from while you were away are no longer kept (gap)`);
+  return lines;
+}
+
+export function formatStatus(s: StatusChange): string | undefined {
+  switch (s.state) {
+    case 'connected':
+      return `* connected to node ${s.node ?? '?'} (${s.url ?? ''})`;
+    case 'connecting':
+    case 'reconnecting':
+      if (s.retryInMs === undefined) return undefined; // an attempt starting; its outcome is printed
+      return `* ${s.state === 'connecting' ? 'cannot connect' : 'disconnected'} (${describeClose(s)}); ` +
+        `retrying ${s.url ?? ''} in ${(s.retryInMs / 1000).toFixed(1)} s`;
+    case 'closed':
+      return '* closed';
+    case 'idle':
+      return undefined;
+  }
+}
+
+function describeClose(s: StatusChange): string {
+  const known: Record<number, string> = { 1000: 'closed', 1001: 'node draining', 1006: 'connection lost', 4401: 'token expired', 4429: 'rate limited' };
+  const name = s.code === undefined ? 'closed' : known[s.code] ?? `code ${s.code}`;
+  return s.reason ? `${name}: ${s.reason}` : name;
+}
+
+export const USAGE_LINE = '* commands: /join ROOM, /leave [ROOM], /room ROOM, /rooms, /dm USER TEXT, /who [ROOM], /history [N], /quit';

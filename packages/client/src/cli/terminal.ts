@@ -1,0 +1,151 @@
+import { createInterface, type Interface } from 'node:readline';
+import { compareIds } from '@chat/protocol';
+import type { ChatClient } from '../client.js';
+import { formatDirect, formatJoined, formatMembers, formatMessage, formatPresence, formatStatus, USAGE_LINE } from './format.js';
+
+/**
+ * The interactive terminal chat: a readline prompt for the current room, server events printed
+ * above it without disturbing what is being typed. Resolves when the user quits or stdin ends.
+ */
+export class Terminal {
+  readonly #client: ChatClient;
+  readonly #rl: Interface;
+  readonly #output: NodeJS.WriteStream;
+  /** Oldest message id shown per room, where /history continues from. */
+  readonly #oldest = new Map<string, string>();
+  #current: string | undefined;
+  #pending = new Set<Promise<unknown>>();
+
+  constructor(client: ChatClient, input: NodeJS.ReadStream, output: NodeJS.WriteStream) {
+    this.#client = client;
+    this.#output = output;
+    this.#rl = createInterface({ input, output, terminal: input.isTTY === true && output.isTTY === true });
+    client.on('status', (s) => { const line = formatStatus(s); if (line) this.print(line); });
+    client.on('joined', (j) => { j.history.forEach((m) => this.#noteOldest(m.room, m.id)); formatJoined(j).forEach((l) => this.print(l)); });
+    client.on('message', (m) => { this.#noteOldest(m.room, m.id); this.print(formatMessage(m)); });
+    client.on('direct', (m) => this.print(formatDirect(m, client.user)));
+    client.on('presence', (p) => this.print(formatPresence(p)));
+    client.on('error', (e) => this.print(`! ${e.code}: ${e.message}${e.room ? ` (room ${e.room})` : ''}`));
+  }
+
+  /** Runs until /quit or end of input; joins `rooms` first, the first becoming the current room. */
+  async run(rooms: string[]): Promise<void> {
+    this.#current = rooms[0];
+    this.#updatePrompt();
+    for (const room of rooms) this.#track(this.#client.join(room));
+    this.print(USAGE_LINE);
+    this.#rl.prompt();
+    const done = new Promise<void>((resolve) => this.#rl.once('close', resolve));
+    this.#rl.on('SIGINT', () => this.#rl.close()); // readline swallows Ctrl-C otherwise
+    this.#rl.on('line', (line) => {
+      const quit = this.#command(line.trim());
+      if (quit) this.#rl.close();
+      else this.#rl.prompt();
+    });
+    await done;
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Prints a line above the prompt, keeping whatever the user has typed so far. */
+  print(line: string): void {
+    if (this.#output.isTTY) {
+      this.#output.write('\r\x1b[K');
+      this.#output.write(`${line}\n`);
+      this.#rl.prompt(true);
+    } else {
+      this.#output.write(`${line}\n`);
+    }
+  }
+
+  /** Handles one input line; true to quit. */
+  #command(line: string): boolean {
+    if (line === '') return false;
+    if (!line.startsWith('/')) {
+      if (this.#current === undefined) this.print('! no current room: /join one first');
+      else this.#track(this.#client.send(this.#current, line));
+      return false;
+    }
+    const [name = '', ...rest] = line.slice(1).split(/\s+/);
+    const arg = rest[0];
+    switch (name) {
+      case 'join':
+        if (arg === undefined) return this.#usage('/join ROOM');
+        this.#current = arg;
+        this.#updatePrompt();
+        this.#track(this.#client.join(arg));
+        return false;
+      case 'leave': {
+        const room = arg ?? this.#current;
+        if (room === undefined) return this.#usage('/leave [ROOM]');
+        this.#track(this.#client.leave(room).then(() => this.print(`* left ${room}`)));
+        this.#oldest.delete(room);
+        if (room === this.#current) this.#current = this.#client.rooms()[0];
+        this.#updatePrompt();
+        return false;
+      }
+      case 'room':
+        if (arg === undefined || !this.#client.rooms().includes(arg)) return this.#usage('/room ROOM (one of your rooms)');
+        this.#current = arg;
+        this.#updatePrompt();
+        return false;
+      case 'rooms':
+        this.print(`* rooms: ${this.#client.rooms().join(', ') || '(none)'}`);
+        return false;
+      case 'dm':
+        if (arg === undefined || rest.length < 2) return this.#usage('/dm USER TEXT');
+        this.#track(this.#client.direct(arg, rest.slice(1).join(' ')).then((id) => this.print(`* dm to ${arg} delivered (${id})`)));
+        return false;
+      case 'who': {
+        const room = arg ?? this.#current;
+        if (room === undefined) return this.#usage('/who [ROOM]');
+        this.print(formatMembers(room, this.#client.members(room)));
+        return false;
+      }
+      case 'history':
+        this.#history(arg === undefined ? 20 : Number(arg));
+        return false;
+      case 'help':
+        this.print(USAGE_LINE);
+        return false;
+      case 'quit':
+      case 'exit':
+        return true;
+      default:
+        return this.#usage(`unknown command /${name}; try /help`);
+    }
+  }
+
+  #history(limit: number): void {
+    const room = this.#current;
+    if (room === undefined || !Number.isInteger(limit) || limit < 1) return void this.#usage('/history [N] in a room');
+    const before = this.#oldest.get(room);
+    const page = before === undefined ? { limit } : { before, limit };
+    this.#track(this.#client.history(room, page).then((messages) => {
+      if (messages.length === 0) return this.print(`* ${room}: nothing older`);
+      const first = messages[0];
+      if (first !== undefined) this.#oldest.set(room, first.id);
+      this.print(`* ${room}: ${messages.length} older message(s)`);
+      messages.forEach((m) => this.print(formatMessage(m)));
+    }));
+  }
+
+  #noteOldest(room: string, id: string): void {
+    const oldest = this.#oldest.get(room);
+    if (oldest === undefined || compareIds(id, oldest) < 0) this.#oldest.set(room, id);
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => this.print(`! ${error instanceof Error ? error.message : String(error)}`));
+    this.#pending.add(tracked);
+    void tracked.finally(() => this.#pending.delete(tracked));
+  }
+
+  #usage(text: string): false {
+    this.print(`! usage: ${text}`);
+    return false;
+  }
+
+  #updatePrompt(): void {
+    this.#rl.setPrompt(`${this.#current ?? '(no room)'}> `);
+  }
+}
