@@ -85,7 +85,10 @@ export class UwsTransport {
     const heartbeatSec = Math.ceil((2 * this.config.heartbeatMs) / 1000);
     this.app.ws<SocketData>('/ws', {
       compression: uWS.DISABLED,
-      maxPayloadLength: this.config.maxPayloadBytes,
+      // uWS drops an over-limit frame by cutting the TCP connection (the client sees 1006), but the
+      // contract promises close code 1009. So uWS gets a higher ceiling, bounded to keep memory per
+      // socket small, and frames between MAX_PAYLOAD and that ceiling are closed with 1009 below.
+      maxPayloadLength: payloadCeiling(this.config.maxPayloadBytes),
       // uWS wants its idle timeout in whole seconds, a multiple of 4: silence longer than this closes.
       idleTimeout: Math.max(8, Math.ceil(heartbeatSec / 4) * 4),
       sendPingsAutomatically: true,
@@ -120,6 +123,10 @@ export class UwsTransport {
       message: (ws, message, isBinary) => {
         const session = ws.getUserData().session;
         if (session === undefined) return;
+        if (message.byteLength > this.config.maxPayloadBytes) {
+          session.close(CloseCode.TooLarge, 'too_large', `frame over ${this.config.maxPayloadBytes} bytes`);
+          return;
+        }
         if (isBinary) {
           this.gw.reply(session, { type: 'error', code: ErrorCode.BadRequest, message: 'frames must be UTF-8 JSON text' }, undefined);
           return;
@@ -135,7 +142,6 @@ export class UwsTransport {
         const data = ws.getUserData();
         data.closed = true;
         if (data.session === undefined) return;
-        if (code === CloseCode.TooLarge && data.session.closeReason === undefined) data.session.closeReason = 'too_large';
         this.gw.closed(data.session, code);
       },
     });
@@ -221,6 +227,11 @@ export class UwsTransport {
       },
     };
   }
+}
+
+/** The largest frame uWS reads at all: 16x MAX_PAYLOAD, at least 1 MiB, at most 16 MiB. */
+export function payloadCeiling(maxPayloadBytes: number): number {
+  return Math.min(16 * 1024 * 1024, Math.max(1024 * 1024, maxPayloadBytes * 16));
 }
 
 /** uWS requires an abort handler on every response answered later; `done` stops writes after abort. */
