@@ -1,0 +1,95 @@
+import { compareIds } from '@chat/protocol';
+import { atBottom, clock, h } from './dom.js';
+
+/**
+ * One conversation on screen (a room, or direct messages with one user): its list of messages,
+ * kept in id order, each id shown once, with system lines ("bob joined", "reconnected") between.
+ */
+export class Conversation {
+  constructor({ kind, name, me, onLoadEarlier }) {
+    this.kind = kind; // 'room' | 'dm'
+    this.name = name;
+    this.key = `${kind}:${name}`;
+    this.me = me;
+    this.ids = new Set();
+    this.oldest = undefined;
+    this.unread = 0;
+    this.exhausted = false;
+    this.more = kind === 'room'
+      ? h('li', { class: 'more' }, h('button', { type: 'button', class: 'quiet', onclick: () => onLoadEarlier(this) }, 'Load earlier messages'))
+      : null;
+    this.list = h('ol', { class: 'conv', 'data-key': this.key, hidden: true }, this.more);
+  }
+
+  /** Adds a message at its place by id; false when that id is already shown. */
+  add(message) {
+    if (this.ids.has(message.id)) return false;
+    this.ids.add(message.id);
+    if (this.oldest === undefined || compareIds(message.id, this.oldest) < 0) this.oldest = message.id;
+    const item = this.#item(message);
+    const stick = atBottom(this.list);
+    // Newest first from the end: a live message lands last (after any system line); an older
+    // one (scroll-back, a replay) lands just before the first message newer than it.
+    let newer = null;
+    for (let node = this.list.lastElementChild; node !== null && node !== this.more; node = node.previousElementSibling) {
+      if (node.dataset.id === undefined) continue;
+      if (compareIds(node.dataset.id, message.id) < 0) break;
+      newer = node;
+    }
+    if (newer === null) this.list.append(item);
+    else newer.before(item);
+    if (stick && item === this.list.lastElementChild) this.scrollToEnd();
+    return true;
+  }
+
+  /** Adds older messages above the ones shown, keeping the reader's place. */
+  addEarlier(messages) {
+    const before = this.list.scrollHeight;
+    const top = this.list.scrollTop;
+    for (const m of messages) this.add(m);
+    this.list.scrollTop = top + (this.list.scrollHeight - before);
+  }
+
+  /** A line about what happened, not a message: presence, connection, errors. */
+  note(text, tone = 'info') {
+    const stick = atBottom(this.list);
+    this.list.append(h('li', { class: `sys ${tone}` }, h('span', {}, text)));
+    if (stick) this.scrollToEnd();
+  }
+
+  /** A message of mine on its way; returns callbacks for its ack and its failure. */
+  pending(text) {
+    const item = h('li', { class: 'msg mine pending' },
+      h('div', { class: 'meta' }, h('span', { class: 'from' }, this.me), h('span', { class: 'state' }, 'sending…')),
+      h('p', { class: 'text' }, text));
+    this.list.append(item);
+    this.scrollToEnd();
+    return {
+      done: (message) => {
+        item.remove();
+        this.add(message);
+      },
+      failed: (reason) => {
+        item.classList.replace('pending', 'failed');
+        item.querySelector('.state').textContent = `not sent: ${reason}`;
+      },
+    };
+  }
+
+  scrollToEnd() {
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  #item(m) {
+    const mine = m.from === this.me;
+    const badge = m.via === 'api' ? h('span', { class: 'badge api', title: 'posted through the HTTP API' }, 'API')
+      : m.via === 'mqtt' ? h('span', { class: 'badge device', title: 'sent by a device over MQTT' }, 'device')
+        : null;
+    const label = this.kind === 'dm' && mine ? `${m.from} → ${m.to}` : m.from;
+    return h('li', { class: `msg${mine ? ' mine' : ''}`, 'data-id': m.id, 'data-from': m.from, 'data-via': m.via },
+      h('div', { class: 'meta' },
+        h('span', { class: 'from' }, label), badge,
+        h('time', { datetime: new Date(m.ts).toISOString(), title: new Date(m.ts).toLocaleString() }, clock(m.ts))),
+      h('p', { class: 'text' }, m.text));
+  }
+}
