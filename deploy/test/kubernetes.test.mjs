@@ -1,0 +1,148 @@
+// deploy/k8s: kustomize renders the base and the KEDA overlay; kubeconform validates every built-in
+// object strictly against the Kubernetes OpenAPI schemas (shipped by PyPI's kubernetes-validate),
+// keda-check validates ScaledObjects against KEDA's own API types; the rest checks that the objects
+// fit together (names, selectors, drain timing).
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { before, describe, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { cachedTool, kubernetesSchemaDir, readRepoFile, repoPath, run } from './lib/tools.mjs';
+
+async function build(dir) {
+  const { code, stdout, stderr } = await run(cachedTool('kustomize'), ['build', repoPath(dir)]);
+  assert.equal(code, 0, `kustomize build ${dir} failed:\n${stderr}`);
+  return stdout;
+}
+
+function objects(yamlText) {
+  return parseAllDocuments(yamlText).map((doc) => doc.toJS()).filter(Boolean);
+}
+
+async function kubeconform(yamlText) {
+  const { version, dir } = kubernetesSchemaDir();
+  return run(
+    cachedTool('kubeconform'),
+    ['-strict', '-summary', '-skip', 'ScaledObject', '-kubernetes-version', version.replace(/^v/, ''),
+      '-schema-location', `${dir}/{{ .ResourceKind }}{{ .KindSuffix }}.json`, '-'],
+    { input: yamlText },
+  );
+}
+
+const find = (list, kind, name) => list.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+
+describe('the kustomize base', () => {
+  let rendered;
+  let list;
+  before(async () => {
+    rendered = await build('deploy/k8s/base');
+    list = objects(rendered);
+  });
+
+  test('renders, and every object validates against the Kubernetes schemas', async () => {
+    const { code, stdout, stderr } = await kubeconform(rendered);
+    assert.equal(code, 0, `kubeconform:\n${stdout}${stderr}`);
+    assert.match(stdout, new RegExp(`Valid: ${list.length}, Invalid: 0, Errors: 0, Skipped: 0`));
+  });
+
+  test('has every piece of the cluster, all in the chat namespace', () => {
+    for (const [kind, name] of [
+      ['Deployment', 'gateway'], ['Service', 'gateway'], ['PodDisruptionBudget', 'gateway'],
+      ['HorizontalPodAutoscaler', 'gateway'], ['ConfigMap', 'gateway-config'], ['Secret', 'chat-secrets'],
+      ['Deployment', 'mqtt-bridge'], ['ConfigMap', 'bridge-config'], ['StatefulSet', 'redis'], ['Service', 'redis'],
+      ['Deployment', 'mosquitto'], ['Service', 'mosquitto'],
+    ]) {
+      assert.ok(find(list, kind, name), `${kind} ${name}`);
+    }
+    assert.ok(find(list, 'ConfigMap', undefined) && list.some((o) => o.metadata.name.startsWith('mosquitto-config-')));
+    assert.equal(find(list, 'ScaledObject'), undefined, 'KEDA lives in overlays/keda, not beside the HPA');
+    for (const o of list.filter((o) => o.kind !== 'Namespace')) assert.equal(o.metadata.namespace, 'chat', `${o.kind} ${o.metadata.name}`);
+  });
+
+  test('the gateway drains inside its grace period and a rollout never lowers capacity', () => {
+    const deployment = find(list, 'Deployment', 'gateway');
+    const pod = deployment.spec.template.spec;
+    const [container] = pod.containers;
+    const drainSeconds = Number(find(list, 'ConfigMap', 'gateway-config').data.DRAIN_SECONDS);
+    const preStopSeconds = Number(container.lifecycle.preStop.exec.command.at(-1));
+    assert.ok(pod.terminationGracePeriodSeconds > preStopSeconds + drainSeconds,
+      `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} > preStop ${preStopSeconds} + DRAIN_SECONDS ${drainSeconds}`);
+    assert.equal(container.readinessProbe.httpGet.path, '/readyz');
+    assert.equal(container.livenessProbe.httpGet.path, '/healthz');
+    assert.equal(deployment.spec.strategy.rollingUpdate.maxUnavailable, 0);
+    assert.deepEqual(pod.topologySpreadConstraints.map((c) => c.topologyKey), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+    assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.equal(container.image, 'chat-cluster/gateway:0.1.0');
+  });
+
+  test('services, disruption budget and autoscaler select the pods they are meant for', () => {
+    const podLabels = (kind, name) => find(list, kind, name).spec.template.metadata.labels;
+    const matches = (selector, labels) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+    assert.ok(matches(find(list, 'Service', 'gateway').spec.selector, podLabels('Deployment', 'gateway')));
+    assert.ok(matches(find(list, 'Service', 'redis').spec.selector, podLabels('StatefulSet', 'redis')));
+    assert.ok(matches(find(list, 'Service', 'mosquitto').spec.selector, podLabels('Deployment', 'mosquitto')));
+    assert.ok(matches(find(list, 'PodDisruptionBudget', 'gateway').spec.selector.matchLabels, podLabels('Deployment', 'gateway')));
+    assert.deepEqual(find(list, 'HorizontalPodAutoscaler', 'gateway').spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'gateway' });
+  });
+
+  test('every ConfigMap, Secret and claim a pod refers to is in the build', () => {
+    const names = new Set(list.map((o) => `${o.kind}/${o.metadata.name}`));
+    for (const workload of list.filter((o) => o.spec?.template?.spec)) {
+      const pod = workload.spec.template.spec;
+      const refs = [];
+      for (const container of pod.containers) {
+        for (const source of container.envFrom ?? []) {
+          if (source.configMapRef) refs.push(`ConfigMap/${source.configMapRef.name}`);
+          if (source.secretRef) refs.push(`Secret/${source.secretRef.name}`);
+        }
+      }
+      for (const volume of pod.volumes ?? []) {
+        if (volume.configMap) refs.push(`ConfigMap/${volume.configMap.name}`);
+        if (volume.persistentVolumeClaim) refs.push(`PersistentVolumeClaim/${volume.persistentVolumeClaim.claimName}`);
+      }
+      for (const ref of refs) assert.ok(names.has(ref), `${workload.kind} ${workload.metadata.name} refers to ${ref}`);
+    }
+  });
+
+  test('the Secret holds placeholders only, named as such', () => {
+    for (const [key, value] of Object.entries(find(list, 'Secret', 'chat-secrets').stringData)) {
+      assert.match(value, /^REPLACE-ME-/, `${key} is a visible placeholder`);
+    }
+  });
+
+  test("Mosquitto's ACL is the one in deploy/mosquitto", () => {
+    const shared = repoPath('deploy/mosquitto/acl');
+    assert.ok(existsSync(shared), 'deploy/mosquitto/acl (the MQTT bridge\'s) is missing');
+    const copy = readRepoFile('deploy/k8s/base/mosquitto/acl').split('\n').filter((l) => !l.startsWith('#')).join('\n').trim();
+    const original = readFileSync(shared, 'utf8').split('\n').filter((l) => !l.startsWith('#')).join('\n').trim();
+    assert.equal(copy, original, 'copy deploy/mosquitto/acl to deploy/k8s/base/mosquitto/acl (kustomize reads only files under its folder)');
+  });
+});
+
+describe('the KEDA overlay', () => {
+  let rendered;
+  let list;
+  before(async () => {
+    rendered = await build('deploy/k8s/overlays/keda');
+    list = objects(rendered);
+  });
+
+  test('renders, and every object validates against the Kubernetes schemas and KEDA types', async () => {
+    const builtIn = await kubeconform(rendered);
+    assert.equal(builtIn.code, 0, `kubeconform:\n${builtIn.stdout}${builtIn.stderr}`);
+    const keda = await run(cachedTool('keda-check'), [], { input: rendered });
+    assert.equal(keda.code, 0, `keda-check:\n${keda.stdout}${keda.stderr}`);
+    assert.match(keda.stdout, /valid: ScaledObject gateway -> gateway/);
+  });
+
+  test('replaces the CPU autoscaler with a ScaledObject on connections per pod', () => {
+    assert.equal(find(list, 'HorizontalPodAutoscaler'), undefined, 'two autoscalers would fight over the replica count');
+    const scaled = find(list, 'ScaledObject', 'gateway');
+    assert.equal(scaled.metadata.namespace, 'chat');
+    assert.equal(scaled.spec.scaleTargetRef.name, 'gateway');
+    const prometheus = scaled.spec.triggers.find((trigger) => trigger.type === 'prometheus');
+    assert.match(prometheus.metadata.query, /chat_connections\b/);
+    assert.equal(prometheus.metricType, 'AverageValue', 'the threshold is per pod');
+    assert.ok(scaled.spec.triggers.some((trigger) => trigger.type === 'cpu'));
+  });
+});
