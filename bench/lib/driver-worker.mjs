@@ -1,0 +1,116 @@
+// A load-driver process, forked by driver.mjs and commanded over IPC. It holds connections,
+// joins rooms, sends at a paced rate from its sender connections, and records the delivery
+// latency of every message it receives from the send time embedded in the text. Times come from
+// performance.timeOrigin + now(), which agree across processes on one machine to well under 10 µs.
+import { performance } from 'node:perf_hooks';
+import { Histogram } from './histogram.mjs';
+import { clientClasses } from './clients.mjs';
+
+const clock = () => performance.timeOrigin + performance.now();
+const TEXT_PADDING = 'x'.repeat(40);
+const STEP_TIMEOUT_MS = 20_000;
+
+function withTimeout(promise, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** @type {{client: any, node: number, room: string | null, sender: boolean}[]} */
+let connections = [];
+let latency = newLatencyRecord();
+
+function newLatencyRecord() {
+  return { sameNode: new Histogram(), crossNode: new Histogram(), cpuStart: process.cpuUsage(), startMs: clock() };
+}
+
+/** Text layout: "<send time ms, 3 decimals> <sender's node index> <padding>". */
+function onText(receiverNode, text) {
+  const latencyMs = clock() - parseFloat(text);
+  const senderNode = text.charCodeAt(text.indexOf(' ') + 1) - 48;
+  (senderNode === receiverNode ? latency.sameNode : latency.crossNode).record(latencyMs);
+}
+
+async function open({ protocol, specs, concurrency, localAddress }) {
+  const Client = clientClasses[protocol];
+  const started = clock();
+  let failed = 0;
+  let firstError = null;
+  let next = 0;
+  async function openLoop() {
+    while (next < specs.length) {
+      const spec = specs[next++];
+      const client = new Client({ url: spec.url, user: spec.user, localAddress });
+      client.onText = (text) => onText(spec.node, text);
+      try {
+        await withTimeout(client.open(), 'open');
+        if (spec.room) await withTimeout(client.join(spec.room), 'join');
+        connections.push({ client, node: spec.node, room: spec.room, sender: spec.sender });
+      } catch (error) {
+        failed++;
+        firstError ??= String(error?.message ?? error);
+        client.close();
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, openLoop));
+  return { opened: specs.length - failed, failed, firstError, ms: clock() - started };
+}
+
+/** Every sender connection sends `ratePerSender` messages/s for `durationMs`, phases spread. */
+function send({ ratePerSender, durationMs }) {
+  const senders = connections.filter((c) => c.sender);
+  const sent = new Array(senders.length).fill(0);
+  const phase = senders.map(() => Math.random());
+  const started = clock();
+  return new Promise((resolve) => {
+    const tick = () => {
+      const elapsedMs = clock() - started;
+      for (let i = 0; i < senders.length; i++) {
+        const due = Math.floor((Math.min(elapsedMs, durationMs) / 1000) * ratePerSender + phase[i]);
+        while (sent[i] < due) {
+          const { client, node, room } = senders[i];
+          client.send(room, `${clock().toFixed(3)} ${node} ${TEXT_PADDING}`);
+          sent[i]++;
+        }
+      }
+      if (elapsedMs < durationMs) setTimeout(tick, 1);
+      else resolve({ sent: sent.reduce((a, b) => a + b, 0) });
+    };
+    tick();
+  });
+}
+
+function report() {
+  const cpu = process.cpuUsage(latency.cpuStart);
+  return {
+    sameNode: latency.sameNode.toJSON(),
+    crossNode: latency.crossNode.toJSON(),
+    windowMs: clock() - latency.startMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
+}
+
+function closeAll() {
+  for (const { client } of connections) client.close();
+  connections = [];
+  return {};
+}
+
+const commands = {
+  open,
+  send,
+  reset: () => { latency = newLatencyRecord(); return {}; },
+  report,
+  close: closeAll,
+};
+
+process.on('message', async ({ id, cmd, args }) => {
+  try {
+    process.send({ id, ok: true, result: await commands[cmd](args) });
+  } catch (error) {
+    process.send({ id, ok: false, error: String(error?.stack ?? error) });
+  }
+});

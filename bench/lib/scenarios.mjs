@@ -1,0 +1,197 @@
+// The measured scenarios. Each starts its own Redis and server nodes, so no figure inherits
+// another's memory or subscriptions, and stops everything before it returns.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { systems, startRedis, startNodes, rssBytes, cpuMs } from './systems.mjs';
+import { startWorkers, stopWorkers, resetAll, reportAll } from './driver.mjs';
+
+/** Connections one driver worker holds at most, well under the per-process open-file limit. */
+const CONNECTIONS_PER_WORKER = 10_000;
+const OPEN_CONCURRENCY_PER_WORKER = 200;
+
+async function withCluster(systemName, nodeCount, body) {
+  const redis = await startRedis();
+  let cluster;
+  try {
+    cluster = await startNodes(systemName, nodeCount, redis.url);
+    return await body(cluster, redis);
+  } finally {
+    await cluster?.stop();
+    await redis.stop();
+  }
+}
+
+async function withWorkers(count, body) {
+  const workers = startWorkers(count);
+  try {
+    return await body(workers);
+  } finally {
+    stopWorkers(workers);
+  }
+}
+
+/** Splits `specs` into `workerCount` contiguous slices, one per worker. */
+function slices(specs, workerCount) {
+  const size = Math.ceil(specs.length / workerCount);
+  return Array.from({ length: workerCount }, (_, i) => specs.slice(i * size, (i + 1) * size));
+}
+
+async function openAll(workers, protocol, specSlices) {
+  const results = await Promise.all(workers.map((w, i) => w.call('open', {
+    protocol, specs: specSlices[i], concurrency: OPEN_CONCURRENCY_PER_WORKER, localAddress: w.localAddress,
+  })));
+  return {
+    opened: results.reduce((a, r) => a + r.opened, 0),
+    failed: results.reduce((a, r) => a + r.failed, 0),
+    firstError: results.find((r) => r.firstError)?.firstError ?? null,
+    ms: Math.max(...results.map((r) => r.ms)),
+  };
+}
+
+/**
+ * `count` connections to one node, upgraded and welcomed, in no room. Gives the server's RSS per
+ * idle connection and the accept rate (bounded by the driver on this machine; the server's CPU
+ * time per accepted connection is reported beside it as the driver-independent figure).
+ */
+export async function idleConnections(systemName, { count, settleMs = 3000 }) {
+  const system = systems[systemName];
+  return withCluster(systemName, 1, async ({ nodes: [node] }) => {
+    await sleep(1000);
+    const rssBefore = rssBytes(node.pid);
+    const cpuBefore = cpuMs(node.pid);
+    const specs = Array.from({ length: count }, (_, i) => ({ url: node.url, node: 0, user: `idle${i}`, room: null, sender: false }));
+    const workerCount = Math.max(2, Math.ceil(count / CONNECTIONS_PER_WORKER));
+    return withWorkers(workerCount, async (workers) => {
+      const open = await openAll(workers, system.protocol, slices(specs, workerCount));
+      const acceptCpuMs = cpuMs(node.pid) - cpuBefore;
+      await sleep(settleMs);
+      const rssAfter = rssBytes(node.pid);
+      return {
+        connections: open.opened,
+        failed: open.failed,
+        firstError: open.firstError,
+        rssBeforeMiB: rssBefore / 2 ** 20,
+        rssAfterMiB: rssAfter / 2 ** 20,
+        bytesPerConnection: (rssAfter - rssBefore) / open.opened,
+        acceptPerSec: open.opened / (open.ms / 1000),
+        serverCpuUsPerAccept: (acceptCpuMs * 1000) / open.opened,
+      };
+    });
+  });
+}
+
+async function measureWindow({ workers, senderWorkers, nodes, redis, ratePerSender, warmupMs, measureMs, drainMs = 300 }) {
+  await Promise.all(senderWorkers.map((w) => w.call('send', { ratePerSender, durationMs: warmupMs })));
+  await resetAll(workers);
+  const serverCpuBefore = nodes.map((n) => cpuMs(n.pid));
+  const redisCpuBefore = await redis.cpuSeconds();
+  const sendResults = await Promise.all(senderWorkers.map((w) => w.call('send', { ratePerSender, durationMs: measureMs })));
+  await sleep(drainMs);
+  const latency = await reportAll(workers);
+  const redisCpuMs = ((await redis.cpuSeconds()) - redisCpuBefore) * 1000;
+  const serverCpuMs = nodes.reduce((a, n, i) => a + cpuMs(n.pid) - serverCpuBefore[i], 0);
+  const deliveries = latency.all.total;
+  return {
+    sent: sendResults.reduce((a, r) => a + r.sent, 0),
+    deliveries,
+    deliveredPerSec: deliveries / (measureMs / 1000),
+    latencyMs: latency.all.summary(),
+    crossNodeMs: latency.crossNode.summary(),
+    serverCpuMs,
+    redisCpuMs,
+    driverCpuMs: latency.driverCpuMs,
+    redisCpuMsPer100kDeliveries: deliveries ? (redisCpuMs * 100_000) / deliveries : null,
+  };
+}
+
+/**
+ * One room of `roomSize` members, half on each of two nodes, one sender on node 0. Steps the
+ * send rate up through `targets` (deliveries/s) until p99 passes the largest budget or the
+ * system falls behind; a step is sustained when at least 95% of the deliveries its sends owe
+ * arrived within the window plus a short drain.
+ */
+export async function roomFanout(systemName, { roomSize, targets, budgetsMs = [5, 50], warmupMs = 1000, measureMs = 3000 }) {
+  const system = systems[systemName];
+  return withCluster(systemName, 2, async ({ nodes }, redis) => {
+    const room = `fan${roomSize}`;
+    const specs = Array.from({ length: roomSize }, (_, i) => {
+      const node = i % 2;
+      return { url: nodes[node].url, node, user: `m${i}`, room, sender: i === 0 };
+    });
+    return withWorkers(2, async (workers) => {
+      const open = await openAll(workers, system.protocol, [specs.filter((s) => s.node === 0), specs.filter((s) => s.node === 1)]);
+      if (open.failed) throw new Error(`fan-out: ${open.failed} connections failed: ${open.firstError}`);
+      const steps = [];
+      for (const target of targets) {
+        const step = await measureWindow({
+          workers, senderWorkers: [workers[0]], nodes, redis, ratePerSender: target / roomSize, warmupMs, measureMs,
+        });
+        step.targetPerSec = target;
+        step.sustained = step.deliveries >= 0.95 * step.sent * roomSize;
+        steps.push(step);
+        if (!step.sustained || step.latencyMs.p99 > Math.max(...budgetsMs)) break;
+        await sleep(300);
+      }
+      const best = Object.fromEntries(budgetsMs.map((budget) => {
+        const fits = steps.filter((s) => s.sustained && s.latencyMs.p99 <= budget);
+        const top = fits.at(-1);
+        return [`p99under${budget}ms`, top ? {
+          deliveredPerSec: top.deliveredPerSec, targetPerSec: top.targetPerSec, crossNodeMs: top.crossNodeMs,
+          redisCpuMsPer100kDeliveries: top.redisCpuMsPer100kDeliveries,
+        } : null];
+      }));
+      return { roomSize, ...best, steps };
+    });
+  });
+}
+
+/** A sender on node 0 and one member on node 1; cross-node latency at fixed message rates. */
+export async function crossNodeLatency(systemName, { rates, warmupMs = 1000, measureMs = 3000 }) {
+  const system = systems[systemName];
+  return withCluster(systemName, 2, async ({ nodes }, redis) => {
+    const specs = [
+      { url: nodes[0].url, node: 0, user: 'xsender', room: 'cross', sender: true },
+      { url: nodes[1].url, node: 1, user: 'xreceiver', room: 'cross', sender: false },
+    ];
+    return withWorkers(2, async (workers) => {
+      const open = await openAll(workers, system.protocol, [[specs[0]], [specs[1]]]);
+      if (open.failed) throw new Error(`cross-node: connections failed: ${open.firstError}`);
+      const byRate = [];
+      for (const rate of rates) {
+        const step = await measureWindow({ workers, senderWorkers: [workers[0]], nodes, redis, ratePerSender: rate, warmupMs, measureMs });
+        byRate.push({ ratePerSec: rate, crossNodeMs: step.crossNodeMs });
+      }
+      return { byRate };
+    });
+  });
+}
+
+/**
+ * `connections` over `nodeCount` nodes in rooms of `roomSize` whose members are spread evenly
+ * over the nodes; one member per room sends `ratePerRoom` messages/s.
+ */
+export async function concurrency(systemName, { connections, nodeCount, roomSize, ratePerRoom = 1, measureMs = 20_000 }) {
+  const system = systems[systemName];
+  return withCluster(systemName, nodeCount, async ({ nodes }, redis) => {
+    const specs = Array.from({ length: connections }, (_, i) => {
+      const node = i % nodeCount;
+      const roomIndex = Math.floor(i / roomSize);
+      // The sender of room r sits on node r mod nodeCount, so every node accepts sends.
+      const sender = i % roomSize === roomIndex % nodeCount;
+      return { url: nodes[node].url, node, user: `c${i}`, room: `r${roomIndex}`, sender };
+    });
+    const workerCount = Math.ceil(connections / CONNECTIONS_PER_WORKER);
+    return withWorkers(workerCount, async (workers) => {
+      const open = await openAll(workers, system.protocol, slices(specs, workerCount));
+      const senderWorkers = workers.filter((_, i) => slices(specs, workerCount)[i].some((s) => s.sender));
+      const step = await measureWindow({ workers, senderWorkers, nodes, redis, ratePerSender: ratePerRoom, warmupMs: 2000, measureMs });
+      return {
+        connections: open.opened,
+        failed: open.failed,
+        firstError: open.firstError,
+        openMs: open.ms,
+        rssPerNodeMiB: nodes.map((n) => rssBytes(n.pid) / 2 ** 20),
+        ...step,
+      };
+    });
+  });
+}

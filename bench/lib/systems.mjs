@@ -1,0 +1,148 @@
+// The systems under test and the processes they run: a fresh Redis per system, N server nodes
+// on 127.0.0.1, and readers of a process's RSS and CPU time from /proc.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { clientClasses } from './clients.mjs';
+
+const repoRoot = new URL('../../', import.meta.url).pathname;
+const CLOCK_TICKS_PER_SEC = 100;
+
+/** How to start one node of each system, and how its clients reach it. */
+export const systems = {
+  gateway: {
+    label: 'chat gateway',
+    protocol: 'chat.v1',
+    command: (port) => ['node', ['services/gateway/dist/main.js']],
+    env: (port, redisUrl) => ({
+      PORT: String(port), HOST: '127.0.0.1', NODE_ID: `gw-${port}`, REDIS_URL: redisUrl,
+      RATE_LIMIT: '1000000', LOG_LEVEL: 'warn',
+    }),
+    url: (port) => `ws://127.0.0.1:${port}/ws`,
+  },
+  relay: {
+    label: 'bare uWS + ioredis relay',
+    protocol: 'chat.v1',
+    command: () => ['node', ['bench/peers/uws-relay.mjs']],
+    env: (port, redisUrl) => ({ PORT: String(port), REDIS_URL: redisUrl, NODE_ID: `relay-${port}` }),
+    url: (port) => `ws://127.0.0.1:${port}/ws`,
+  },
+  socketio: {
+    label: 'Socket.IO 4 + redis-adapter',
+    protocol: 'socket.io',
+    command: () => ['node', ['bench/peers/socketio-server.mjs']],
+    env: (port, redisUrl) => ({ PORT: String(port), REDIS_URL: redisUrl, NODE_ID: `sio-${port}` }),
+    url: (port) => `ws://127.0.0.1:${port}`,
+  },
+};
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function rssBytes(pid) {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+
+/** User + system CPU time of a process so far, in milliseconds. */
+export function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
+}
+
+async function waitFor(check, what, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function spawnLogged(name, cmd, args, env = {}) {
+  const child = spawn(cmd, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
+  child.on('exit', (code, signal) => {
+    if (!child.stopping) console.error(`[bench] ${name} exited early (${code ?? signal}): ${stderr}`);
+  });
+  return child;
+}
+
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  child.stopping = true;
+  return new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGKILL');
+  });
+}
+
+export async function startRedis() {
+  const port = await freePort();
+  const child = spawnLogged('redis', 'redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '1000',
+  ]);
+  const url = `redis://127.0.0.1:${port}`;
+  const client = new Redis(url, { retryStrategy: () => 50 });
+  client.on('error', () => {}); // refused until redis-server listens; waitFor below decides
+  await waitFor(() => client.status === 'ready', 'redis');
+  return {
+    url,
+    pid: child.pid,
+    /** Redis's own user + system CPU seconds, from INFO. */
+    async cpuSeconds() {
+      const info = await client.info('cpu');
+      const value = (name) => Number(info.match(new RegExp(`${name}:([\\d.]+)`))[1]);
+      return value('used_cpu_user') + value('used_cpu_sys');
+    },
+    async stop() {
+      client.disconnect();
+      await stopChild(child);
+    },
+  };
+}
+
+async function probe(protocol, url) {
+  const client = new clientClasses[protocol]({ url, user: 'probe' });
+  try {
+    await client.open();
+    return true;
+  } finally {
+    client.close();
+  }
+}
+
+/** Starts `nodeCount` nodes of a system on one Redis and waits until each accepts a client. */
+export async function startNodes(systemName, nodeCount, redisUrl) {
+  const system = systems[systemName];
+  const nodes = [];
+  for (let i = 0; i < nodeCount; i++) {
+    const port = await freePort();
+    const [cmd, args] = system.command(port);
+    const child = spawnLogged(`${systemName} node ${i}`, cmd, args, system.env(port, redisUrl));
+    nodes.push({ port, url: system.url(port), pid: child.pid, child });
+  }
+  for (const node of nodes) await waitFor(() => probe(system.protocol, node.url), `${systemName} on ${node.port}`);
+  return {
+    nodes,
+    async stop() {
+      await Promise.all(nodes.map((n) => stopChild(n.child)));
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// One command for the whole benchmark: every selected system through every selected scenario,
+// `--runs` times, systems interleaved within a run so that machine noise falls on all of them.
+// Writes bench/results/<stamp>/results.json (every run, every step) and prints a summary; then
+// `node bench/report.mjs` turns the newest results into BENCHMARKS.md and the chart.
+//
+//   node bench/run.mjs [--systems gateway,relay,socketio] [--scenarios idle,fanout,cross,c60k]
+//                      [--runs 3] [--quick]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { parseArgs } from 'node:util';
+import { idleConnections, roomFanout, crossNodeLatency, concurrency } from './lib/scenarios.mjs';
+import { systems } from './lib/systems.mjs';
+import { summarize } from './lib/summary.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    systems: { type: 'string', default: 'gateway,relay,socketio' },
+    scenarios: { type: 'string', default: 'idle,fanout,cross,c60k' },
+    runs: { type: 'string', default: '3' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+
+const FANOUT_TARGETS = [5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 125_000, 150_000, 200_000, 250_000, 300_000, 400_000, 500_000];
+const quick = args.quick;
+
+/** Each scenario: a name in the results, and how to run it for one system. */
+const scenarios = {
+  idle: [
+    ['idle10k', (s) => idleConnections(s, { count: quick ? 2_000 : 10_000 })],
+    ['idle19500', (s) => idleConnections(s, { count: quick ? 4_000 : 19_500 })],
+  ],
+  fanout: [
+    ['fanout100', (s) => roomFanout(s, { roomSize: 100, targets: FANOUT_TARGETS, measureMs: quick ? 1500 : 3000 })],
+    ['fanout1000', (s) => roomFanout(s, { roomSize: 1000, targets: FANOUT_TARGETS, measureMs: quick ? 1500 : 3000 })],
+  ],
+  cross: [
+    ['crossNode', (s) => crossNodeLatency(s, { rates: [100, 1_000, 5_000], measureMs: quick ? 1500 : 3000 })],
+  ],
+  c60k: [
+    ['concurrency60k', (s) => concurrency(s, {
+      connections: quick ? 8_000 : 60_000, nodeCount: 4, roomSize: 100, measureMs: quick ? 5_000 : 20_000,
+    })],
+  ],
+};
+
+const systemNames = args.systems.split(',');
+for (const name of systemNames) if (!systems[name]) throw new Error(`unknown system ${name}`);
+const selected = args.scenarios.split(',').flatMap((name) => {
+  if (!scenarios[name]) throw new Error(`unknown scenario ${name}`);
+  return scenarios[name];
+});
+const runCount = Number(args.runs);
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const outDir = new URL(`./results/${stamp}/`, import.meta.url);
+mkdirSync(outDir, { recursive: true });
+
+const results = {
+  startedAt: new Date().toISOString(),
+  command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: totalmem() / 2 ** 30, kernel: release(), node: process.version },
+  systems: Object.fromEntries(systemNames.map((n) => [n, systems[n].label])),
+  runs: [],
+};
+
+function save() {
+  results.summary = summarize(results);
+  writeFileSync(new URL('results.json', outDir), JSON.stringify(results, null, 2));
+}
+
+for (let run = 0; run < runCount; run++) {
+  const runResults = {};
+  results.runs.push(runResults);
+  for (const [scenarioName, runScenario] of selected) {
+    for (const systemName of systemNames) {
+      const started = Date.now();
+      process.stdout.write(`[bench] run ${run + 1}/${runCount} ${scenarioName} ${systemName} ... `);
+      try {
+        (runResults[systemName] ??= {})[scenarioName] = await runScenario(systemName);
+        console.log(`${((Date.now() - started) / 1000).toFixed(0)} s`);
+      } catch (error) {
+        (runResults[systemName] ??= {})[scenarioName] = { error: String(error?.message ?? error) };
+        console.log(`failed: ${error?.message ?? error}`);
+      }
+      save();
+    }
+  }
+}
+
+for (const figure of results.summary) {
+  const cells = systemNames.map((s) => {
+    const f = figure.bySystem[s];
+    return f ? `${s} ${f.median.toPrecision(4)} [${f.min.toPrecision(3)}..${f.max.toPrecision(3)}]` : `${s} -`;
+  });
+  if (Object.keys(figure.bySystem).length) console.log(`${figure.name} (${figure.unit}): ${cells.join(' | ')}`);
+}
+console.log(`[bench] wrote ${new URL('results.json', outDir).pathname}`);
