@@ -1,0 +1,57 @@
+import { hostname } from 'node:os';
+import { NAME_PATTERN } from '@chat/protocol';
+import { ConfigError, LOG_LEVELS, envChoice, envInt, envName, envOptional, envString, envUrl, type Env, type LogLevel } from '@chat/runtime';
+
+/** Everything the bridge reads from its environment (SPEC sections 5 and 7), validated once at start. */
+export interface BridgeConfig {
+  port: number;
+  host: string;
+  /** Unique per replica and stable across its restarts: it names the replica's MQTT session. */
+  nodeId: string;
+  mqttUrl: string;
+  /** The broker account with the bridge's ACL rights (deploy/mosquitto/acl: `chat-bridge`). */
+  mqttUsername: string;
+  mqttPassword: string | undefined;
+  /** The `$share/<group>/` every replica joins, so each device post reaches one replica. */
+  mqttShareGroup: string;
+  /** How long the broker keeps a replica's session (and queues for it) while it is away. */
+  mqttSessionExpirySec: number;
+  redisUrl: string;
+  redisPrefix: string;
+  historyLimit: number;
+  maxTextChars: number;
+  presenceTtlMs: number;
+  /** Outbound leader lease; a dead leader's successor takes over within about this long. */
+  leaderLeaseMs: number;
+  logLevel: LogLevel;
+}
+
+export function readBridgeConfig(env: Env): BridgeConfig {
+  return {
+    port: envInt(env, 'PORT', 9464, 0, 65535),
+    host: envString(env, 'HOST', '0.0.0.0'),
+    nodeId: envName(env, 'NODE_ID', safeHostname(), NAME_PATTERN),
+    mqttUrl: required('MQTT_URL', envUrl(env, 'MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']), 'mqtt://127.0.0.1:1883'),
+    mqttUsername: envName(env, 'MQTT_USERNAME', 'chat-bridge', NAME_PATTERN),
+    mqttPassword: envOptional(env, 'MQTT_PASSWORD'),
+    mqttShareGroup: envName(env, 'MQTT_SHARE_GROUP', 'chat-bridge', NAME_PATTERN),
+    mqttSessionExpirySec: envInt(env, 'MQTT_SESSION_EXPIRY_SECONDS', 3600, 10, 7 * 24 * 3600),
+    redisUrl: required('REDIS_URL', envUrl(env, 'REDIS_URL', ['redis:', 'rediss:']), 'redis://127.0.0.1:6379'),
+    redisPrefix: envName(env, 'REDIS_PREFIX', 'chat:', /^[A-Za-z0-9_.:-]{0,64}$/),
+    historyLimit: envInt(env, 'HISTORY_LIMIT', 1000, 1, 1_000_000),
+    maxTextChars: envInt(env, 'MAX_TEXT', 4000, 1, 1_000_000),
+    presenceTtlMs: envInt(env, 'PRESENCE_TTL_SECONDS', 20, 2, 3600) * 1000,
+    leaderLeaseMs: envInt(env, 'LEADER_LEASE_MS', 5000, 300, 600_000),
+    logLevel: envChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+}
+
+function required(name: string, value: string | undefined, example: string): string {
+  if (value === undefined) throw new ConfigError(name, `is required, e.g. ${example}`);
+  return value;
+}
+
+function safeHostname(): string {
+  const name = hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
+  return name === '' ? 'bridge' : name;
+}

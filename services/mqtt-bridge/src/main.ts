@@ -1,0 +1,71 @@
+import { BridgeKeys, RedisBridgeState, RedisInbox, RedisLease, RedisRoomTap, openCluster } from '@chat/cluster';
+import { ConfigError, createBridgeMetrics, createLogger, serveOps } from '@chat/runtime';
+import { Bridge } from './bridge.js';
+import { readBridgeConfig, type BridgeConfig } from './config.js';
+
+// config -> Redis stores, metrics -> bridge (MQTT link, inbound, outbound leader) -> ops port -> shutdown in reverse.
+const config = readConfigOrExit();
+const log = createLogger(config.logLevel, { service: 'mqtt-bridge', node: config.nodeId });
+const metrics = createBridgeMetrics(config.nodeId);
+const cluster = openCluster({
+  redisUrl: config.redisUrl,
+  prefix: config.redisPrefix,
+  historyLimit: config.historyLimit,
+  presenceTtlMs: config.presenceTtlMs,
+  name: `bridge-${config.nodeId}`,
+  onError: (error) => log.warn('redis connection problem', { error }),
+});
+const redis = cluster.redis!; // REDIS_URL is required, so the cluster is on Redis
+const bridgeKeys = new BridgeKeys(config.redisPrefix);
+const tap = new RedisRoomTap(redis, cluster.keys, `bridge-${config.nodeId}`);
+const bridge = new Bridge({
+  config,
+  bus: cluster.bus,
+  history: cluster.history,
+  presence: cluster.presence,
+  // A receipt must outlive any wait before a redelivery: a dead replica's session is drained within
+  // a few lease periods, a restarted one reconnects within minutes.
+  inbox: new RedisInbox(redis.command, cluster.keys, config.historyLimit, Math.max(600_000, config.leaderLeaseMs * 20)),
+  state: new RedisBridgeState(redis.command, bridgeKeys),
+  lease: new RedisLease(redis.command, bridgeKeys.leader, bridgeKeys.epoch, config.leaderLeaseMs),
+  tap,
+  metrics,
+  log,
+});
+bridge.start();
+const ops = await serveOps(config.port, config.host, () => bridge.ready, metrics).catch((error: unknown) => {
+  log.error('cannot start', { error });
+  process.exit(1);
+});
+log.info('bridge started', { ops: `http://${config.host}:${config.port}`, mqtt: redactUrl(config.mqttUrl), session: bridge.session });
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info('stopping', { signal });
+  await bridge.stop();
+  ops.close();
+  await tap.close();
+  await cluster.close();
+  log.info('stopped');
+  process.exit(0);
+};
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+
+function readConfigOrExit(): BridgeConfig {
+  try {
+    return readBridgeConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`mqtt-bridge: invalid configuration: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
+function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password !== '') parsed.password = '***';
+  return parsed.toString();
+}

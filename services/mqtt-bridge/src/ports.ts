@@ -1,0 +1,55 @@
+/**
+ * What the bridge core needs from the outside, as small ports. main.ts passes the Redis
+ * implementations from @chat/cluster (RedisInbox, RedisBridgeState, RedisLease, RedisRoomTap)
+ * and the MqttLink; a test may pass fakes.
+ */
+import type { Delivery, MessageDraft, RoomMessage, RoomTapListener } from '@chat/cluster';
+
+/** Exactly-once intake of redelivered MQTT messages (RedisInbox). */
+export interface Inbox {
+  handled(room: string | undefined, delivery: Delivery): Promise<boolean>;
+  publish(draft: MessageDraft, delivery: Delivery): Promise<RoomMessage>;
+  direct(to: string, from: string, event: string, originConn: string, receivedAt: number, delivery: Delivery): Promise<boolean>;
+}
+
+/** Where the outbound leader keeps how far each room has been acknowledged by the broker. */
+export interface CursorStore {
+  loadCursors(): Promise<{ origin: string; cursors: Map<string, string> }>;
+  /** Fenced by the leader's token: false when the token no longer holds the lease. */
+  saveCursors(token: string, cursors: Map<string, string>): Promise<boolean>;
+}
+
+/** The rooms each device posted to: it shows in their presence while online. */
+export interface DeviceRoomStore {
+  addDeviceRoom(device: string, room: string): Promise<void>;
+  deviceRooms(devices: readonly string[]): Promise<Map<string, string[]>>;
+}
+
+/** One heartbeat per replica's MQTT session, so a dead replica's session can be drained. */
+export interface SessionStore {
+  heartbeat(session: string): Promise<void>;
+  sessionAges(): Promise<Map<string, number>>;
+  forgetSession(session: string): Promise<void>;
+  claimAdoption(session: string, holder: string, ttlMs: number): Promise<boolean>;
+}
+
+export interface Lease {
+  readonly ttlMs: number;
+  acquire(holder: string): Promise<string | undefined>;
+  renew(token: string): Promise<boolean>;
+  release(token: string): Promise<void>;
+}
+
+/** Every room's messages, for the outbound leader. */
+export interface RoomTap {
+  start(listener: RoomTapListener): Promise<void>;
+  stop(): Promise<void>;
+  rooms(): Promise<string[]>;
+}
+
+export interface Publisher {
+  /** Connected to the broker and subscribed. */
+  readonly connected: boolean;
+  /** QoS 1; resolves on the broker's acknowledgement. */
+  publish(topic: string, payload: string): Promise<void>;
+}

@@ -1,0 +1,56 @@
+/**
+ * Real peers for the bridge's integration tests: Redis, Mosquitto with the deploy/mosquitto ACL,
+ * bridge processes, and a "chat side" (the cluster package on the same Redis) to read room logs and
+ * publish as a WebSocket user would. Exists for tests only; add a helper here when a test needs one.
+ */
+import { join } from 'node:path';
+import { openCluster, type Cluster } from '@chat/cluster';
+import { repoRoot, startBridge, startMosquitto, startRedis, waitFor, type MosquittoBroker, type NodeService, type RedisServer } from '@chat/testkit';
+
+/** Anonymous devices pinned by client id: the local-cluster configuration of deploy/mosquitto. */
+export const ACL_CONFIG = `allow_anonymous true\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl')}\n`;
+
+export interface Peers {
+  redis: RedisServer;
+  broker: MosquittoBroker;
+  stop(): Promise<void>;
+}
+
+export async function startPeers(): Promise<Peers> {
+  const [redis, broker] = await Promise.all([startRedis(), startMosquitto({ config: ACL_CONFIG })]);
+  return { redis, broker, stop: async () => { await Promise.all([redis.kill(), broker.kill()]); } };
+}
+
+let seq = 0;
+/** A key prefix of its own per test, so tests sharing a Redis never see each other. */
+export function uniquePrefix(): string {
+  return `t${process.pid}n${++seq}:`;
+}
+
+/** Short lease and presence TTL so takeovers and expiries happen within a test's time. */
+export async function bridgeProcess(peers: Peers, prefix: string, env: Record<string, string> = {}): Promise<NodeService> {
+  return startBridge({
+    redisUrl: peers.redis.url,
+    env: { MQTT_URL: peers.broker.url, REDIS_PREFIX: prefix, LEADER_LEASE_MS: '1000', PRESENCE_TTL_SECONDS: '3', ...env },
+  });
+}
+
+/** The cluster as a gateway sees it: publish as a user, read room logs, follow a room. */
+export function chatSide(peers: Peers, prefix: string): Cluster {
+  return openCluster({ redisUrl: peers.redis.url, prefix, historyLimit: 1000, presenceTtlMs: 3000, name: 'test-chat' });
+}
+
+export async function connected(cluster: Cluster): Promise<void> {
+  await waitFor('the chat side to reach Redis', async () => (cluster.bus.connected ? true : undefined), 5_000);
+}
+
+/** The value of one series of a bridge's /metrics, 0 when absent. */
+export async function metric(bridge: NodeService, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${bridge.url}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (wanted.every((pair) => line.includes(pair))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
