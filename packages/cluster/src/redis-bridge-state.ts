@@ -33,13 +33,14 @@ const now = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** KEYS[1] origin, KEYS[2] cursors. Returns {origin, flat hash}; sets origin to now on first use. */
+/** KEYS[1] origin, KEYS[2] cursors ('' for none). Returns {origin, flat hash}; sets origin to now on first use. */
 const load = `${now}
 local origin = redis.call('GET', KEYS[1])
 if not origin then
   origin = now .. '-0'
   redis.call('SET', KEYS[1], origin)
 end
+if KEYS[2] == '' then return {origin, {}} end
 return {origin, redis.call('HGETALL', KEYS[2])}`;
 
 /** KEYS[1] lease, KEYS[2] cursors. ARGV: token, then room, id pairs. Returns 0 when the token no longer holds the lease. */
@@ -86,6 +87,15 @@ export class RedisBridgeState {
       redis.defineCommand('chatBridgeHeartbeat', { numberOfKeys: 1, lua: heartbeat });
       redis.defineCommand('chatBridgeSessions', { numberOfKeys: 1, lua: sessions });
     }
+  }
+
+  /**
+   * Sets the origin to now unless it is set: every replica calls this before it reports ready, so
+   * whatever is posted after the first replica came up is forwarded, even before a leader exists.
+   */
+  async ensureOrigin(): Promise<string> {
+    const [origin] = await guarded(this.redis.chatBridgeLoad(this.keys.origin, ''));
+    return origin;
   }
 
   async loadCursors(): Promise<{ origin: string; cursors: Map<string, string> }> {

@@ -40,6 +40,7 @@ export class Bridge {
   private readonly leadership: Leadership;
   private readonly adoption: SessionAdoption;
   private readonly inbound: Inbound;
+  private originFixed = false;
 
   constructor(private readonly deps: BridgeDeps) {
     const { config, bus, log, metrics } = deps;
@@ -70,13 +71,13 @@ export class Bridge {
     metrics.busConnected(bus.connected);
   }
 
-  /** /readyz: the broker and Redis are both reachable. */
+  /** /readyz: the broker and Redis are both reachable (and the outbound origin is fixed). */
   get ready(): boolean {
-    return this.link.connected && this.deps.bus.connected;
+    return this.link.connected && this.deps.bus.connected && this.originFixed;
   }
 
   start(): void {
-    if (this.deps.bus.connected) this.link.resume();
+    if (this.deps.bus.connected) this.onBusStatus(true);
     this.leadership.start();
     this.adoption.start();
   }
@@ -150,11 +151,23 @@ export class Bridge {
     this.deps.metrics.busConnected(up);
     if (up) {
       this.deps.log.info('redis reachable: connecting to the broker');
+      this.fixOrigin();
       this.link.resume();
     } else {
       this.deps.log.warn('redis unreachable: leaving the broker until it is back; device messages wait there');
       this.link.suspend();
     }
+  }
+
+  private fixOrigin(): void {
+    if (this.originFixed) return;
+    this.deps.state.ensureOrigin().then(
+      () => { this.originFixed = true; },
+      (error: unknown) => {
+        this.deps.log.warn('cannot fix the outbound origin yet; retrying', { error });
+        setTimeout(() => this.fixOrigin(), 1_000);
+      },
+    );
   }
 
   private onLinkStatus(up: boolean): void {

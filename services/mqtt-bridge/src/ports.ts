@@ -14,6 +14,8 @@ export interface Inbox {
 
 /** Where the outbound leader keeps how far each room has been acknowledged by the broker. */
 export interface CursorStore {
+  /** Fixes the point from which messages are forwarded, the first time any replica starts. */
+  ensureOrigin(): Promise<string>;
   loadCursors(): Promise<{ origin: string; cursors: Map<string, string> }>;
   /** Fenced by the leader's token: false when the token no longer holds the lease. */
   saveCursors(token: string, cursors: Map<string, string>): Promise<boolean>;
