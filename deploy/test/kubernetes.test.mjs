@@ -110,12 +110,17 @@ describe('the kustomize base', () => {
     }
   });
 
-  test("Mosquitto's ACL is the one in deploy/mosquitto", () => {
-    const shared = repoPath('deploy/mosquitto/acl');
-    assert.ok(existsSync(shared), 'deploy/mosquitto/acl (the MQTT bridge\'s) is missing');
-    const copy = readRepoFile('deploy/k8s/base/mosquitto/acl').split('\n').filter((l) => !l.startsWith('#')).join('\n').trim();
-    const original = readFileSync(shared, 'utf8').split('\n').filter((l) => !l.startsWith('#')).join('\n').trim();
-    assert.equal(copy, original, 'copy deploy/mosquitto/acl to deploy/k8s/base/mosquitto/acl (kustomize reads only files under its folder)');
+  test("Mosquitto's configuration and ACL are those of deploy/mosquitto", () => {
+    const withoutComments = (text) => text.split('\n').filter((line) => !line.startsWith('#')).join('\n').trim();
+    for (const file of ['mosquitto.conf', 'acl']) {
+      const shared = repoPath('deploy/mosquitto', file);
+      assert.ok(existsSync(shared), `deploy/mosquitto/${file} (the MQTT bridge's) is missing`);
+      assert.equal(
+        withoutComments(readRepoFile('deploy/k8s/base/mosquitto', file)),
+        withoutComments(readFileSync(shared, 'utf8')),
+        `copy deploy/mosquitto/${file} to deploy/k8s/base/mosquitto/ (kustomize reads only files under its folder)`,
+      );
+    }
   });
 });
 
