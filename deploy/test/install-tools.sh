@@ -21,7 +21,7 @@ mkdir -p "$bin_dir"
 
 # Only the proxy: "direct" would mean GitHub, which these machines cannot reach.
 export GOPROXY=https://proxy.golang.org
-export GOFLAGS="-mod=mod -buildvcs=false"
+export GOFLAGS=-buildvcs=false
 
 log() { printf 'install-tools: %s\n' "$*"; }
 
@@ -57,17 +57,17 @@ build_upstream() { # NAME MODULE VERSION PACKAGE
       cd "$work"
       go mod init "build-$name" >/dev/null 2>&1
       go get "$module@$version" >/dev/null 2>&1 || go get "$module@$version"
-      go build -o "$target" "$package"
+      go build -mod=mod -o "$target" "$package"
     )
     rm -rf "$work"
   fi
   ln -sf "$target" "$bin_dir/$name"
 }
 
-# The repo's own checkers: pinned by their go.mod and go.sum.
+# The repo's own checkers: pinned by their go.mod and go.sum, which the build must not change.
 build_local() { # NAME
   local name=$1
-  (cd "$here/tools/$name" && go build -o "$bin_dir/$name" .)
+  (cd "$here/tools/$name" && go build -mod=readonly -o "$bin_dir/$name" .)
 }
 
 install_kubernetes_schemas() {
