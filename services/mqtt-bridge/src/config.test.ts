@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError } from '@chat/runtime';
+import { readBridgeConfig } from './config.js';
+
+const base = { MQTT_URL: 'mqtt://127.0.0.1:1883', REDIS_URL: 'redis://127.0.0.1:6379' };
+
+test('defaults follow the contract', () => {
+  const config = readBridgeConfig(base);
+  assert.equal(config.port, 9464);
+  assert.equal(config.redisPrefix, 'chat:');
+  assert.equal(config.historyLimit, 1000);
+  assert.equal(config.maxTextChars, 4000);
+  assert.equal(config.mqttUsername, 'chat-bridge');
+});
+
+test('a missing or bad value names its variable', () => {
+  for (const [env, variable] of [
+    [{ REDIS_URL: base.REDIS_URL }, 'MQTT_URL'],
+    [{ MQTT_URL: base.MQTT_URL }, 'REDIS_URL'],
+    [{ ...base, MQTT_URL: 'http://x' }, 'MQTT_URL'],
+    [{ ...base, PORT: 'abc' }, 'PORT'],
+    [{ ...base, NODE_ID: 'a/b' }, 'NODE_ID'],
+    [{ ...base, LEADER_LEASE_MS: '10' }, 'LEADER_LEASE_MS'],
+  ] as const) {
+    assert.throws(() => readBridgeConfig(env), (e: unknown) => e instanceof ConfigError && e.variable === variable, variable);
+  }
+});
