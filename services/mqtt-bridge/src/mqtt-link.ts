@@ -155,6 +155,9 @@ export class MqttLink {
   }
 
   private async onConnect(sessionPresent: boolean): Promise<void> {
+    // mqtt.js leaves Nagle on: small PUBACKs and publishes would wait for the peer's delayed ACK.
+    const socket = this.client.stream as { setNoDelay?: (on: boolean) => void };
+    socket.setNoDelay?.(true);
     this.client.options.reconnectPeriod = this.options.mode === 'own' ? BACKOFF_MIN_MS : 0;
     this.lastActivityMs = Date.now();
     const { log, clientId, mode, filters } = this.options;

@@ -53,6 +53,7 @@ export async function connectDevice(url: string, id: string, options: Partial<IC
     for (const wake of waiters) wake();
   });
   client.on('error', () => undefined);
+  client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
   if (online) client.on('connect', () => client.publish(statusTopic, 'online', { qos: 1, retain: true }));
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());

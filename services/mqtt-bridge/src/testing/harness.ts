@@ -16,8 +16,9 @@ export interface Peers {
   stop(): Promise<void>;
 }
 
-export async function startPeers(): Promise<Peers> {
-  const [redis, broker] = await Promise.all([startRedis(), startMosquitto({ config: ACL_CONFIG })]);
+/** `brokerConfig` is appended to the ACL configuration (say, the queue limits of deploy/mosquitto). */
+export async function startPeers(brokerConfig = ''): Promise<Peers> {
+  const [redis, broker] = await Promise.all([startRedis(), startMosquitto({ config: ACL_CONFIG + brokerConfig })]);
   return { redis, broker, stop: async () => { await Promise.all([redis.kill(), broker.kill()]); } };
 }
 
