@@ -15,9 +15,22 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
 const live = new Set<ChildProcess>();
-process.once('exit', () => {
+const killAll = () => {
   for (const child of live) child.kill('SIGKILL');
-});
+};
+process.once('exit', killAll);
+// A test process stopped by a signal (a runner's timeout, Ctrl-C) does not run 'exit' handlers.
+// Unless the program has its own handler for the signal (npm run cluster stops gracefully), kill
+// the children and die by the signal as usual.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  const onSignal = () => {
+    if (process.listenerCount(signal) > 1) return;
+    killAll();
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.on(signal, onSignal);
+}
 
 export interface Service {
   pid: number;
