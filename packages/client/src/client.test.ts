@@ -3,6 +3,7 @@
  * own logic. client.cluster.test.ts proves the same guarantees against real gateways on Redis.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { afterEach, test } from 'node:test';
 import { CloseCode, ErrorCode, type ChatMessage } from '@chat/protocol';
 import { ClientClosedError, QueueFullError, ServerError } from './errors.js';
@@ -135,6 +136,27 @@ test('a silent node is detected by the heartbeat and left', async () => {
   assert.ok(alice.statuses.some((s) => s.reason === 'heartbeat timeout'));
 });
 
+test('a join refused as unavailable is retried; one refused as forbidden drops the room', async () => {
+  let unavailable = 2;
+  const n1 = await node({
+    node: 'n1',
+    refuseJoin: (room) => {
+      if (room === 'secret') return ErrorCode.Forbidden;
+      return room === 'busy' && unavailable-- > 0 ? ErrorCode.Unavailable : undefined;
+    },
+  });
+  const alice = client({ url: n1.url, user: 'alice' });
+  const errors: string[] = [];
+  alice.client.on('error', (e) => errors.push(`${e.code} ${e.room ?? ''}`));
+  await alice.client.connect();
+  const joined = await alice.client.join('busy');
+  assert.equal(joined.room, 'busy');
+  assert.equal(n1.received.filter((f) => f.type === 'join').length, 3, 'two refusals, then joined');
+  await assert.rejects(alice.client.join('secret'), (e: unknown) => e instanceof ServerError && e.code === ErrorCode.Forbidden);
+  assert.deepEqual(alice.client.rooms(), ['busy']);
+  assert.deepEqual(errors, ['forbidden secret']);
+});
+
 test('server errors reject the request with their code', async () => {
   const n1 = await node({ node: 'n1' });
   const alice = client({ url: n1.url, user: 'alice' });
@@ -156,4 +178,22 @@ test('close() rejects what is pending and stops reconnecting', async () => {
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(n1.connections, 0);
   assert.equal(alice.client.state, 'closed');
+});
+
+test('a closed client leaves no timer or socket behind, so its process can exit', async () => {
+  const n1 = await node({ node: 'n1' });
+  const script = `
+    import { createNodeClient } from ${JSON.stringify(new URL('./node.js', import.meta.url).href)};
+    const client = createNodeClient({ url: ${JSON.stringify(n1.url)}, user: 'alice', heartbeatMs: 60000 });
+    await client.connect();
+    await client.join('lobby');
+    client.send('lobby', 'bye').catch(() => {});
+    client.close();`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+  const started = Date.now();
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), 5000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearTimeout(watchdog);
+  assert.equal(code, 0, 'exited by itself (null: killed after 5 s, something kept it alive)');
+  assert.ok(Date.now() - started < 3000, `exited after ${Date.now() - started} ms`);
 });

@@ -5,9 +5,10 @@ import { Endpoints } from './endpoints.js';
 import { ChatClientError, ClientClosedError, InvalidNameError } from './errors.js';
 import type { ClientEvents, ConnectionState, StatusChange } from './events.js';
 import { Link, type Down } from './link.js';
-import { Outbox, serverError, type Reply, type Request } from './outbox.js';
+import { Outbox, type Reply, type Request } from './outbox.js';
 import { RecentIds } from './recent-ids.js';
-import { RoomSet, type RoomJoined } from './rooms.js';
+import { RoomJoins } from './room-joins.js';
+import type { RoomJoined } from './rooms.js';
 import { resolveWebSocket, type WebSocketConstructor } from './socket.js';
 import { TokenKeeper, type TokenSource } from './token.js';
 
@@ -45,7 +46,7 @@ export interface ChatClientOptions {
  */
 export class ChatClient {
   readonly #events = new Emitter<ClientEvents>();
-  readonly #rooms = new RoomSet();
+  readonly #joins: RoomJoins;
   readonly #directs = new RecentIds(1000);
   readonly #outbox: Outbox;
   readonly #link: Link;
@@ -53,12 +54,12 @@ export class ChatClient {
   #state: ConnectionState = 'idle';
   #welcome: WelcomeFrame | undefined;
   #url: string | undefined;
-  #joinSeq = 0;
 
   constructor(options: ChatClientOptions) {
     if (options.user !== undefined && !isValidName(options.user)) throw new InvalidNameError('user', options.user);
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#outbox = new Outbox({ maxQueued: options.maxQueued ?? 100, timeoutMs: this.#timeoutMs });
+    this.#joins = new RoomJoins((frame) => this.#link.send(frame), () => this.#link.isUp, this.#timeoutMs);
     this.#link = new Link({
       endpoints: new Endpoints(options.url),
       user: options.user,
@@ -102,16 +103,19 @@ export class ChatClient {
     return this.#url;
   }
 
+  /** The rooms wanted, joined or being (re)joined. */
   rooms(): string[] {
-    return this.#rooms.names();
+    return this.#joins.rooms.names();
   }
 
+  /** Members of a joined room, kept current by presence events. */
   members(room: string): string[] {
-    return this.#rooms.members(room);
+    return this.#joins.rooms.members(room);
   }
 
+  /** The id of the last message of the room handed to the application. */
   lastId(room: string): string | undefined {
-    return this.#rooms.lastId(room);
+    return this.#joins.rooms.lastId(room);
   }
 
   /** Starts connecting; resolves at the first `welcome`. Attempts go on until close(). */
@@ -132,20 +136,13 @@ export class ChatClient {
   join(room: string): Promise<RoomJoined> {
     if (!isValidName(room)) return Promise.reject(new InvalidNameError('room', room));
     if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
-    const added = this.#rooms.add(room);
-    if (!added && this.#rooms.isJoined(room)) {
-      return Promise.resolve({ room, members: this.members(room), history: [], gap: false, resumed: false });
-    }
-    const joined = this.#rooms.waitJoined(room, this.#timeoutMs);
-    // A room already in the set has its join in flight, or sent by the next welcome.
-    if (added && this.#link.isUp) this.#sendJoin(room);
-    return joined;
+    return this.#joins.want(room);
   }
 
   /** Leaves the room; its messages stop at once, and its last-seen id is forgotten. */
   async leave(room: string): Promise<void> {
-    if (!this.#rooms.has(room)) return;
-    this.#rooms.remove(room, new ClientClosedError(`left room ${room}`));
+    if (!this.#joins.rooms.has(room)) return;
+    this.#joins.forget(room, new ClientClosedError(`left room ${room}`));
     if (this.#link.isUp) await this.#request({ type: 'leave', room });
   }
 
@@ -179,7 +176,7 @@ export class ChatClient {
     if (this.#state === 'closed') return;
     this.#link.stop();
     const closed = new ClientClosedError();
-    this.#rooms.clear(closed);
+    this.#joins.stop(closed);
     this.#outbox.rejectAll(closed);
     this.#setState({ state: 'closed' });
     this.#events.removeAll();
@@ -195,12 +192,8 @@ export class ChatClient {
   #flush(): void {
     this.#outbox.flush(
       (frame) => this.#link.send(frame),
-      (room) => room === undefined || !this.#rooms.has(room) || this.#rooms.isJoined(room),
+      (room) => room === undefined || !this.#joins.rooms.has(room) || this.#joins.rooms.isJoined(room),
     );
-  }
-
-  #sendJoin(room: string): void {
-    this.#link.send(this.#rooms.joinFrame(room, `j${++this.#joinSeq}`));
   }
 
   #onUp(welcome: WelcomeFrame, url: string): void {
@@ -208,12 +201,12 @@ export class ChatClient {
     this.#url = url;
     this.#setState({ state: 'connected', node: welcome.node, url });
     this.#events.emit('welcome', welcome);
-    for (const room of this.#rooms.names()) this.#sendJoin(room);
+    this.#joins.joinAll();
     this.#flush();
   }
 
   #onDown(down: Down): void {
-    this.#rooms.disconnected();
+    this.#joins.disconnected();
     this.#outbox.connectionLost();
     if (down.wasUp) this.#events.emit('disconnected', down);
     this.#setState({
@@ -227,7 +220,7 @@ export class ChatClient {
       case 'welcome':
         return; // a second welcome on one connection carries nothing new
       case 'joined': {
-        const joined = this.#rooms.onJoined(frame);
+        const joined = this.#joins.joined(frame);
         if (joined === undefined) return;
         this.#events.emit('joined', joined);
         if (joined.gap) this.#events.emit('gap', { room: joined.room });
@@ -235,13 +228,13 @@ export class ChatClient {
         return;
       }
       case 'message':
-        if (this.#rooms.accept(frame)) this.#events.emit('message', frame);
+        if (this.#joins.rooms.accept(frame)) this.#events.emit('message', frame);
         return;
       case 'direct':
         if (this.#directs.add(frame.id)) this.#events.emit('direct', frame);
         return;
       case 'presence':
-        if (this.#rooms.onPresence(frame)) this.#events.emit('presence', frame);
+        if (this.#joins.rooms.onPresence(frame)) this.#events.emit('presence', frame);
         return;
       case 'left':
       case 'ack':
@@ -252,8 +245,9 @@ export class ChatClient {
         return;
       case 'error': {
         if (this.#outbox.settle(frame)) return;
-        const room = frame.ref === undefined ? undefined : this.#rooms.failJoin(frame.ref, serverError(frame));
-        this.#events.emit('error', room === undefined ? frame : { ...frame, room });
+        const refusal = this.#joins.refused(frame);
+        if (refusal === undefined) this.#events.emit('error', frame);
+        else if (!refusal.retrying) this.#events.emit('error', { ...frame, room: refusal.room });
         return;
       }
       default:

@@ -45,7 +45,8 @@ export interface ClientEvents {
   pong: PongFrame;
   /**
    * An `error` frame no pending promise took (no `ref`, or its request already timed out), and
-   * refusals of a rejoin (the room is then dropped from the client's rooms).
+   * a join refused for good (`room` is set; the room is dropped from the client's rooms). A join
+   * refused as `unavailable` or `rate_limited` is retried quietly instead.
    */
   error: ErrorFrame & { room?: string };
   /** A rejoin could not replay everything since the last message seen (also in `joined.gap`). */

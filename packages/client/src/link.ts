@@ -74,11 +74,8 @@ export class Link {
 
   stop(): void {
     this.#stopped = true;
-    this.#clearTimers();
-    this.#o.tokens.stop();
     const transport = this.#transport;
-    this.#transport = undefined;
-    this.#up = false;
+    this.#teardown();
     transport?.close();
   }
 
@@ -120,13 +117,8 @@ export class Link {
 
   #onClosed(transport: Transport, code: number, reason: string): void {
     if (transport !== this.#transport) return;
-    this.#transport = undefined;
     const wasUp = this.#up;
-    this.#up = false;
-    this.#clearTimers();
-    this.#heartbeat?.stop();
-    this.#heartbeat = undefined;
-    this.#o.tokens.stop();
+    this.#teardown();
     if (this.#stopped) return;
     this.#retry(code, reason, wasUp);
   }
@@ -148,6 +140,16 @@ export class Link {
       () => transport.abandon('heartbeat timeout'),
     );
     this.#heartbeat.start();
+  }
+
+  /** Forgets the current transport and stops every timer that belongs to it. */
+  #teardown(): void {
+    this.#transport = undefined;
+    this.#up = false;
+    this.#clearTimers();
+    this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
+    this.#o.tokens.stop();
   }
 
   #later(fn: () => void, ms: number): void {

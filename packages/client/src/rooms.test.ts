@@ -93,15 +93,16 @@ test('leaving forgets the room: its messages stop and its waiters are rejected',
   assert.equal(rooms.onJoined(joined([])), undefined);
 });
 
-test('a refused join drops the room and rejects its waiters', async () => {
+test('an answered join is taken by its ref, once', () => {
   const rooms = new RoomSet();
   rooms.add('lobby');
-  const waiting = rooms.waitJoined('lobby', 1000);
   rooms.joinFrame('lobby', 'j7');
-  assert.equal(rooms.failJoin('j6', new Error('no')), undefined);
-  assert.equal(rooms.failJoin('j7', new Error('forbidden')), 'lobby');
-  await assert.rejects(waiting, /forbidden/);
-  assert.equal(rooms.has('lobby'), false);
+  assert.equal(rooms.isJoining('lobby'), true);
+  assert.equal(rooms.takeJoin('j6'), undefined);
+  assert.equal(rooms.takeJoin('j7'), 'lobby');
+  assert.equal(rooms.takeJoin('j7'), undefined);
+  assert.equal(rooms.isJoining('lobby'), false);
+  assert.equal(rooms.has('lobby'), true, 'the caller decides whether to retry or drop');
 });
 
 test('a join waiter times out but the room stays wanted', async () => {

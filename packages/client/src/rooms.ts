@@ -147,15 +147,20 @@ export class RoomSet {
     return true;
   }
 
-  /** An `error` answered a join: the room is dropped and its waiters rejected. Returns the room's name. */
-  failJoin(ref: string, error: Error): string | undefined {
+  /** The room whose join in flight has this ref; that join is over (it was answered with an error). */
+  takeJoin(ref: string): string | undefined {
     for (const [name, room] of this.#rooms) {
       if (room.joinRef === ref) {
-        this.remove(name, error);
+        room.joinRef = undefined;
         return name;
       }
     }
     return undefined;
+  }
+
+  /** A join frame is out for this room on the current connection, not yet answered. */
+  isJoining(name: string): boolean {
+    return this.#rooms.get(name)?.joinRef !== undefined;
   }
 
   remove(name: string, reason: Error): void {

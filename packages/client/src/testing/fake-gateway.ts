@@ -33,6 +33,8 @@ export interface FakeGatewayOptions {
   heartbeatMs?: number;
   /** Only these tokens are accepted (anything else is refused with HTTP 401); unset: auth off. */
   validTokens?: Set<string>;
+  /** Answers a join with this error code instead of `joined`, when it returns one. */
+  refuseJoin?: (room: string) => ErrorCode | undefined;
   /** Replays also the `since` message itself, and re-sends each live message: the client must drop both. */
   duplicate?: boolean;
 }
@@ -126,6 +128,8 @@ export class FakeGateway {
     const ref = frame.ref === undefined ? {} : { ref: frame.ref };
     switch (frame.type) {
       case 'join': {
+        const refusal = this.options.refuseJoin?.(frame.room);
+        if (refusal !== undefined) return this.#send(peer, { type: 'error', code: refusal, message: 'refused', ...ref });
         peer.rooms.add(frame.room);
         const all = this.rooms.messages.get(frame.room) ?? [];
         const since = frame.since;
