@@ -57,7 +57,9 @@ export class Bridge {
       fenced: () => this.leadership.resign('another replica holds the lease'),
       metrics,
       log,
-      maxInflight: 1_000,
+      // Live messages wait in mqtt.js's queue rather than fall back to the room log, which keeps only
+      // HISTORY_LIMIT messages per room: a burst faster than the broker acknowledges must not outrun it.
+      maxInflight: 20_000,
     });
     this.adoption = new SessionAdoption({
       store: deps.state,
