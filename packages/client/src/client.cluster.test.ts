@@ -140,3 +140,29 @@ test('with auth on, a short-lived token is refreshed and the client survives its
     await auth.stop();
   }
 });
+
+test('a resume after more messages than the server keeps reports a gap and replays what is kept', async () => {
+  const small = await startCluster(['h1', 'h2'], { HISTORY_LIMIT: '5' });
+  try {
+    const [h1, h2] = small.gateways as [NonNullable<RealCluster['gateways'][0]>, NonNullable<RealCluster['gateways'][0]>];
+    const frank = connect({ url: [h1.wsUrl, h2.wsUrl], user: 'frank' });
+    const bob = connect({ url: h2.wsUrl, user: 'bob' });
+    const seen = record(frank);
+    const gaps: string[] = [];
+    frank.on('gap', (g) => gaps.push(g.room));
+    await Promise.all([frank.connect(), bob.connect()]);
+    await Promise.all([frank.join('gap'), bob.join('gap')]);
+    await bob.send('gap', 'seen');
+    await waitFor('frank to see the first message', () => seen.texts('gap').length === 1);
+    await h1.kill();
+    const sent: string[] = [];
+    for (let i = 0; i < 12; i += 1) sent.push(await bob.send('gap', `g${i}`));
+    await waitFor('frank to resume', () => seen.joined.some((j) => j.resumed), 10_000);
+    const resumed = seen.joined.find((j) => j.resumed);
+    assert.equal(resumed?.gap, true);
+    assert.deepEqual(gaps, ['gap']);
+    assert.deepEqual(resumed?.history.map((m) => m.id), sent.slice(-5), 'the 5 kept messages, once, in order');
+  } finally {
+    await small.stop();
+  }
+});

@@ -15,6 +15,7 @@ const conversations = new Map();
 let client;
 let me;
 let current;
+let lastNode;
 
 // ---- entering ----
 
@@ -51,16 +52,19 @@ function listen(c) {
   c.on('status', (s) => indicator.status(s));
   c.on('welcome', (w) => {
     me = w.user;
+    lastNode = w.node;
     document.title = `Chat · ${me}`;
   });
   c.on('disconnected', (d) => {
-    for (const conv of rooms()) conv.note(`Connection to the server lost (${describeClose(d.code, d.reason)}); reconnecting…`, 'warn');
+    const text = `Lost node ${lastNode} (${describeClose(d.code, d.reason)}). Reconnecting…`;
+    for (const conv of rooms()) conv.note(text, 'warn');
   });
   c.on('joined', (j) => {
     const conv = conversation('room', j.room);
     if (j.resumed) {
       const missed = j.history.length;
-      conv.note(`Reconnected to node ${c.node}: ${missed === 0 ? 'nothing missed' : `${missed} missed message${missed === 1 ? '' : 's'} below`}`, 'ok');
+      const below = `${j.gap ? 'the last ' : ''}${missed} missed message${missed === 1 ? '' : 's'} below`;
+      conv.note(`Reconnected to node ${c.node}: ${missed === 0 ? 'nothing missed' : below}`, 'ok');
       indicator.resumed(c.node, j.gap);
     }
     if (j.gap) conv.note('Some messages from while you were away are no longer kept and cannot be shown.', 'warn');
@@ -129,6 +133,8 @@ $('#leave').addEventListener('click', () => {
 });
 
 $('#menu').addEventListener('click', () => toggleSidebar());
+// On a phone the sidebar is a drawer over the conversation: a tap beside it closes it.
+document.querySelector('.conversation').addEventListener('click', () => toggleSidebar(false), { capture: true });
 
 function joinRoom(room) {
   const conv = conversation('room', room);

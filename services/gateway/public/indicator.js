@@ -7,11 +7,12 @@ export class ConnectionIndicator {
   constructor(root, text) {
     this.root = root;
     this.text = text;
-    this.countdown = undefined;
+    /** The countdown to the next attempt, or the fade from "resumed" to "connected". */
+    this.timer = undefined;
   }
 
   status(s) {
-    clearInterval(this.countdown);
+    clearTimeout(this.timer);
     if (s.state === 'connected') return this.#set('connected', `Connected to node ${s.node}`, s.node);
     if (s.state === 'closed') return this.#set('closed', 'Signed out');
     const verb = s.state === 'connecting' ? 'Connecting' : 'Reconnecting';
@@ -20,15 +21,19 @@ export class ConnectionIndicator {
     const due = Date.now() + s.retryInMs;
     const tick = () => this.#set(s.state, `${capitalise(why)}. ${verb} in ${Math.max(0, (due - Date.now()) / 1000).toFixed(1)} s…`);
     tick();
-    if (s.retryInMs > 0) this.countdown = setInterval(tick, 100);
+    if (s.retryInMs > 0) this.timer = setInterval(tick, 100);
   }
 
   /** After a rejoin: says so, and whether some messages could not be replayed. */
   resumed(node, gap) {
-    clearInterval(this.countdown);
+    clearTimeout(this.timer);
     if (!gap && this.root.dataset.state === 'gap' && this.root.dataset.node === node) return; // another room's gap stands
-    if (gap) this.#set('gap', `Resumed on node ${node}, with a gap: some messages were lost`, node);
-    else this.#set('resumed', `Resumed on node ${node}, nothing lost`, node);
+    if (gap) return this.#set('gap', `Resumed on node ${node}, with a gap: some messages were lost`, node);
+    this.#set('resumed', `Resumed on node ${node}, nothing lost`, node);
+    // The good news fades to the plain state after a while; a gap stays until the next change.
+    this.timer = setTimeout(() => {
+      if (this.root.dataset.state === 'resumed') this.#set('connected', `Connected to node ${node}`, node);
+    }, 8000);
   }
 
   #set(state, text, node) {

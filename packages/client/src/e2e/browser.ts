@@ -1,0 +1,49 @@
+/**
+ * Debian's Chromium driven by playwright-core for the end-to-end tests, launched headless with the
+ * flags a sandbox-less CI container needs, and screenshots saved under .artifacts/screenshots/.
+ * CHROMIUM_PATH overrides the binary. Outside CI a machine without Chromium skips these tests.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '@chat/testkit';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** A reason to skip, or false: in CI a missing browser must fail the run instead. */
+export const noBrowser: string | false =
+  !existsSync(CHROMIUM) && process.env.CI === undefined ? `no Chromium at ${CHROMIUM} (apt-get install -y chromium)` : false;
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: 30_000,
+  });
+}
+
+export const screenshotDir = join(repoRoot, '.artifacts', 'screenshots');
+
+/** Saves a full-page screenshot as .artifacts/screenshots/<name>.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const path = join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/**
+ * Collects uncaught errors and console errors of a page, so a test can assert there were none.
+ * Chromium's own log line for a WebSocket that could not connect is expected while a node is down.
+ */
+export function watchErrors(page: Page, label: string): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`${label}: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/^WebSocket connection to .* failed/.test(message.text())) {
+      errors.push(`${label} console: ${message.text()}`);
+    }
+  });
+  return errors;
+}
