@@ -41,16 +41,12 @@ export class RedisBus implements Bus {
 
   async publish(draft: MessageDraft): Promise<RoomMessage> {
     const body = storedBody(draft);
-    const id = await guarded(
-      this.command.chatPublish(this.keys.roomLog(draft.room), this.keys.roomTrimmed(draft.room), this.historyLimit, this.keys.roomChannel(draft.room), body, draft.receivedAt),
-    );
+    const id = await guarded(this.command.chatPublish(...publishArgs(this.keys, this.historyLimit, draft, body)));
     return { room: draft.room, id, event: messageEvent(draft.room, id, body) };
   }
 
   async direct(to: string, from: string, event: string, originConn: string, receivedAt: number): Promise<boolean> {
-    const senderChannel = from === to ? '' : this.keys.userChannel(from);
-    const payload = `${originConn} ${receivedAt} ${event}`;
-    return (await guarded(this.command.chatDirect(this.keys.userChannel(to), senderChannel, payload))) > 0;
+    return (await guarded(this.command.chatDirect(...directArgs(this.keys, to, from, event, originConn, receivedAt)))) > 0;
   }
 
   async subscribeRoom(room: string): Promise<void> {
@@ -145,4 +141,14 @@ export class RedisBus implements Bus {
       message: { room, id, event: messageEvent(room, id, payload.slice(c + 1)) },
     });
   }
+}
+
+/** The chatPublish script's arguments for a draft; every caller of the script goes through here. */
+export function publishArgs(keys: RedisKeys, historyLimit: number, draft: MessageDraft, body: string) {
+  return [keys.roomLog(draft.room), keys.roomTrimmed(draft.room), historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt] as const;
+}
+
+/** The chatDirect script's arguments: the recipient's channel, the sender's ('' when the same), the payload. */
+export function directArgs(keys: RedisKeys, to: string, from: string, event: string, originConn: string, receivedAt: number) {
+  return [keys.userChannel(to), from === to ? '' : keys.userChannel(from), `${originConn} ${receivedAt} ${event}`] as const;
 }

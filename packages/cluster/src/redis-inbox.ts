@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { messageEvent, storedBody, BusUnavailableError, type MessageDraft, type RoomMessage } from './bus.js';
+import { directArgs, publishArgs } from './redis-bus.js';
 import { guarded } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
@@ -39,11 +40,9 @@ export class RedisInbox {
   /** Stores and publishes a room message and its receipt atomically. Rejects with BusUnavailableError. */
   async publish(draft: MessageDraft, delivery: Delivery): Promise<RoomMessage> {
     const body = storedBody(draft);
-    const k = this.keys;
-    // The same arguments as RedisBus.publish: keep the two in step.
     const receipt = this.receiptKey(draft.room, delivery);
     const batch = this.redis.multi()
-      .chatPublish(k.roomLog(draft.room), k.roomTrimmed(draft.room), this.historyLimit, k.roomChannel(draft.room), body, draft.receivedAt)
+      .chatPublish(...publishArgs(this.keys, this.historyLimit, draft, body))
       .set(receipt, delivery.fingerprint, 'PX', this.receiptTtlMs);
     const id = await this.exec<string>(batch.exec(), receipt);
     return { room: draft.room, id, event: messageEvent(draft.room, id, body) };
@@ -54,11 +53,9 @@ export class RedisInbox {
    * ones (all but `originConn`); false when `to` has none.
    */
   async direct(to: string, from: string, event: string, originConn: string, receivedAt: number, delivery: Delivery): Promise<boolean> {
-    const senderChannel = from === to ? '' : this.keys.userChannel(from);
-    const payload = `${originConn} ${receivedAt} ${event}`;
     const receipt = this.receiptKey(undefined, delivery);
     const batch = this.redis.multi()
-      .chatDirect(this.keys.userChannel(to), senderChannel, payload)
+      .chatDirect(...directArgs(this.keys, to, from, event, originConn, receivedAt))
       .set(receipt, delivery.fingerprint, 'PX', this.receiptTtlMs);
     return (await this.exec<number>(batch.exec(), receipt)) > 0;
   }
