@@ -3,7 +3,8 @@
  * free ports, three gateways on 8081-8083 (GATEWAY_PORTS to change), one MQTT bridge; prints the
  * URLs and stops everything on Ctrl-C. Extra environment (RATE_LIMIT, API_KEY...) passes through.
  */
-import { startBridge, startGateway, startMosquitto, startRedis, type Service } from './processes.js';
+import { join } from 'node:path';
+import { freePort, portOpen, repoRoot, startBridge, startGateway, startMosquitto, startRedis, type Service } from './processes.js';
 
 const gatewayPorts = (process.env.GATEWAY_PORTS ?? '8081,8082,8083').split(',').map(Number);
 const bridgePort = Number(process.env.BRIDGE_PORT ?? 9464);
@@ -12,7 +13,12 @@ const started: Service[] = [];
 async function main(): Promise<void> {
   const redis = await startRedis();
   started.push(redis);
-  const mosquitto = await startMosquitto();
+  // The broker as deployed: the project's ACL (a device may post only as itself), queues sized for bursts.
+  const mosquitto = await startMosquitto({
+    port: await preferred(1883),
+    wsPort: await preferred(9001),
+    config: `allow_anonymous true\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl')}\nmax_inflight_messages 100\nmax_queued_messages 10000\n`,
+  });
   started.push(mosquitto);
   const logLevel = process.env.LOG_LEVEL ?? 'info';
   const gateways = [];
@@ -30,8 +36,8 @@ async function main(): Promise<void> {
     `  mqtt-bridge: http://127.0.0.1:${bridgePort}/metrics`,
     `  redis:       ${redis.url}`,
     `  mosquitto:   ${mosquitto.url}  (WebSockets ws://127.0.0.1:${mosquitto.wsPort})`,
-    `  try:         mosquitto_sub -p ${mosquitto.port} -t 'chat/rooms/lobby/messages' -v`,
-    `               mosquitto_pub -p ${mosquitto.port} -t 'chat/rooms/lobby/send/sensor-1' -m 'hello from a device'`,
+    `  try:         mosquitto_sub -p ${mosquitto.port} -i watcher-1 -t 'chat/rooms/lobby/messages' -v`,
+    `               mosquitto_pub -p ${mosquitto.port} -i sensor-1 -t 'chat/rooms/lobby/send/sensor-1' -m 'hello from a device'`,
     `  load test:   TARGET=${gateways.map((g) => g.wsUrl).join(',')} npm run loadtest`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -43,6 +49,11 @@ async function main(): Promise<void> {
       }
     });
   }
+}
+
+/** The conventional port when it is free (so the README's mosquitto_pub lines work as written), else any. */
+async function preferred(port: number): Promise<number> {
+  return (await portOpen(port)) ? freePort() : port;
 }
 
 let stopping = false;

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -139,6 +139,8 @@ export async function startMosquitto(options: { config?: string; port?: number; 
   const port = options.port ?? (await freePort());
   const wsPort = options.wsPort ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-'));
+  // Run as root, mosquitto drops to its own user and must still reach its persistence folder.
+  chmodSync(dir, 0o777);
   const configPath = join(dir, 'mosquitto.conf');
   const body = options.config ?? 'allow_anonymous true\n';
   writeFileSync(configPath, [
