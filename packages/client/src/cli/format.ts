@@ -34,7 +34,7 @@ export function formatMembers(room: string, members: string[]): string {
 export function formatJoined(j: RoomJoined): string[] {
   const lines = j.history.map(formatMessage);
   if (j.resumed) {
-    lines.push(`* resumed ${j.room}: ${j.history.length} missed message(s) replayed`);
+    lines.unshift(`* resumed ${j.room}: ${j.history.length} missed message(s)${j.history.length > 0 ? ':' : ''}`);
   } else {
     lines.unshift(`* joined ${j.room}`);
     lines.push(formatMembers(j.room, j.members));

@@ -14,6 +14,8 @@ export class Terminal {
   /** Oldest message id shown per room, where /history continues from. */
   readonly #oldest = new Map<string, string>();
   #current: string | undefined;
+  /** Once readline is closed, prompting again would resume stdin and keep the process alive. */
+  #closed = false;
   #pending = new Set<Promise<unknown>>();
 
   constructor(client: ChatClient, input: NodeJS.ReadStream, output: NodeJS.WriteStream) {
@@ -35,12 +37,15 @@ export class Terminal {
     for (const room of rooms) this.#track(this.#client.join(room));
     this.print(USAGE_LINE);
     this.#rl.prompt();
-    const done = new Promise<void>((resolve) => this.#rl.once('close', resolve));
+    const done = new Promise<void>((resolve) => this.#rl.once('close', () => {
+      this.#closed = true;
+      resolve();
+    }));
     this.#rl.on('SIGINT', () => this.#rl.close()); // readline swallows Ctrl-C otherwise
     this.#rl.on('line', (line) => {
       const quit = this.#command(line.trim());
       if (quit) this.#rl.close();
-      else this.#rl.prompt();
+      else if (!this.#closed) this.#rl.prompt();
     });
     await done;
     await Promise.allSettled([...this.#pending]);
@@ -48,7 +53,7 @@ export class Terminal {
 
   /** Prints a line above the prompt, keeping whatever the user has typed so far. */
   print(line: string): void {
-    if (this.#output.isTTY) {
+    if (this.#output.isTTY && !this.#closed) {
       this.#output.write('\r\x1b[K');
       this.#output.write(`${line}\n`);
       this.#rl.prompt(true);
