@@ -15,7 +15,10 @@ export async function join(gw: Gateway, s: Session, f: JoinFrame): Promise<void>
   try {
     if (!s.rooms.has(f.room)) await gw.enterRoom(s, f.room);
     const members = await gw.presence.members(f.room);
-    const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => s.conn.subscribe(roomTopic(f.room)));
+    // A `leave` may arrive while history is read: attach only if the room is still joined.
+    const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => {
+      if (s.rooms.has(f.room)) s.conn.subscribe(roomTopic(f.room));
+    });
     if (s.closed || !s.rooms.has(f.room)) return;
     const history = snapshot.history.map((m) => m.event).join(',');
     const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
