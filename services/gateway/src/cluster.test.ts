@@ -96,6 +96,20 @@ describe('three gateways on one Redis behave as one chat server', () => {
     assert.equal((await bo.next((f) => f.type === 'direct' && f.via === 'api')).text, 'from backend');
   });
 
+  test('a leave sent right behind a join wins: the connection gets no messages of that room', async () => {
+    const { client: a } = await client(0, 'alice', 'flicker');
+    const b = await connectClient(nodes[0]!.wsUrl, { user: 'bob' });
+    open.push(b);
+    b.send({ type: 'join', room: 'flicker' });
+    b.send({ type: 'leave', room: 'flicker', ref: 'gone' });
+    await b.next((f) => f.ref === 'gone');
+    await sleep(100);
+    await a.request({ type: 'send', room: 'flicker', text: 'after the leave' });
+    await messages(a, 'flicker', 1);
+    await sleep(200);
+    assert.equal(b.frames.filter((f) => f.type === 'message').length, 0);
+  });
+
   test('a message posted through the API of one node reaches members on the others', async () => {
     const { client: c } = await client(2, 'reader2', 'api-room');
     const res = await post(`${nodes[0]!.url}/api/rooms/api-room/messages`, { text: 'scheduled' });
