@@ -33,7 +33,7 @@ function onText(receiverNode, text) {
   (senderNode === receiverNode ? latency.sameNode : latency.crossNode).record(latencyMs);
 }
 
-async function open({ protocol, specs, concurrency, localAddress }) {
+async function open({ protocol, specs, concurrency, localAddresses }) {
   const Client = clientClasses[protocol];
   const started = clock();
   let failed = 0;
@@ -41,8 +41,9 @@ async function open({ protocol, specs, concurrency, localAddress }) {
   let next = 0;
   async function openLoop() {
     while (next < specs.length) {
-      const spec = specs[next++];
-      const client = new Client({ url: spec.url, user: spec.user, localAddress });
+      const index = next++;
+      const spec = specs[index];
+      const client = new Client({ url: spec.url, user: spec.user, localAddress: localAddresses[index % localAddresses.length] });
       client.onText = (text) => onText(spec.node, text);
       try {
         await withTimeout(client.open(), 'open');

@@ -1,19 +1,26 @@
-// The coordinator's side of the load driver: forks worker processes (driver-worker.mjs), each
-// bound to its own loopback source address so that no process nears the ~19,900 open-file limit
-// and no address runs out of ephemeral ports, and calls their commands.
+// The coordinator's side of the load driver: forks worker processes (driver-worker.mjs) so that
+// no process nears the ~19,900 open-file limit, gives each its own loopback source addresses, and
+// calls their commands.
+//
+// Source addresses: a client socket bound to an address (as these are) takes its port from that
+// address alone, and a closed one holds it for a minute in TIME_WAIT. So each worker spreads its
+// sockets over ADDRESSES_PER_WORKER addresses, and every new set of workers takes a fresh /16 of
+// 127.0.0.0/8, so one scenario never waits for the ports of the one before.
 import { fork } from 'node:child_process';
 import { Histogram } from './histogram.mjs';
 
 const WORKER = new URL('./driver-worker.mjs', import.meta.url);
+const ADDRESSES_PER_WORKER = 16;
+let generation = 0;
 
 export class DriverWorker {
   #child;
   #nextId = 0;
   #pending = new Map();
 
-  constructor(index) {
+  constructor(index, addressBlock) {
     this.index = index;
-    this.localAddress = `127.0.0.${index + 2}`;
+    this.localAddresses = Array.from({ length: ADDRESSES_PER_WORKER }, (_, i) => `127.${addressBlock}.${index}.${i + 1}`);
     this.#child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#child.on('message', ({ id, ok, result, error }) => {
       const pending = this.#pending.get(id);
@@ -24,10 +31,6 @@ export class DriverWorker {
       for (const { reject } of this.#pending.values()) reject(new Error(`driver worker ${index} exited ${code}`));
       this.#pending.clear();
     });
-  }
-
-  get pid() {
-    return this.#child.pid;
   }
 
   call(cmd, args = {}) {
@@ -44,7 +47,8 @@ export class DriverWorker {
 }
 
 export function startWorkers(count) {
-  return Array.from({ length: count }, (_, i) => new DriverWorker(i));
+  const addressBlock = 10 + (generation++ % 240);
+  return Array.from({ length: count }, (_, i) => new DriverWorker(i, addressBlock));
 }
 
 export function stopWorkers(workers) {

@@ -14,6 +14,8 @@ export const FIGURES = [
   ['room 100 @ p99<5ms rate: cross-node p99', 'ms', (r) => r.fanout100?.p99under5ms?.crossNodeMs?.p99],
   ['room 1000: deliveries/s at p99 < 5 ms', '1/s', (r) => r.fanout1000?.p99under5ms?.deliveredPerSec ?? zeroIfRan(r.fanout1000)],
   ['room 1000: deliveries/s at p99 < 50 ms', '1/s', (r) => r.fanout1000?.p99under50ms?.deliveredPerSec ?? zeroIfRan(r.fanout1000)],
+  ['room 100: server CPU per delivery (all nodes)', 'µs', (r) => r.fanout100?.p99under50ms?.serverCpuUsPerDelivery],
+  ['room 1000: server CPU per delivery (all nodes)', 'µs', (r) => r.fanout1000?.p99under50ms?.serverCpuUsPerDelivery],
   ['Redis CPU per 100k deliveries (room 100)', 'ms', (r) => r.fanout100?.p99under50ms?.redisCpuMsPer100kDeliveries],
   ['Redis CPU per 100k deliveries (room 1000)', 'ms', (r) => r.fanout1000?.p99under50ms?.redisCpuMsPer100kDeliveries],
   ...[100, 1000, 5000].flatMap((rate) => ['p50', 'p99', 'max'].map((stat) => [

@@ -15,24 +15,24 @@ export const systems = {
   gateway: {
     label: 'chat gateway',
     protocol: 'chat.v1',
-    command: (port) => ['node', ['services/gateway/dist/main.js']],
+    script: 'services/gateway/dist/main.js',
     env: (port, redisUrl) => ({
       PORT: String(port), HOST: '127.0.0.1', NODE_ID: `gw-${port}`, REDIS_URL: redisUrl,
-      RATE_LIMIT: '1000000', LOG_LEVEL: 'warn',
+      RATE_LIMIT: '1000000', LOG_LEVEL: 'warn', DRAIN_SECONDS: '1',
     }),
     url: (port) => `ws://127.0.0.1:${port}/ws`,
   },
   relay: {
     label: 'bare uWS + ioredis relay',
     protocol: 'chat.v1',
-    command: () => ['node', ['bench/peers/uws-relay.mjs']],
+    script: 'bench/peers/uws-relay.mjs',
     env: (port, redisUrl) => ({ PORT: String(port), REDIS_URL: redisUrl, NODE_ID: `relay-${port}` }),
     url: (port) => `ws://127.0.0.1:${port}/ws`,
   },
   socketio: {
     label: 'Socket.IO 4 + redis-adapter',
     protocol: 'socket.io',
-    command: () => ['node', ['bench/peers/socketio-server.mjs']],
+    script: 'bench/peers/socketio-server.mjs',
     env: (port, redisUrl) => ({ PORT: String(port), REDIS_URL: redisUrl, NODE_ID: `sio-${port}` }),
     url: (port) => `ws://127.0.0.1:${port}`,
   },
@@ -84,12 +84,14 @@ function spawnLogged(name, cmd, args, env = {}) {
   return child;
 }
 
-function stopChild(child) {
+/** SIGTERM lets a node write its profile on the way out; SIGKILL follows after `graceMs`. */
+function stopChild(child, signal = 'SIGKILL', graceMs = 15_000) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   child.stopping = true;
   return new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGKILL');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill(signal);
   });
 }
 
@@ -111,6 +113,14 @@ export async function startRedis() {
       const value = (name) => Number(info.match(new RegExp(`${name}:([\\d.]+)`))[1]);
       return value('used_cpu_user') + value('used_cpu_sys');
     },
+    /** Per command: calls and microseconds so far, from INFO commandstats. */
+    async commandStats() {
+      const stats = {};
+      for (const match of (await client.info('commandstats')).matchAll(/cmdstat_(\S+):calls=(\d+),usec=(\d+)/g)) {
+        stats[match[1]] = { calls: Number(match[2]), usec: Number(match[3]) };
+      }
+      return stats;
+    },
     async stop() {
       client.disconnect();
       await stopChild(child);
@@ -128,21 +138,23 @@ async function probe(protocol, url) {
   }
 }
 
-/** Starts `nodeCount` nodes of a system on one Redis and waits until each accepts a client. */
-export async function startNodes(systemName, nodeCount, redisUrl) {
+/**
+ * Starts `nodeCount` nodes of a system on one Redis and waits until each accepts a client.
+ * `nodeArgs` go to node before the script (bench/profile.mjs passes --cpu-prof and the like).
+ */
+export async function startNodes(systemName, nodeCount, redisUrl, { nodeArgs = [] } = {}) {
   const system = systems[systemName];
   const nodes = [];
   for (let i = 0; i < nodeCount; i++) {
     const port = await freePort();
-    const [cmd, args] = system.command(port);
-    const child = spawnLogged(`${systemName} node ${i}`, cmd, args, system.env(port, redisUrl));
+    const child = spawnLogged(`${systemName} node ${i}`, process.execPath, [...nodeArgs, system.script], system.env(port, redisUrl));
     nodes.push({ port, url: system.url(port), pid: child.pid, child });
   }
   for (const node of nodes) await waitFor(() => probe(system.protocol, node.url), `${systemName} on ${node.port}`);
   return {
     nodes,
-    async stop() {
-      await Promise.all(nodes.map((n) => stopChild(n.child)));
+    async stop(signal) {
+      await Promise.all(nodes.map((n) => stopChild(n.child, signal)));
     },
   };
 }

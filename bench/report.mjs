@@ -1,0 +1,158 @@
+// Writes bench/BENCHMARKS.md and bench/benchmarks-p99.png from one benchmark's results
+// (the newest under bench/results/ unless a results.json path is given).
+//   node bench/report.mjs [bench/results/<stamp>/results.json]
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { FIGURES } from './lib/summary.mjs';
+
+const benchDir = new URL('./', import.meta.url).pathname;
+const resultsPath = process.argv[2] ?? newestResults();
+const results = JSON.parse(readFileSync(resultsPath, 'utf8'));
+const systemNames = Object.keys(results.systems);
+const peers = systemNames.filter((s) => s !== 'gateway');
+const summary = new Map(results.summary.map((f) => [f.name, f]));
+const CHART = 'benchmarks-p99.png';
+
+function newestResults() {
+  const stamps = readdirSync(new URL('./results/', import.meta.url)).sort();
+  return `${benchDir}results/${stamps.at(-1)}/results.json`;
+}
+
+function formatNumber(value, unit) {
+  if (unit === 'ms') return value < 10 ? value.toFixed(2) : value.toFixed(1);
+  if (value >= 10_000) return `${(value / 1000).toFixed(value >= 100_000 ? 0 : 1)}k`;
+  return value >= 100 ? value.toFixed(0) : value.toPrecision(3);
+}
+
+function cell(figure, system) {
+  const f = figure.bySystem[system];
+  if (!f) return '–';
+  const spread = f.runs > 1 ? ` (${formatNumber(f.min, figure.unit)}–${formatNumber(f.max, figure.unit)})` : '';
+  return `${formatNumber(f.median, figure.unit)}${spread}`;
+}
+
+function table() {
+  const header = ['figure', 'unit', ...systemNames.map((s) => results.systems[s]), ...peers.map((p) => `gateway / ${p}`)];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`];
+  for (const [name] of FIGURES) {
+    const figure = summary.get(name);
+    if (!figure || !Object.keys(figure.bySystem).length) continue;
+    const ratios = peers.map((p) => (figure.ratios[p] ? figure.ratios[p].toFixed(2) : '–'));
+    lines.push(`| ${[name, figure.unit, ...systemNames.map((s) => cell(figure, s)), ...ratios].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+const medianOf = (name, system) => summary.get(name)?.bySystem[system]?.median;
+
+/** The issue's goals, each with the figures it compares, or "not measured". */
+function goals() {
+  const rows = [];
+  const check = (goal, value, met) => rows.push(`| ${goal} | ${value ?? 'not measured'} | ${value === undefined ? '–' : met ? 'met' : 'NOT met'} |`);
+  const mem = medianOf('RSS per idle connection @10k', 'gateway');
+  const memSio = medianOf('RSS per idle connection @10k', 'socketio');
+  check('memory per idle connection ≤ 1/8 of Socket.IO', mem && memSio ? `${(mem / memSio).toFixed(3)} of Socket.IO's` : undefined, mem / memSio <= 1 / 8);
+  for (const budget of [5, 50]) {
+    const name = `room 100: deliveries/s at p99 < ${budget} ms`;
+    const gw = medianOf(name, 'gateway');
+    const sio = medianOf(name, 'socketio');
+    const relay = medianOf(name, 'relay');
+    check(`fan-out ≥ 5× Socket.IO at p99 < ${budget} ms (room 100)`, gw !== undefined && sio ? `${(gw / sio).toFixed(2)}×` : undefined, gw / sio >= 5);
+    check(`fan-out ≥ 75% of the bare relay at p99 < ${budget} ms (room 100)`, gw !== undefined && relay ? `${((100 * gw) / relay).toFixed(0)}%` : undefined, gw / relay >= 0.75);
+  }
+  const cpuPerAccept = medianOf('server CPU per accepted connection', 'gateway');
+  check('≥ 10k accepted connections/s per node (from server CPU per accept)', cpuPerAccept ? `${(1e6 / cpuPerAccept / 1000).toFixed(1)}k/s per core` : undefined, 1e6 / cpuPerAccept >= 10_000);
+  const p99 = medianOf('60k conns / 4 nodes: p99', 'gateway');
+  const connected = medianOf('60k conns / 4 nodes: connected', 'gateway');
+  check('60k concurrent connections with p99 < 50 ms', p99 !== undefined ? `${connected} connected, p99 ${p99.toFixed(1)} ms` : undefined, connected >= 60_000 && p99 < 50);
+  return ['| goal | measured (gateway) | |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+/** Per system and room size: the median p99 of each step target over the runs. */
+function chartData() {
+  const panels = [100, 1000].map((roomSize) => {
+    const series = {};
+    for (const system of systemNames) {
+      const byTarget = new Map();
+      for (const run of results.runs) {
+        for (const step of run[system]?.[`fanout${roomSize}`]?.steps ?? []) {
+          if (!byTarget.has(step.targetPerSec)) byTarget.set(step.targetPerSec, []);
+          byTarget.get(step.targetPerSec).push(step);
+        }
+      }
+      const points = [...byTarget.values()].map((steps) => {
+        const mid = (key) => steps.map(key).sort((a, b) => a - b)[Math.floor(steps.length / 2)];
+        return [mid((s) => s.deliveredPerSec), mid((s) => s.latencyMs.p99)];
+      });
+      if (points.length) series[results.systems[system]] = points.sort((a, b) => a[0] - b[0]);
+    }
+    return { title: `room of ${roomSize} members over 2 nodes`, series };
+  });
+  return { panels: panels.filter((p) => Object.keys(p.series).length) };
+}
+
+function drawChart() {
+  const dataPath = resultsPath.replace(/results\.json$/, 'chart-data.json');
+  writeFileSync(dataPath, JSON.stringify(chartData()));
+  const python = execFileSync('bash', [`${benchDir}setup-plot.sh`], { encoding: 'utf8' }).trim();
+  execFileSync(python, [`${benchDir}plot.py`, dataPath, `${benchDir}${CHART}`], { stdio: 'inherit' });
+}
+
+drawChart();
+const m = results.machine;
+writeFileSync(`${benchDir}BENCHMARKS.md`, `# Benchmarks
+
+This product's gateway beside its peers, measured side by side on one machine in one run
+(${results.runs.length} run${results.runs.length > 1 ? 's' : ''}, systems interleaved within each run).
+Each cell is the median over the runs, with the lowest and highest run in brackets; the last
+columns are gateway ÷ peer (for latency and memory lower is better, for rates higher is better).
+Generated by \`node bench/report.mjs\` from \`${resultsPath.slice(resultsPath.indexOf('bench/results'))}\`.
+
+## Machine
+
+${m.cpus} × ${m.cpuModel}, ${m.memoryGiB.toFixed(0)} GiB, Linux ${m.kernel}, Node ${m.node}. Started ${results.startedAt}.
+The load driver runs on the same two cores as the servers and Redis, so every rate and latency
+here is for servers, Redis and driver together; the driver's own CPU per step is in the results
+JSON (\`driverCpuMs\`). The machine was shared with other work while this ran: treat single
+steps as noisy and compare systems within the same run.
+
+## Commands
+
+\`\`\`
+npm run build                 # the gateway's dist/
+${results.command}
+node bench/report.mjs         # this page and the chart
+\`\`\`
+
+## Figures
+
+${table()}
+
+![p99 delivery latency against deliveries per second](${CHART})
+
+## Goals (issue 5)
+
+${goals()}
+
+## How each figure is measured
+
+- **RSS per idle connection**: one node on a fresh Redis; its VmRSS before, then after N
+  connections are upgraded, welcomed and left idle for 3 s (server pings keep them alive); the
+  difference over N. Connections come from ${'≤'}10k per driver process, each spread over 16 loopback
+  source addresses.
+- **Accepted connections/s**: N over the time until the last welcome, 200 handshakes in flight per
+  driver process. This is bound by the driver's handshake cost on this machine; the server's CPU time
+  per accepted connection beside it gives the server's own ceiling (1 s ÷ that = accepts per core).
+- **Deliveries/s at p99 < budget**: one room, members split evenly over two nodes, one sender on
+  node 0. The send rate steps up (5k … 500k deliveries/s), 1 s warm-up then 3 s measured per step,
+  until p99 passes 50 ms or fewer than 95% of the owed deliveries arrive. The figure is the highest
+  step that delivered and kept p99 under the budget. Latency is from a send time the sender writes
+  into the text (performance.timeOrigin + now(), sub-millisecond) to the receiving driver's read.
+- **Cross-node latency**: the receivers on node 1 of the step above, and separately one sender on
+  node 0 and one receiver on node 1 at fixed rates.
+- **Redis CPU per 100k deliveries**: Redis's INFO used_cpu_user + used_cpu_sys over the measured
+  window of the highest step under 50 ms, per 100k deliveries.
+- **60k connections**: four nodes, rooms of 100 spread evenly over them, one sender per room at 1
+  message/s for 20 s; latency over every delivery.
+`);
+console.log(`wrote ${benchDir}BENCHMARKS.md and ${benchDir}${CHART}`);
