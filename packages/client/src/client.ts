@@ -9,6 +9,7 @@ import { Outbox, type Reply, type Request } from './outbox.js';
 import { RecentIds } from './recent-ids.js';
 import { RoomJoins } from './room-joins.js';
 import type { RoomJoined } from './rooms.js';
+import { asMessage } from './server-frames.js';
 import { resolveWebSocket, type WebSocketConstructor } from './socket.js';
 import { TokenKeeper, type TokenSource } from './token.js';
 
@@ -161,7 +162,7 @@ export class ChatClient {
   /** Older messages of a joined room, oldest first (at most 100 per call): pass `before` = the oldest id shown. */
   async history(room: string, page: { before?: string; limit?: number } = {}): Promise<ChatMessage[]> {
     const frame: Request = { type: 'history', room, ...page };
-    return expect(await this.#request(frame, room), 'history').messages;
+    return expect(await this.#request(frame, room), 'history').messages.map(asMessage);
   }
 
   /** Round trip to the node, in ms. */
