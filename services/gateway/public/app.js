@@ -165,7 +165,7 @@ function conversation(kind, name) {
   const key = `${kind}:${name}`;
   let conv = conversations.get(key);
   if (conv === undefined) {
-    conv = new Conversation({ kind, name, me, onLoadEarlier: loadEarlier });
+    conv = new Conversation({ kind, name, whoAmI: () => me, onLoadEarlier: loadEarlier });
     conversations.set(key, conv);
     $('#conversations').append(conv.list);
     renderNav();

@@ -6,11 +6,12 @@ import { atBottom, clock, h } from './dom.js';
  * kept in id order, each id shown once, with system lines ("bob joined", "reconnected") between.
  */
 export class Conversation {
-  constructor({ kind, name, me, onLoadEarlier }) {
+  /** `whoAmI()` is asked each time: with auth on, the name comes from the server's welcome. */
+  constructor({ kind, name, whoAmI, onLoadEarlier }) {
     this.kind = kind; // 'room' | 'dm'
     this.name = name;
     this.key = `${kind}:${name}`;
-    this.me = me;
+    this.whoAmI = whoAmI;
     this.ids = new Set();
     this.oldest = undefined;
     this.unread = 0;
@@ -60,7 +61,7 @@ export class Conversation {
   /** A message of mine on its way; returns callbacks for its ack and its failure. */
   pending(text) {
     const item = h('li', { class: 'msg mine pending' },
-      h('div', { class: 'meta' }, h('span', { class: 'from' }, this.me), h('span', { class: 'state' }, 'sending…')),
+      h('div', { class: 'meta' }, h('span', { class: 'from' }, this.whoAmI()), h('span', { class: 'state' }, 'sending…')),
       h('p', { class: 'text' }, text));
     this.list.append(item);
     this.scrollToEnd();
@@ -81,7 +82,7 @@ export class Conversation {
   }
 
   #item(m) {
-    const mine = m.from === this.me;
+    const mine = m.from === this.whoAmI();
     const badge = m.via === 'api' ? h('span', { class: 'badge api', title: 'posted through the HTTP API' }, 'API')
       : m.via === 'mqtt' ? h('span', { class: 'badge device', title: 'sent by a device over MQTT' }, 'device')
         : null;
