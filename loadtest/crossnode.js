@@ -3,7 +3,8 @@
 // more TARGET nodes to cross nodes (with one, it measures the same path on one node).
 import exec from 'k6/execution';
 import { RUN_ID, setting, targetFor, sendFrame, timedText, latencyOf, every } from './lib/chat.js';
-import { joinRoom, recordDeliveries, Rate, Trend } from './lib/room.js';
+import { Rate, Trend } from 'k6/metrics';
+import { joinRoom, recordDeliveries } from './lib/room.js';
 
 const PAIRS = setting('PAIRS', 2, 10);
 const RATE = setting('RATE', 20, 50);

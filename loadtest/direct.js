@@ -3,7 +3,8 @@
 // did not arrive, and every error (user_offline among them).
 import exec from 'k6/execution';
 import { RUN_ID, setting, targetFor, openChat, sendFrame, timedText, latencyOf, every } from './lib/chat.js';
-import { errors, recordDeliveries, Rate, Trend } from './lib/room.js';
+import { Rate, Trend } from 'k6/metrics';
+import { errors, recordDeliveries } from './lib/room.js';
 
 const PAIRS = setting('PAIRS', 2, 20);
 const RATE = setting('RATE', 20, 20);

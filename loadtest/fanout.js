@@ -3,7 +3,8 @@
 // latency of every message, and every (member, message) pair counts as delivered or not.
 import exec from 'k6/execution';
 import { RUN_ID, setting, targetFor, sendFrame, timedText, latencyOf, every } from './lib/chat.js';
-import { joinRoom, recordDeliveries, Counter, Rate, Trend } from './lib/room.js';
+import { Counter, Rate, Trend } from 'k6/metrics';
+import { joinRoom, recordDeliveries } from './lib/room.js';
 
 const ROOMS = setting('ROOMS', 2, 20);
 const MEMBERS = setting('MEMBERS', 10, 100);

@@ -5,7 +5,8 @@
 // the witness's: any id missing is lost, any id received twice is a duplicate.
 import exec from 'k6/execution';
 import { TARGETS, RUN_ID, setting, targetFor, openChat, sendFrame, timedText, every } from './lib/chat.js';
-import { joinOk, errors, Counter, Rate, Trend } from './lib/room.js';
+import { Counter, Rate, Trend } from 'k6/metrics';
+import { joinOk, errors } from './lib/room.js';
 
 const ROOMS = setting('ROOMS', 2, 10);
 const MOVERS = setting('MOVERS', 5, 50);

@@ -1,6 +1,6 @@
 // A room load that the fan-out, cross-node and reconnect scenarios share: open members on
 // given nodes, join them all, then run a body once every member has joined.
-import { Counter, Rate, Trend } from 'k6/metrics';
+import { Counter, Rate } from 'k6/metrics';
 import { openChat, sendFrame } from './chat.js';
 
 export const joinOk = new Rate('chat_join_ok');
@@ -43,5 +43,3 @@ export function recordDeliveries(rate, sentCount, received) {
     for (let seq = 0; seq < sentCount; seq++) rate.add(seen.has(seq));
   }
 }
-
-export { Counter, Rate, Trend };
