@@ -35,7 +35,7 @@ export function loadStaticFiles(): Map<string, StaticFile> {
   for (const [prefix, dir] of mounts) {
     for (const path of walk(dir)) {
       const type = TYPES[extname(path)];
-      if (type === undefined || path.endsWith('.test.js')) continue;
+      if (type === undefined || !browserFacing(relative(dir, path))) continue;
       files.set(prefix + relative(dir, path).split(sep).join('/'), { body: readFileSync(path), type });
     }
   }
@@ -50,4 +50,11 @@ function walk(dir: string): string[] {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? walk(path) : [path];
   });
+}
+
+/** Node-only SDK entries (terminal client, ws transport) and test code are never served. */
+const NODE_ONLY = /(^|\/)(testing|e2e|cli)\/|(^|\/)(node|cli)\.js$|\.test\.js$/;
+
+function browserFacing(relativePath: string): boolean {
+  return !NODE_ONLY.test(relativePath.split(sep).join('/'));
 }

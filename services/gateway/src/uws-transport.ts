@@ -98,8 +98,10 @@ export class UwsTransport {
         const key = req.getHeader('sec-websocket-key');
         const offered = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
-        if (!this.gw.accepting) {
-          res.writeStatus('503 Service Unavailable').end('node draining; connect to another node');
+        // Not ready (draining, or the bus not reachable yet): a client accepted now could not join
+        // anything, so it is sent to another node, as a load balancer's readiness check would.
+        if (!this.gw.ready) {
+          res.writeStatus('503 Service Unavailable').end(this.gw.accepting ? 'node not ready; try another node' : 'node draining; connect to another node');
           return;
         }
         const verdict = authorizeUpgrade(this.config, {

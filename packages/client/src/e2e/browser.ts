@@ -1,7 +1,7 @@
 /**
  * Debian's Chromium driven by playwright-core for the end-to-end tests, launched headless with the
  * flags a sandbox-less CI container needs, and screenshots saved under .artifacts/screenshots/.
- * CHROMIUM_PATH overrides the binary. Outside CI a machine without Chromium skips these tests.
+ * CHROMIUM_PATH overrides the binary. A machine without Chromium fails these tests with the install command.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,9 +10,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** A reason to skip, or false: in CI a missing browser must fail the run instead. */
-export const noBrowser: string | false =
-  !existsSync(CHROMIUM) && process.env.CI === undefined ? `no Chromium at ${CHROMIUM} (apt-get install -y chromium)` : false;
+/** Throws, naming the install command, when there is no Chromium: these tests never skip. */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it with \`apt-get install chromium\` (or set CHROMIUM_PATH)`);
+}
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({

@@ -15,7 +15,7 @@ import { createNodeClient } from '../node.js';
 import { record } from '../testing/recorder.js';
 import { startCluster, type RealCluster } from '../testing/real-cluster.js';
 import { waitFor } from '../testing/wait.js';
-import { noTmux, TmuxSession } from './tmux.js';
+import { requireTmux, TmuxSession } from './tmux.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
@@ -83,8 +83,9 @@ test('bad arguments are refused with the usage text', async () => {
   assert.match(result.stderr, /not a WebSocket URL.*\n.*usage: chat/s);
 });
 
-describe('interactive terminal client in a pseudo-terminal', { skip: noTmux }, () => {
+describe('interactive terminal client in a pseudo-terminal', () => {
   let term: TmuxSession | undefined;
+  before(requireTmux);
   after(() => {
     if (term !== undefined) {
       mkdirSync(join(repoRoot, '.artifacts', 'screenshots'), { recursive: true });

@@ -10,8 +10,10 @@ import { join } from 'node:path';
 
 export const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux', '/bin/tmux'].find((path) => existsSync(path));
 
-/** A reason to skip, or false: in CI a missing tmux must fail the run instead. */
-export const noTmux: string | false = TMUX === undefined && process.env.CI === undefined ? 'tmux is not installed (apt-get install -y tmux)' : false;
+/** Throws, naming the install command, when tmux is missing: these tests never skip. */
+export function requireTmux(): void {
+  if (TMUX === undefined) throw new Error('tmux is not installed: install it with `apt-get install tmux`');
+}
 
 export class TmuxSession {
   readonly #socket = `chat-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;

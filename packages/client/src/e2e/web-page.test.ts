@@ -9,17 +9,18 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { GatewayService } from '@chat/testkit';
 import { startCluster, type RealCluster } from '../testing/real-cluster.js';
-import { launchChromium, noBrowser, screenshot, watchErrors } from './browser.js';
+import { launchChromium, requireChromium, screenshot, watchErrors } from './browser.js';
 
 const WAIT = { timeout: 15_000 };
 
-describe('web chat page', { skip: noBrowser }, () => {
+describe('web chat page', () => {
   let cluster: RealCluster;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
   const pageErrors: string[][] = [];
 
   before(async () => {
+    requireChromium();
     cluster = await startCluster(['web1', 'web2', 'web3']);
     browser = await launchChromium();
   });
