@@ -139,7 +139,7 @@ document.querySelector('.conversation').addEventListener('click', () => toggleSi
 function joinRoom(room) {
   const conv = conversation('room', room);
   client.join(room).then(
-    (j) => { if (!j.resumed && j.history.length === 0 && conv.ids.size === 0) conv.note('No messages yet.'); },
+    (j) => { if (!j.resumed && j.history.length === 0 && conv.ids.size === 0) conv.empty('No messages yet.'); },
     (error) => conv.note(`Could not join ${room}: ${error.message}`, 'warn'),
   );
 }

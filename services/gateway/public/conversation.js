@@ -26,6 +26,8 @@ export class Conversation {
   add(message) {
     if (this.ids.has(message.id)) return false;
     this.ids.add(message.id);
+    this.placeholder?.remove();
+    this.placeholder = undefined;
     if (this.oldest === undefined || compareIds(message.id, this.oldest) < 0) this.oldest = message.id;
     const item = this.#item(message);
     const stick = atBottom(this.list);
@@ -54,8 +56,15 @@ export class Conversation {
   /** A line about what happened, not a message: presence, connection, errors. */
   note(text, tone = 'info') {
     const stick = atBottom(this.list);
-    this.list.append(h('li', { class: `sys ${tone}` }, h('span', {}, text)));
+    const item = h('li', { class: `sys ${tone}` }, h('span', {}, text));
+    this.list.append(item);
     if (stick) this.scrollToEnd();
+    return item;
+  }
+
+  /** A note that stands only until the first message arrives. */
+  empty(text) {
+    this.placeholder = this.note(text);
   }
 
   /** A message of mine on its way; returns callbacks for its ack and its failure. */
