@@ -11,8 +11,10 @@ if [ -x "$K6_BIN" ] && "$K6_BIN" version 2>/dev/null | grep -q "k6 $K6_VERSION "
   echo "$K6_BIN"
   exit 0
 fi
+# k6 v2.2.0 needs Go >= 1.25: Debian's golang-go is older, the machine image's is in /usr/local/go.
+PATH=$PATH:/usr/local/go/bin
 if ! command -v go >/dev/null; then
-  echo "install-k6: building k6 needs Go on PATH" >&2
+  echo "install-k6: building k6 needs Go >= 1.25 on PATH" >&2
   exit 1
 fi
 
