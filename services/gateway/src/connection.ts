@@ -7,8 +7,6 @@ export interface Connection {
   send(json: string): boolean;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
-  /** Writes to every local subscriber of `topic` but this connection; returns how many it reached. */
-  publishToOthers(topic: string, json: string): number;
   bufferedBytes(): number;
   close(code: CloseCode, reason: string): void;
 }
@@ -20,4 +18,3 @@ export interface LocalTopics {
 }
 
 export const roomTopic = (room: string) => `r:${room}`;
-export const userTopic = (user: string) => `u:${user}`;

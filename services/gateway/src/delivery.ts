@@ -1,7 +1,7 @@
 import type { PresenceEvent } from '@chat/protocol';
 import type { FeedSink, PresenceStore, RoomMessage, UserEvent } from '@chat/cluster';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
-import { roomTopic, userTopic, type LocalTopics } from './connection.js';
+import { roomTopic, type LocalTopics } from './connection.js';
 import type { LocalRooms } from './local-rooms.js';
 import type { Session } from './session.js';
 
@@ -16,7 +16,7 @@ export class Delivery implements FeedSink {
 
   constructor(
     private readonly local: LocalRooms,
-    private readonly sessionsById: ReadonlyMap<string, Session>,
+    private readonly users: ReadonlyMap<string, readonly Session[]>,
     private readonly presenceStore: PresenceStore,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
@@ -54,10 +54,9 @@ export class Delivery implements FeedSink {
 
   /** A direct reaches every local connection of the user but the one that sent it. */
   user(event: UserEvent): void {
-    const topic = userTopic(event.user);
-    const origin = this.sessionsById.get(event.originConn);
-    const written = origin !== undefined ? origin.conn.publishToOthers(topic, event.event) : this.topics.publish(topic, event.event);
-    this.metrics.delivered(written);
+    for (const session of this.users.get(event.user) ?? []) {
+      if (session.conn.id !== event.originConn) session.conn.send(event.event);
+    }
     this.metrics.deliveryLatency(Math.max(0, nowMs() - event.receivedAt) / 1000);
   }
 

@@ -2,7 +2,7 @@ import { CloseCode, ErrorCode, decodeClientFrame, type ClientFrame, type ServerF
 import { RoomFeed, type Bus, type HistoryStore, type PresenceStore } from '@chat/cluster';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
-import { roomTopic, userTopic, type Connection, type LocalTopics } from './connection.js';
+import { roomTopic, type Connection, type LocalTopics } from './connection.js';
 import { Delivery } from './delivery.js';
 import { LocalRooms } from './local-rooms.js';
 import { direct, send } from './message-handlers.js';
@@ -40,13 +40,14 @@ export class Gateway {
   readonly local = new LocalRooms();
   readonly delivery: Delivery;
   private readonly sessions = new Map<string, Session>();
-  private readonly users = new Map<string, number>();
+  /** user -> its connections on this node; a direct message is written to each (no uWS topic per user). */
+  private readonly users = new Map<string, Session[]>();
   private readonly timers: NodeJS.Timeout[] = [];
   private draining = false;
 
   constructor(deps: GatewayDeps) {
     ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, metrics: this.metrics, log: this.log } = deps);
-    this.delivery = new Delivery(this.local, this.sessions, this.presence, this.metrics, this.log);
+    this.delivery = new Delivery(this.local, this.users, this.presence, this.metrics, this.log);
     this.feed = new RoomFeed(this.bus, this.history, this.delivery, {
       recentSize: FEED_RECENT,
       backfillMax: this.config.historyLimit,
@@ -91,10 +92,10 @@ export class Gateway {
     const session = new Session(conn, identity, this.config.rateLimit, this.config.rateAbuseMs);
     this.sessions.set(conn.id, session);
     this.metrics.connectionOpened();
-    conn.subscribe(userTopic(identity.user));
-    const count = this.users.get(identity.user) ?? 0;
-    this.users.set(identity.user, count + 1);
-    if (count === 0) {
+    const mine = this.users.get(identity.user);
+    if (mine !== undefined) mine.push(session);
+    else {
+      this.users.set(identity.user, [session]);
       this.bus.subscribeUser(identity.user).catch((error: unknown) => this.log.warn('could not subscribe a user channel', { user: identity.user, error }));
     }
     this.armExpiry(session);
@@ -131,12 +132,11 @@ export class Gateway {
     this.sessions.delete(session.conn.id);
     this.delivery.congested.delete(session);
     for (const room of [...session.rooms]) this.leaveRoom(session, room);
-    const count = (this.users.get(session.user) ?? 1) - 1;
-    if (count === 0) {
+    const mine = (this.users.get(session.user) ?? []).filter((other) => other !== session);
+    if (mine.length > 0) this.users.set(session.user, mine);
+    else {
       this.users.delete(session.user);
       this.bus.unsubscribeUser(session.user).catch(() => undefined);
-    } else {
-      this.users.set(session.user, count);
     }
     this.metrics.connectionClosed(session.closeReason ?? (code === 1006 ? 'dropped' : 'client'));
   }

@@ -201,33 +201,47 @@ export class UwsTransport {
   }
 
   private connection(ws: WebSocket<SocketData>, data: SocketData): Connection {
-    const metrics = this.metrics;
-    return {
-      id: data.id,
-      send(json) {
-        if (data.closed) return false;
-        const status = ws.send(json, false);
-        if (status === 2) metrics.backpressureDropped(1);
-        else metrics.delivered(1);
-        return status !== 2;
-      },
-      subscribe(topic) {
-        if (!data.closed) ws.subscribe(topic);
-      },
-      unsubscribe(topic) {
-        if (!data.closed) ws.unsubscribe(topic);
-      },
-      publishToOthers: (topic, json) => {
-        if (data.closed) return this.publish(topic, json);
-        const others = this.app.numSubscribers(topic) - (ws.isSubscribed(topic) ? 1 : 0);
-        if (others > 0) ws.publish(topic, json);
-        return others;
-      },
-      bufferedBytes: () => (data.closed ? 0 : ws.getBufferedAmount()),
-      close(code, reason) {
-        if (!data.closed) ws.end(code, reason);
-      },
-    };
+    return new UwsConnection(ws, data, this.metrics);
+  }
+}
+
+/**
+ * One socket behind the core's Connection port. A class, not an object of closures: there is one
+ * of these per open connection, and prototype methods cost nothing per instance.
+ */
+class UwsConnection implements Connection {
+  constructor(
+    private readonly ws: WebSocket<SocketData>,
+    private readonly data: SocketData,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  get id(): string {
+    return this.data.id;
+  }
+
+  send(json: string): boolean {
+    if (this.data.closed) return false;
+    const status = this.ws.send(json, false);
+    if (status === 2) this.metrics.backpressureDropped(1);
+    else this.metrics.delivered(1);
+    return status !== 2;
+  }
+
+  subscribe(topic: string): void {
+    if (!this.data.closed) this.ws.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    if (!this.data.closed) this.ws.unsubscribe(topic);
+  }
+
+  bufferedBytes(): number {
+    return this.data.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
+  close(code: number, reason: string): void {
+    if (!this.data.closed) this.ws.end(code, reason);
   }
 }
 
