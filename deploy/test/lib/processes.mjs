@@ -2,20 +2,10 @@
 // lines in memory (for failure messages), and always ended, even when the test process dies first.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Free ports and port probes are the test kit's (packages/testkit), shared with every other test.
+export { freePort, portOpen as tcpOpen } from '@chat/testkit';
 
 /** Polls `probe` until it returns a truthy value; throws `what` with the last error on timeout. */
 export async function waitFor(what, probe, { timeoutMs = 20_000, intervalMs = 200 } = {}) {
@@ -33,14 +23,6 @@ export async function waitFor(what, probe, { timeoutMs = 20_000, intervalMs = 20
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-}
-
-export function tcpOpen(port) {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 export async function httpGet(url, timeoutMs = 2000) {
