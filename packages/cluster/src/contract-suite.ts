@@ -169,6 +169,19 @@ export function runClusterContract(name: string, create: (options: BackendOption
       assert.deepEqual(delivered.get(room), [a, quiet]);
     });
 
+    test('a hole larger than the history limit is reported as a gap, then what history holds is delivered', async () => {
+      const room = freshRoom();
+      await feed.open(room);
+      const seen = (await b.bus.publish(draft(room, 'seen'))).id;
+      await until('first delivered', () => (delivered.get(room) ?? []).length === 1);
+      const silent: string[] = [];
+      for (let i = 0; i < 55; i++) silent.push(await b.appendSilently(room, JSON.stringify({ from: 'x', text: `lost ${i}`, ts: 1 })));
+      const last = (await b.bus.publish(draft(room, 'after the hole'))).id;
+      await until('backfill delivered', () => (delivered.get(room) ?? []).at(-1) === last);
+      assert.ok(gaps.includes(room), 'gap reported');
+      assert.deepEqual(delivered.get(room), [seen, ...silent.slice(6), last], 'then exactly the 50 messages history still holds');
+    });
+
     test('a join snapshot plus live delivery holds every message exactly once', async () => {
       const room = freshRoom();
       await feed.open(room);
