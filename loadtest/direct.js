@@ -4,7 +4,7 @@
 import exec from 'k6/execution';
 import { RUN_ID, setting, targetFor, openChat, sendFrame, timedText, latencyOf, every } from './lib/chat.js';
 import { Rate, Trend } from 'k6/metrics';
-import { errors, recordDeliveries } from './lib/room.js';
+import { errors, recordDeliveries, JOIN_TIMEOUT_MS } from './lib/room.js';
 
 const PAIRS = setting('PAIRS', 2, 20);
 const RATE = setting('RATE', 20, 20);
@@ -35,7 +35,18 @@ export default function () {
   let welcomed = 0;
   const count = Math.round(RATE * DURATION_S);
 
+  let started = false;
+  // Without both welcomes in time the pair sends nothing: every owed direct counts as lost.
+  const welcomeTimeout = setTimeout(() => {
+    if (started) return;
+    for (let i = 0; i < count; i++) { delivered.add(false); acked.add(false); }
+    sender.close();
+    receiver.close();
+  }, JOIN_TIMEOUT_MS);
+
   function start() {
+    started = true;
+    clearTimeout(welcomeTimeout);
     every(1000 / RATE, count, (seq) => sendFrame(sender, { type: 'direct', to: receiverName, text: timedText(seq) }), () => {
       setTimeout(() => {
         recordDeliveries(delivered, count, [seen]);

@@ -6,7 +6,7 @@
 import exec from 'k6/execution';
 import { TARGETS, RUN_ID, setting, targetFor, openChat, sendFrame, timedText, every } from './lib/chat.js';
 import { Counter, Rate, Trend } from 'k6/metrics';
-import { joinOk, errors } from './lib/room.js';
+import { joinOk, errors, JOIN_TIMEOUT_MS } from './lib/room.js';
 
 const ROOMS = setting('ROOMS', 2, 10);
 const MOVERS = setting('MOVERS', 5, 50);
@@ -84,7 +84,19 @@ export default function () {
     });
     setTimeout(storm, STORM_AT_S * 1000);
   };
-  const onReady = () => { ready += 1; if (ready === MOVERS + 1) start(); };
+  let started = false;
+  const startOnce = () => {
+    if (started) return;
+    started = true;
+    clearTimeout(joinTimeout);
+    start();
+  };
+  const onReady = () => { ready += 1; if (ready === MOVERS + 1) startOnce(); };
+  // A member never joined counts as a failed join; a mover among them then loses every id.
+  const joinTimeout = setTimeout(() => {
+    for (let i = ready; i < MOVERS + 1; i++) joinOk.add(false);
+    startOnce();
+  }, JOIN_TIMEOUT_MS);
 
   function storm() {
     movers.forEach((m, i) => {
