@@ -19,7 +19,7 @@ function newestResults() {
 }
 
 function formatNumber(value, unit) {
-  if (unit === 'ms') return value < 10 ? value.toFixed(2) : value.toFixed(1);
+  if (unit === 'ms') return value < 10 ? value.toFixed(2) : value.toFixed(value < 100 ? 1 : 0);
   if (value >= 10_000) return `${(value / 1000).toFixed(value >= 100_000 ? 0 : 1)}k`;
   return value >= 100 ? value.toFixed(0) : value.toPrecision(3);
 }
@@ -60,12 +60,31 @@ function goals() {
     check(`fan-out ≥ 5× Socket.IO at p99 < ${budget} ms (room 100)`, gw !== undefined && sio ? `${(gw / sio).toFixed(2)}×` : undefined, gw / sio >= 5);
     check(`fan-out ≥ 75% of the bare relay at p99 < ${budget} ms (room 100)`, gw !== undefined && relay ? `${((100 * gw) / relay).toFixed(0)}%` : undefined, gw / relay >= 0.75);
   }
+  const cpuGw = medianOf('room 100: server CPU per delivery (all nodes)', 'gateway');
+  const cpuSio = medianOf('room 100: server CPU per delivery (all nodes)', 'socketio');
+  const cpuRelay = medianOf('room 100: server CPU per delivery (all nodes)', 'relay');
+  check('fan-out capacity ≥ 5× Socket.IO by server CPU per delivery (room 100, driver-independent)', cpuGw && cpuSio ? `${(cpuSio / cpuGw).toFixed(2)}×` : undefined, cpuSio / cpuGw >= 5);
+  check('fan-out capacity ≥ 75% of the relay by server CPU per delivery (room 100)', cpuGw && cpuRelay ? `${((100 * cpuRelay) / cpuGw).toFixed(0)}%` : undefined, cpuRelay / cpuGw >= 0.75);
   const cpuPerAccept = medianOf('server CPU per accepted connection', 'gateway');
   check('≥ 10k accepted connections/s per node (from server CPU per accept)', cpuPerAccept ? `${(1e6 / cpuPerAccept / 1000).toFixed(1)}k/s per core` : undefined, 1e6 / cpuPerAccept >= 10_000);
   const p99 = medianOf('60k conns / 4 nodes: p99', 'gateway');
   const connected = medianOf('60k conns / 4 nodes: connected', 'gateway');
   check('60k concurrent connections with p99 < 50 ms', p99 !== undefined ? `${connected} connected, p99 ${p99.toFixed(1)} ms` : undefined, connected >= 60_000 && p99 < 50);
   return ['| goal | measured (gateway) | |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+/** Redis's busiest commands in the 60k-connection window of the first run, per system. */
+function redisCommands() {
+  const lines = ['| system | command | calls/s | Redis CPU ms/s |', '| --- | --- | --- | --- |'];
+  for (const system of systemNames) {
+    const c60k = results.runs[0]?.[system]?.concurrency60k;
+    if (!c60k?.redisTopCommands) continue;
+    const seconds = (c60k.redisWindowMs ?? 20_000) / 1000;
+    for (const { name, calls, usec } of c60k.redisTopCommands) {
+      lines.push(`| ${results.systems[system]} | ${name} | ${(calls / seconds).toFixed(0)} | ${(usec / 1000 / seconds).toFixed(1)} |`);
+    }
+  }
+  return lines.length > 2 ? lines.join('\n') : 'not measured';
 }
 
 /** Per system and room size: the median p99 of each step target over the runs. */
@@ -133,6 +152,13 @@ ${table()}
 ## Goals (issue 5)
 
 ${goals()}
+
+## Redis commands in the 60k-connection run
+
+What Redis spent its time on while four nodes per system held 60k connections in rooms of 100
+and each room got 1 message/s (600 messages/s in all), from INFO commandstats over the window:
+
+${redisCommands()}
 
 ## How each figure is measured
 

@@ -94,11 +94,13 @@ async function measureWindow({ workers, senderWorkers, nodes, redis, ratePerSend
   const serverCpuBefore = nodes.map((n) => cpuMs(n.pid));
   const redisCpuBefore = await redis.cpuSeconds();
   const commandsBefore = await redis.commandStats();
+  const redisWindowStarted = Date.now();
   const sendResults = await Promise.all(senderWorkers.map((w) => w.call('send', { ratePerSender, durationMs: measureMs })));
   await sleep(drainMs);
   const latency = await reportAll(workers);
   const redisCpuMs = ((await redis.cpuSeconds()) - redisCpuBefore) * 1000;
   const redisTopCommands = topCommands(commandsBefore, await redis.commandStats());
+  const redisWindowMs = Date.now() - redisWindowStarted;
   const serverCpuMs = nodes.reduce((a, n, i) => a + cpuMs(n.pid) - serverCpuBefore[i], 0);
   const deliveries = latency.all.total;
   return {
@@ -110,6 +112,7 @@ async function measureWindow({ workers, senderWorkers, nodes, redis, ratePerSend
     serverCpuMs,
     redisCpuMs,
     redisTopCommands,
+    redisWindowMs,
     driverCpuMs: latency.driverCpuMs,
     redisCpuMsPer100kDeliveries: deliveries ? (redisCpuMs * 100_000) / deliveries : null,
     serverCpuUsPerDelivery: deliveries ? (serverCpuMs * 1000) / deliveries : null,
