@@ -114,19 +114,26 @@ export function runClusterContract(name: string, create: (options: BackendOption
       assert.deepEqual(roomEvents.filter((e) => e.kind === 'presence' && e.room === room).map((e) => e.kind === 'presence' && e.event.state), ['join', 'leave']);
     });
 
-    test('presence entries of a node that stops refreshing expire, and a sweep announces the leave', async () => {
+    test('the users of a node that stops heartbeating are reaped after the ttl, with their leave events', async () => {
       const room = freshRoom();
       await b.bus.subscribeRoom(room);
       await b.presence.join(room, 'dave', 'dead-node');
       await b.presence.join(room, 'erin', 'live-node');
+      await b.presence.join(room, 'fay', 'dead-node');
+      await b.presence.join(room, 'fay', 'live-node');
+      await b.presence.reap();
+      assert.deepEqual((await b.presence.members(room)).sort(), ['dave', 'erin', 'fay'], 'nothing reaped before the ttl');
       for (let i = 0; i < 4; i++) {
         await new Promise((r) => setTimeout(r, 250));
-        await b.presence.refresh('live-node', [{ room, user: 'erin' }]);
+        await b.presence.heartbeat('live-node');
       }
-      assert.deepEqual(await b.presence.members(room), ['erin']);
-      await b.presence.sweep([room]);
+      await b.presence.reap();
+      await b.presence.reap();
+      assert.deepEqual((await b.presence.members(room)).sort(), ['erin', 'fay']);
       await until('dave leaves', () => roomEvents.some((e) => e.kind === 'presence' && e.room === room && e.event.user === 'dave' && e.event.state === 'leave'));
-      assert.ok(!roomEvents.some((e) => e.kind === 'presence' && e.room === room && e.event.user === 'erin' && e.event.state === 'leave'));
+      await new Promise((r) => setTimeout(r, 50));
+      const leaves = roomEvents.filter((e) => e.kind === 'presence' && e.room === room && e.event.state === 'leave');
+      assert.deepEqual(leaves.map((e) => e.kind === 'presence' && e.event.user), ['dave'], 'fay is still held by a live node; dave leaves once');
     });
   });
 

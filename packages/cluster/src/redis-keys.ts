@@ -22,9 +22,19 @@ export class RedisKeys {
     return `${this.prefix}{${room}}:members`;
   }
 
-  /** Prefix of the per-user node sets, completed with the user name inside the presence scripts. */
-  roomMemberNodes(room: string): string {
-    return `${this.prefix}{${room}}:m:`;
+  /** The nodes holding `user` in `room` (a set). */
+  roomHolders(room: string, user: string): string {
+    return `${this.prefix}{${room}}:m:${user}`;
+  }
+
+  /** Every node's last heartbeat (a sorted set scored by Redis time). */
+  presenceHeartbeats(): string {
+    return `${this.prefix}presence:nodes`;
+  }
+
+  /** The (room, user) entries a node holds, so they can be reaped when the node dies. */
+  presenceEntries(node: string): string {
+    return `${this.prefix}presence:node:${node}`;
   }
 
   userChannel(user: string): string {

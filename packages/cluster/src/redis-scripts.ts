@@ -48,68 +48,70 @@ end
 local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
--- Sets the user's score in the room to its latest node expiry, or removes it; true when removed.
-local function settle(members, nodes, user, t)
-  redis.call('ZREMRANGEBYSCORE', nodes, '-inf', t)
-  local newest = redis.call('ZRANGE', nodes, -1, -1, 'WITHSCORES')
-  if newest[2] then
-    redis.call('ZADD', members, newest[2], user)
-    return false
-  end
-  return redis.call('ZREM', members, user) == 1
 end`;
 
-/** KEYS[1] members, KEYS[2] nodes of the user. ARGV: room, user, node, ttlMs, channel. Returns 1 when first. */
+/**
+ * KEYS[1] room members (set of users), KEYS[2] nodes holding the user in the room (set),
+ * KEYS[3] the node's entries (set of "room\nuser"), KEYS[4] node heartbeats (zset).
+ * ARGV: room, user, node, channel. Returns 1 when this made the user present (a join event went out).
+ */
 const presenceJoin = `${presenceEvent}
-local t = now()
-local ttl = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', t)
-local first = redis.call('ZCARD', KEYS[2]) == 0
-redis.call('ZADD', KEYS[2], t + ttl, ARGV[3])
-redis.call('ZADD', KEYS[1], 'GT', t + ttl, ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ttl * 3)
-redis.call('PEXPIRE', KEYS[1], ttl * 3)
-if first then
-  redis.call('PUBLISH', ARGV[5], event(ARGV[1], ARGV[2], 'join'))
+redis.call('SADD', KEYS[3], ARGV[1] .. '\\n' .. ARGV[2])
+redis.call('ZADD', KEYS[4], 'GT', now(), ARGV[3])
+if redis.call('SADD', KEYS[2], ARGV[3]) == 1 and redis.call('SCARD', KEYS[2]) == 1 then
+  redis.call('SADD', KEYS[1], ARGV[2])
+  redis.call('PUBLISH', ARGV[4], event(ARGV[1], ARGV[2], 'join'))
   return 1
 end
 return 0`;
 
-/** KEYS[1] members, KEYS[2] nodes of the user. ARGV: room, user, node, channel. Returns 1 when last. */
+/** The same KEYS as join but the heartbeats. ARGV: room, user, node, channel. Returns 1 when the user left. */
 const presenceLeave = `${presenceEvent}
-redis.call('ZREM', KEYS[2], ARGV[3])
-if settle(KEYS[1], KEYS[2], ARGV[2], now()) then
+redis.call('SREM', KEYS[3], ARGV[1] .. '\\n' .. ARGV[2])
+if redis.call('SREM', KEYS[2], ARGV[3]) == 1 and redis.call('SCARD', KEYS[2]) == 0 then
+  redis.call('SREM', KEYS[1], ARGV[2])
   redis.call('PUBLISH', ARGV[4], event(ARGV[1], ARGV[2], 'leave'))
   return 1
 end
 return 0`;
 
-/** KEYS[1] members. ARGV: room, prefix of the node sets, channel. Returns how many users left. */
-const presenceSweep = `${presenceEvent}
-local t = now()
-local left = 0
-for _, user in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', t)) do
-  if settle(KEYS[1], ARGV[2] .. user, user, t) then
-    redis.call('PUBLISH', ARGV[3], event(ARGV[1], user, 'leave'))
-    left = left + 1
+/** KEYS[1] node heartbeats. ARGV: node. */
+const presenceHeartbeat = `${presenceEvent}
+redis.call('ZADD', KEYS[1], 'GT', now(), ARGV[1])`;
+
+/** KEYS[1] node heartbeats. ARGV: ttlMs. Returns the nodes whose last heartbeat is older than ttl. */
+const presenceDead = `${presenceEvent}
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now() - tonumber(ARGV[1]), 'LIMIT', 0, 16)`;
+
+/**
+ * Removes up to ARGV[3] entries of a node (dead, or gone), sending the leave events they owe, and
+ * forgets the node once it has none. KEYS[1] node heartbeats, KEYS[2] the node's entries.
+ * ARGV: node, key prefix, batch. Returns how many entries remain.
+ */
+const presenceReap = `${presenceEvent}
+for _, entry in ipairs(redis.call('SPOP', KEYS[2], tonumber(ARGV[3]))) do
+  local cut = string.find(entry, '\\n', 1, true)
+  local room, user = string.sub(entry, 1, cut - 1), string.sub(entry, cut + 1)
+  local tag = ARGV[2] .. '{' .. room .. '}'
+  local holders = tag .. ':m:' .. user
+  if redis.call('SREM', holders, ARGV[1]) == 1 and redis.call('SCARD', holders) == 0 then
+    redis.call('SREM', tag .. ':members', user)
+    redis.call('PUBLISH', tag, event(room, user, 'leave'))
   end
 end
+local left = redis.call('SCARD', KEYS[2])
+if left == 0 then redis.call('ZREM', KEYS[1], ARGV[1]) end
 return left`;
-
-/** KEYS[1] members. Returns the users with an unexpired entry. */
-const presenceMembers = `
-local t = redis.call('TIME')
-return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)), '+inf')`;
 
 const scripts = {
   chatPublish: { numberOfKeys: 2, lua: publish },
   chatDirect: { numberOfKeys: 0, lua: direct },
   chatAfter: { numberOfKeys: 2, lua: after },
-  chatPresenceJoin: { numberOfKeys: 2, lua: presenceJoin },
-  chatPresenceLeave: { numberOfKeys: 2, lua: presenceLeave },
-  chatPresenceSweep: { numberOfKeys: 1, lua: presenceSweep },
-  chatPresenceMembers: { numberOfKeys: 1, lua: presenceMembers },
+  chatPresenceJoin: { numberOfKeys: 4, lua: presenceJoin },
+  chatPresenceLeave: { numberOfKeys: 3, lua: presenceLeave },
+  chatPresenceHeartbeat: { numberOfKeys: 1, lua: presenceHeartbeat },
+  chatPresenceDead: { numberOfKeys: 1, lua: presenceDead },
+  chatPresenceReap: { numberOfKeys: 2, lua: presenceReap },
 };
 
 type Arg = string | number;
@@ -120,10 +122,11 @@ declare module 'ioredis' {
     chatPublish(log: string, trimmed: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg): Result<string, Context>;
     chatDirect(channel: string, senderChannel: string, payload: string): Result<number, Context>;
     chatAfter(log: string, trimmed: string, since: string, max: Arg): Result<[string, StreamEntry[]], Context>;
-    chatPresenceJoin(members: string, nodes: string, room: string, user: string, node: string, ttlMs: Arg, channel: string): Result<number, Context>;
-    chatPresenceLeave(members: string, nodes: string, room: string, user: string, node: string, channel: string): Result<number, Context>;
-    chatPresenceSweep(members: string, room: string, nodesPrefix: string, channel: string): Result<number, Context>;
-    chatPresenceMembers(members: string): Result<string[], Context>;
+    chatPresenceJoin(members: string, holders: string, entries: string, heartbeats: string, room: string, user: string, node: string, channel: string): Result<number, Context>;
+    chatPresenceLeave(members: string, holders: string, entries: string, room: string, user: string, node: string, channel: string): Result<number, Context>;
+    chatPresenceHeartbeat(heartbeats: string, node: string): Result<null, Context>;
+    chatPresenceDead(heartbeats: string, ttlMs: Arg): Result<string[], Context>;
+    chatPresenceReap(heartbeats: string, entries: string, node: string, prefix: string, batch: Arg): Result<number, Context>;
   }
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode, decodeClientFrame, type ClientFrame, type ServerFrame } from '@chat/protocol';
 import { RoomFeed, type Bus, type HistoryStore, type PresenceStore } from '@chat/cluster';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
@@ -43,10 +44,16 @@ export class Gateway {
   /** user -> its connections on this node; a direct message is written to each (no uWS topic per user). */
   private readonly users = new Map<string, Session[]>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /**
+   * This process's name in the presence store: the node id plus a per-process suffix, so the
+   * entries a previous process of the same NODE_ID left behind are reaped as a dead node's.
+   */
+  private readonly presenceNode: string;
   private draining = false;
 
   constructor(deps: GatewayDeps) {
     ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, metrics: this.metrics, log: this.log } = deps);
+    this.presenceNode = `${this.config.nodeId}.${randomBytes(3).toString('hex')}`;
     this.delivery = new Delivery(this.local, this.users, this.presence, this.metrics, this.log);
     this.feed = new RoomFeed(this.bus, this.history, this.delivery, {
       recentSize: FEED_RECENT,
@@ -157,7 +164,7 @@ export class Gateway {
     const { firstOfUser } = this.local.add(room, session);
     this.metrics.rooms(this.local.size);
     await this.feed.open(room);
-    if (firstOfUser) await this.presence.join(room, session.user, this.config.nodeId);
+    if (firstOfUser) await this.presence.join(room, session.user, this.presenceNode);
   }
 
   leaveRoom(session: Session, room: string): void {
@@ -166,7 +173,7 @@ export class Gateway {
     const { lastInRoom, lastOfUser } = this.local.remove(room, session);
     this.metrics.rooms(this.local.size);
     if (lastOfUser) {
-      this.presence.leave(room, session.user, this.config.nodeId).catch((error: unknown) => this.log.warn('presence leave failed; it will expire', { room, error }));
+      this.presence.leave(room, session.user, this.presenceNode).catch((error: unknown) => this.log.warn('presence leave failed; it will expire', { room, error }));
     }
     if (lastInRoom) this.feed.close(room).catch(() => undefined);
   }
@@ -211,12 +218,13 @@ export class Gateway {
     }, Math.min(Math.max(delay, 0), MAX_TIMER_MS));
   }
 
+  /** One heartbeat for all of this node's presence, then reap the entries of nodes that went silent. */
   private async keepPresence(): Promise<void> {
     try {
-      await this.presence.refresh(this.config.nodeId, this.local.presenceEntries());
-      await this.presence.sweep(this.local.names());
+      await this.presence.heartbeat(this.presenceNode);
+      await this.presence.reap();
     } catch (error) {
-      this.log.warn('presence refresh failed', { error });
+      this.log.warn('presence heartbeat failed', { error });
     }
   }
 }

@@ -42,13 +42,4 @@ export class LocalRooms {
   get size(): number {
     return this.rooms.size;
   }
-
-  names(): IterableIterator<string> {
-    return this.rooms.keys();
-  }
-
-  /** Every (room, user) with a connection here: the presence entries this node keeps alive. */
-  *presenceEntries(): Generator<{ room: string; user: string }> {
-    for (const [room, local] of this.rooms) for (const user of local.users.keys()) yield { room, user };
-  }
 }

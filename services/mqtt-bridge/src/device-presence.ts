@@ -25,16 +25,19 @@ export interface DevicePresenceDeps {
  * `online` shows in the presence of every room it posted to; `offline` (or its Will) makes it
  * leave them. Every replica follows all statuses (a plain, not shared, subscription), so every one
  * knows who is online. The replica that posts for a device joins it to that room at once; the
- * outbound leader does the rest: joins and leaves on status changes, refreshes entries before
- * they expire, and holds the user channels of online devices so `direct` to them reaches it.
+ * outbound leader does the rest: joins and leaves on status changes, heartbeats the shared device
+ * node so the entries stay alive, and holds the user channels of online devices so `direct` to them reaches it.
  */
 export class DevicePresence {
   private readonly online = new Set<string>();
   private readonly offline = new Set<string>();
   private readonly recorded = new Set<string>();
   private readonly joined = new Set<string>();
-  /** Rooms to sweep until the time given: a late join after a leave expires, and its leave event is owed. */
-  private readonly sweepUntil = new Map<string, number>();
+  /**
+   * Devices that went offline recently, until when their leave is re-applied: another replica may
+   * still join a device for a post it handled just before the status changed. Leaving is idempotent.
+   */
+  private readonly departedUntil = new Map<string, number>();
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -97,22 +100,24 @@ export class DevicePresence {
   private async depart(device: string): Promise<void> {
     await this.deps.bus.unsubscribeUser(device).catch(() => undefined);
     const rooms = (await this.deps.rooms.deviceRooms([device])).get(device) ?? [];
-    const until = Date.now() + this.deps.presenceTtlMs * 3;
-    for (const room of rooms) {
-      await this.deps.presence.leave(room, device, DEVICE_PRESENCE_NODE);
-      this.sweepUntil.set(room, until);
-    }
+    for (const room of rooms) await this.deps.presence.leave(room, device, DEVICE_PRESENCE_NODE);
+    this.departedUntil.set(device, Date.now() + this.deps.presenceTtlMs * 3);
   }
 
+  /**
+   * Keeps every online device's presence alive with one heartbeat of the shared device node, and
+   * reaps nodes gone silent. Without a leader for a TTL, device presence is reaped; the next leader's
+   * lead() announces the online devices again.
+   */
   private async refresh(): Promise<void> {
     if (!this.leading) return;
-    const rooms = await this.deps.rooms.deviceRooms([...this.online]);
-    const entries: { room: string; user: string }[] = [];
-    for (const [user, list] of rooms) for (const room of list) entries.push({ room, user });
-    await this.deps.presence.refresh(DEVICE_PRESENCE_NODE, entries);
+    await this.deps.presence.heartbeat(DEVICE_PRESENCE_NODE);
+    await this.deps.presence.reap();
     const now = Date.now();
-    for (const [room, until] of this.sweepUntil) if (until < now) this.sweepUntil.delete(room);
-    await this.deps.presence.sweep(this.sweepUntil.keys());
+    for (const [device, until] of this.departedUntil) {
+      if (until < now || this.online.has(device)) this.departedUntil.delete(device);
+      else for (const room of (await this.deps.rooms.deviceRooms([device])).get(device) ?? []) await this.deps.presence.leave(room, device, DEVICE_PRESENCE_NODE);
+    }
   }
 }
 
