@@ -1,4 +1,4 @@
-// Writes bench/BENCHMARKS.md and bench/benchmarks-p99.png from one benchmark's results
+// Writes BENCHMARKS.md (repository root) and bench/benchmarks-p99.png from one benchmark's results
 // (the newest under bench/results/ unless a results.json path is given).
 //   node bench/report.mjs [bench/results/<stamp>/results.json]
 import { execFileSync } from 'node:child_process';
@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { FIGURES } from './lib/summary.mjs';
 
 const benchDir = new URL('./', import.meta.url).pathname;
+const rootDir = new URL('../', import.meta.url).pathname;
 const resultsPath = process.argv[2] ?? newestResults();
 const results = JSON.parse(readFileSync(resultsPath, 'utf8'));
 const systemNames = Object.keys(results.systems);
@@ -119,7 +120,7 @@ function drawChart() {
 
 drawChart();
 const m = results.machine;
-writeFileSync(`${benchDir}BENCHMARKS.md`, `# Benchmarks
+writeFileSync(`${rootDir}BENCHMARKS.md`, `# Benchmarks
 
 This product's gateway beside its peers, measured side by side on one machine in one run
 (${results.runs.length} run${results.runs.length > 1 ? 's' : ''}, systems interleaved within each run).
@@ -147,7 +148,7 @@ node bench/report.mjs         # this page and the chart
 
 ${table()}
 
-![p99 delivery latency against deliveries per second](${CHART})
+![p99 delivery latency against deliveries per second](bench/${CHART})
 
 ## Goals (issue 5)
 
@@ -181,4 +182,4 @@ ${redisCommands()}
 - **60k connections**: four nodes, rooms of 100 spread evenly over them, one sender per room at 1
   message/s for 20 s; latency over every delivery.
 `);
-console.log(`wrote ${benchDir}BENCHMARKS.md and ${benchDir}${CHART}`);
+console.log(`wrote ${rootDir}BENCHMARKS.md and ${benchDir}${CHART}`);
