@@ -142,7 +142,11 @@ async function probe(protocol, url) {
  * Starts `nodeCount` nodes of a system on one Redis and waits until each accepts a client.
  * `nodeArgs` go to node before the script (bench/profile.mjs passes --cpu-prof and the like).
  */
-export async function startNodes(systemName, nodeCount, redisUrl, { nodeArgs = [] } = {}) {
+/**
+ * Starts `nodeCount` server processes. BENCH_NODE_ARGS adds Node flags to every server of any
+ * scenario, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile one.
+ */
+export async function startNodes(systemName, nodeCount, redisUrl, { nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) } = {}) {
   const system = systems[systemName];
   const nodes = [];
   for (let i = 0; i < nodeCount; i++) {
@@ -153,7 +157,8 @@ export async function startNodes(systemName, nodeCount, redisUrl, { nodeArgs = [
   for (const node of nodes) await waitFor(() => probe(system.protocol, node.url), `${systemName} on ${node.port}`);
   return {
     nodes,
-    async stop(signal) {
+    // With profiling flags the servers must exit cleanly (SIGTERM) to write their profiles.
+    async stop(signal = nodeArgs.length > 0 ? 'SIGTERM' : undefined) {
       await Promise.all(nodes.map((n) => stopChild(n.child, signal)));
     },
   };

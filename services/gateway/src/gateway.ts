@@ -19,7 +19,8 @@ export interface GatewayDeps {
   log: Logger;
 }
 
-const SAMPLE_BACKPRESSURE_MS = 250;
+/** How often every socket's buffer is checked for drop accounting: each check touches every socket. */
+const SAMPLE_BACKPRESSURE_MS = 1_000;
 const FEED_RECENT = 512;
 const CATCH_UP_MS = 2_000;
 /** setTimeout's longest delay; a longer token expiry is re-armed. */
