@@ -89,14 +89,6 @@ export class RoomFeed {
     await this.bus.unsubscribeRoom(room);
   }
 
-  isOpen(room: string): boolean {
-    return this.rooms.get(room)?.cursor !== undefined;
-  }
-
-  openRooms(): IterableIterator<string> {
-    return this.rooms.keys();
-  }
-
   /** Entry point for the bus listener. */
   onRoomEvent(event: RoomEvent): void {
     const room = event.kind === 'message' ? event.message.room : event.room;

@@ -2,7 +2,6 @@ import type { PresenceEvent } from '@chat/protocol';
 import type { FeedSink, PresenceStore, RoomMessage, UserEvent } from '@chat/cluster';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
 import { roomTopic, type LocalTopics } from './connection.js';
-import type { LocalRooms } from './local-rooms.js';
 import type { Session } from './session.js';
 
 /**
@@ -15,7 +14,6 @@ export class Delivery implements FeedSink {
   private topics: LocalTopics = { publish: () => 0 };
 
   constructor(
-    private readonly local: LocalRooms,
     private readonly users: ReadonlyMap<string, readonly Session[]>,
     private readonly presenceStore: PresenceStore,
     private readonly metrics: GatewayMetrics,
@@ -72,7 +70,7 @@ export class Delivery implements FeedSink {
   private congestedIn(room: string): number {
     if (this.congested.size === 0) return 0;
     let n = 0;
-    for (const session of this.congested) if (session.rooms.has(room) && this.local.sessions(room).has(session)) n++;
+    for (const session of this.congested) if (session.rooms.has(room)) n++;
     return n;
   }
 }

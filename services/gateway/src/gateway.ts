@@ -41,7 +41,7 @@ export class Gateway {
   readonly feed: RoomFeed;
   readonly local = new LocalRooms();
   readonly delivery: Delivery;
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions = new Set<Session>();
   /** user -> its connections on this node; a direct message is written to each (no uWS topic per user). */
   private readonly users = new Map<string, Session[]>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -55,7 +55,7 @@ export class Gateway {
   constructor(deps: GatewayDeps) {
     ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, metrics: this.metrics, log: this.log } = deps);
     this.presenceNode = `${this.config.nodeId}.${randomBytes(3).toString('hex')}`;
-    this.delivery = new Delivery(this.local, this.users, this.presence, this.metrics, this.log);
+    this.delivery = new Delivery(this.users, this.presence, this.metrics, this.log);
     this.feed = new RoomFeed(this.bus, this.history, this.delivery, {
       recentSize: FEED_RECENT,
       backfillMax: this.config.historyLimit,
@@ -77,7 +77,7 @@ export class Gateway {
     this.metrics.busConnected(this.bus.connected);
     const presenceEveryMs = Math.floor(this.config.presenceTtlMs / 4);
     this.timers.push(
-      setInterval(() => this.delivery.sample(this.sessions.values(), this.config.maxBackpressureBytes), SAMPLE_BACKPRESSURE_MS),
+      setInterval(() => this.delivery.sample(this.sessions, this.config.maxBackpressureBytes), SAMPLE_BACKPRESSURE_MS),
       setInterval(() => void this.keepPresence(), presenceEveryMs),
     );
     for (const timer of this.timers) timer.unref();
@@ -98,7 +98,7 @@ export class Gateway {
 
   open(conn: Connection, identity: Identity): Session {
     const session = new Session(conn, identity, this.config.rateLimit, this.config.rateAbuseMs);
-    this.sessions.set(conn.id, session);
+    this.sessions.add(session);
     this.metrics.connectionOpened();
     const mine = this.users.get(identity.user);
     if (mine !== undefined) mine.push(session);
@@ -137,7 +137,7 @@ export class Gateway {
     if (session.closed) return;
     session.closed = true;
     clearTimeout(session.expiryTimer);
-    this.sessions.delete(session.conn.id);
+    this.sessions.delete(session);
     this.delivery.congested.delete(session);
     for (const room of [...session.rooms]) this.leaveRoom(session, room);
     const mine = (this.users.get(session.user) ?? []).filter((other) => other !== session);
@@ -185,7 +185,7 @@ export class Gateway {
    */
   async drain(): Promise<void> {
     this.draining = true;
-    const sessions = [...this.sessions.values()];
+    const sessions = [...this.sessions];
     const stepMs = sessions.length > 0 ? this.config.drainMs / sessions.length : 0;
     for (const session of sessions) {
       session.close(CloseCode.Draining, 'draining', 'node draining; reconnect elsewhere');

@@ -31,14 +31,6 @@ export class LocalRooms {
     return { lastInRoom, lastOfUser: count === 0 };
   }
 
-  has(room: string): boolean {
-    return this.rooms.has(room);
-  }
-
-  sessions(room: string): ReadonlySet<Session> {
-    return this.rooms.get(room)?.sessions ?? new Set();
-  }
-
   get size(): number {
     return this.rooms.size;
   }

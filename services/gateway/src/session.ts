@@ -1,4 +1,3 @@
-import type { ErrorCode } from '@chat/protocol';
 import type { CloseReason, TokenClaims } from '@chat/runtime';
 import type { Connection } from './connection.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -29,10 +28,6 @@ export class Session {
 
   send(frame: object): boolean {
     return this.closed ? false : this.conn.send(JSON.stringify(frame));
-  }
-
-  sendError(code: ErrorCode, message: string, ref: string | undefined): void {
-    this.send(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
   }
 
   close(code: number, reason: CloseReason, text: string): void {
