@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Bus } from './bus.js';
 import type { HistoryStore } from './history-store.js';
 import { MemoryBus } from './memory-bus.js';
@@ -40,7 +41,8 @@ export function openCluster(options: ClusterOptions): Cluster {
     return { bus, history, presence: new MemoryPresence(bus, options.presenceTtlMs), redis: undefined, keys, close: () => bus.close() };
   }
   const redis = connectRedis(options.redisUrl, options.name, options.onError);
-  const bus = new RedisBus(redis, keys, options.historyLimit);
+  // A restarted process is a new node: what Redis lists for the old one is not its users.
+  const bus = new RedisBus(redis, keys, options.historyLimit, `${options.name}.${randomBytes(4).toString('hex')}`);
   return {
     bus,
     history: new RedisHistory(redis.command, keys),

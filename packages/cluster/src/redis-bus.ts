@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { storedBody, messageEvent, type Bus, type BusListener, type MessageDraft, type RoomMessage } from './bus.js';
 import { guarded, type RedisConnections } from './redis-connection.js';
+import { RedisDirectory } from './redis-directory.js';
 import type { RedisKeys } from './redis-keys.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
@@ -8,23 +9,34 @@ const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
 /**
  * The cluster bus on Redis: a room message is XADDed to the room's stream and PUBLISHed in one
  * Lua script, so the stream id is the message id and pub/sub order is stream order. A node holds
- * a room's channel only while it has members there. When the subscriber connection comes back
- * after a loss, every channel is subscribed again and the listener is told to resync (backfill).
+ * a room's channel only while it has members there. Direct messages travel on one channel per node,
+ * to the nodes the directory lists for the user (RedisDirectory). When the subscriber connection
+ * comes back after a loss, every channel is subscribed again, the directory is written again and
+ * the listener is told to resync (backfill).
  */
 export class RedisBus implements Bus {
   private listener = ignore;
   private readonly rooms = new Map<string, string>();
-  private readonly users = new Map<string, string>();
+  private readonly directory: RedisDirectory;
+  private readonly nodeChannel: string;
   private readonly command: Redis;
   private readonly subscriber: Redis;
   private wasConnected: boolean;
+  /** The subscriber connection is up with every channel subscribed. */
+  private subscribed = false;
 
-  constructor(connections: RedisConnections, private readonly keys: RedisKeys, private readonly historyLimit: number) {
+  /** `node` names this process in the directory: unique, and new for every start. */
+  constructor(connections: RedisConnections, private readonly keys: RedisKeys, private readonly historyLimit: number, node: string) {
     this.command = connections.command;
     this.subscriber = connections.subscriber;
+    this.directory = new RedisDirectory(this.command, keys, node);
+    this.nodeChannel = keys.nodeChannel(node);
     this.wasConnected = this.connected;
     this.subscriber.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
     this.subscriber.on('ready', () => void this.restoreSubscriptions());
+    this.subscriber.on('close', () => (this.subscribed = false));
+    // Directory writes fail while the command connection is down; once both are up it is rewritten.
+    this.command.on('ready', () => void (this.subscribed && this.restoreDirectory()));
     for (const client of [this.command, this.subscriber]) {
       client.on('ready', () => this.reportStatus());
       client.on('close', () => this.reportStatus());
@@ -57,16 +69,17 @@ export class RedisBus implements Bus {
     await this.unsubscribe(this.rooms, this.keys.roomChannel(room));
   }
 
-  async subscribeUser(user: string): Promise<void> {
-    await this.subscribe(this.users, this.keys.userChannel(user), user);
+  subscribeUser(user: string): Promise<void> {
+    return this.directory.add(user);
   }
 
-  async unsubscribeUser(user: string): Promise<void> {
-    await this.unsubscribe(this.users, this.keys.userChannel(user));
+  unsubscribeUser(user: string): Promise<void> {
+    return this.directory.remove(user);
   }
 
   async close(): Promise<void> {
     this.listener = ignore;
+    await this.directory.close().catch(() => undefined);
     await Promise.allSettled([this.command.quit(), this.subscriber.quit()]);
   }
 
@@ -87,15 +100,19 @@ export class RedisBus implements Bus {
   }
 
   private async restoreSubscriptions(): Promise<void> {
-    const channels = [...this.rooms.keys(), ...this.users.keys()];
-    if (channels.length > 0) {
-      try {
-        await this.subscriber.subscribe(...channels);
-      } catch {
-        return; // the connection dropped again; the next 'ready' retries
-      }
+    try {
+      await this.subscriber.subscribe(this.nodeChannel, ...this.rooms.keys());
+    } catch {
+      return; // the connection dropped again; the next 'ready' retries
     }
+    this.subscribed = true;
+    if (this.command.status === 'ready') await this.restoreDirectory();
     this.listener.resync();
+  }
+
+  /** Redis may have lost the directory (a restart), or dropped this node from it while it was away. */
+  private async restoreDirectory(): Promise<void> {
+    await this.directory.restore().catch(() => undefined); // retried at the next 'ready'
   }
 
   private reportStatus(): void {
@@ -111,16 +128,21 @@ export class RedisBus implements Bus {
       this.onRoomPayload(room, payload);
       return;
     }
-    const user = this.users.get(channel);
-    if (user === undefined) return;
-    const first = payload.indexOf(' ');
-    const second = payload.indexOf(' ', first + 1);
-    this.listener.user({
-      user,
-      originConn: payload.slice(0, first),
-      receivedAt: Number(payload.slice(first + 1, second)),
-      event: payload.slice(second + 1),
-    });
+    if (channel === this.nodeChannel) this.onDirectPayload(payload);
+  }
+
+  /** `<to> <from> <originConn> <receivedAt> <event>`, from '' when the sender is the recipient. */
+  private onDirectPayload(payload: string): void {
+    const a = payload.indexOf(' ');
+    const b = payload.indexOf(' ', a + 1);
+    const c = payload.indexOf(' ', b + 1);
+    const d = payload.indexOf(' ', c + 1);
+    const originConn = payload.slice(b + 1, c);
+    const receivedAt = Number(payload.slice(c + 1, d));
+    const event = payload.slice(d + 1);
+    for (const user of [payload.slice(0, a), payload.slice(a + 1, b)]) {
+      if (this.directory.users.has(user)) this.listener.user({ user, originConn, receivedAt, event });
+    }
   }
 
   /** `m<prev> <id> <receivedAt> <body>` for a message, `p<json>` for presence. */
@@ -148,7 +170,8 @@ export function publishArgs(keys: RedisKeys, historyLimit: number, draft: Messag
   return [keys.roomLog(draft.room), keys.roomTrimmed(draft.room), historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt] as const;
 }
 
-/** The chatDirect script's arguments: the recipient's channel, the sender's ('' when the same), the payload. */
+/** The chatDirect script's arguments; every caller of the script goes through here. */
 export function directArgs(keys: RedisKeys, to: string, from: string, event: string, originConn: string, receivedAt: number) {
-  return [keys.userChannel(to), from === to ? '' : keys.userChannel(from), `${originConn} ${receivedAt} ${event}`] as const;
+  const sender = from === to ? '' : from;
+  return [keys.directoryNodes(), keys.directoryUsers(''), keys.nodeChannel(''), to, sender, `${to} ${sender} ${originConn} ${receivedAt} ${event}`] as const;
 }

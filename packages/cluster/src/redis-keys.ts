@@ -37,7 +37,18 @@ export class RedisKeys {
     return `${this.prefix}presence:node:${node}`;
   }
 
-  userChannel(user: string): string {
-    return `${this.prefix}user:${user}`;
+  /** Every node that holds users, for direct messages (a set). */
+  directoryNodes(): string {
+    return `${this.prefix}directory:nodes`;
+  }
+
+  /** The users with a connection on `node` (a set). */
+  directoryUsers(node: string): string {
+    return `${this.prefix}directory:node:${node}`;
+  }
+
+  /** A node's own channel: direct messages for the users it holds. */
+  nodeChannel(node: string): string {
+    return `${this.prefix}node:${node}`;
   }
 }

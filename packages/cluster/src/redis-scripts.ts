@@ -24,11 +24,49 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, '*', 'b', ARGV[3])
 redis.call('PUBLISH', ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .. ARGV[3])
 return id`;
 
-/** ARGV: channel of the recipient, channel of the sender ('' for none), payload. Returns receivers of the first. */
-const direct = `
-local n = redis.call('PUBLISH', ARGV[1], ARGV[3])
-if n > 0 and ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
-return n`;
+/**
+ * Nodes subscribe to their own channel and list the users they hold (see RedisBus). A node nobody
+ * listens for any more (its process died, its subscriber connection is gone) is forgotten here.
+ */
+const directory = `
+local function forgetDeadNode(nodes, node, usersPrefix, channel)
+  if redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0 then return false end
+  redis.call('DEL', usersPrefix .. node)
+  redis.call('SREM', nodes, node)
+  return true
+end`;
+
+/**
+ * KEYS[1] directory nodes. ARGV: users-set key prefix, node channel prefix, recipient, sender ('' when
+ * the same), payload. The payload goes once to each live node holding the recipient and, when there
+ * is one, to those holding only the sender. Returns how many nodes hold the recipient.
+ */
+const direct = `${directory}
+local senders = {}
+local reached = 0
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local users, channel = ARGV[1] .. node, ARGV[2] .. node
+  if not forgetDeadNode(KEYS[1], node, ARGV[1], channel) then
+    if redis.call('SISMEMBER', users, ARGV[3]) == 1 then
+      redis.call('PUBLISH', channel, ARGV[5])
+      reached = reached + 1
+    elseif ARGV[4] ~= '' and redis.call('SISMEMBER', users, ARGV[4]) == 1 then
+      senders[#senders + 1] = channel
+    end
+  end
+end
+if reached > 0 then
+  for _, channel in ipairs(senders) do redis.call('PUBLISH', channel, ARGV[5]) end
+end
+return reached`;
+
+/** KEYS[1] directory nodes. ARGV: users-set key prefix, node channel prefix. Returns how many were forgotten. */
+const directoryPrune = `${directory}
+local gone = 0
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if forgetDeadNode(KEYS[1], node, ARGV[1], ARGV[2] .. node) then gone = gone + 1 end
+end
+return gone`;
 
 /**
  * KEYS[1] room log, KEYS[2] newest trimmed id. ARGV: since ('' for the start), max.
@@ -105,7 +143,8 @@ return left`;
 
 const scripts = {
   chatPublish: { numberOfKeys: 2, lua: publish },
-  chatDirect: { numberOfKeys: 0, lua: direct },
+  chatDirect: { numberOfKeys: 1, lua: direct },
+  chatDirectoryPrune: { numberOfKeys: 1, lua: directoryPrune },
   chatAfter: { numberOfKeys: 2, lua: after },
   chatPresenceJoin: { numberOfKeys: 4, lua: presenceJoin },
   chatPresenceLeave: { numberOfKeys: 3, lua: presenceLeave },
@@ -120,7 +159,8 @@ export type StreamEntry = [id: string, fields: string[]];
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     chatPublish(log: string, trimmed: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg): Result<string, Context>;
-    chatDirect(channel: string, senderChannel: string, payload: string): Result<number, Context>;
+    chatDirect(nodes: string, usersPrefix: string, channelPrefix: string, to: string, from: string, payload: string): Result<number, Context>;
+    chatDirectoryPrune(nodes: string, usersPrefix: string, channelPrefix: string): Result<number, Context>;
     chatAfter(log: string, trimmed: string, since: string, max: Arg): Result<[string, StreamEntry[]], Context>;
     chatPresenceJoin(members: string, holders: string, entries: string, heartbeats: string, room: string, user: string, node: string, channel: string): Result<number, Context>;
     chatPresenceLeave(members: string, holders: string, entries: string, room: string, user: string, node: string, channel: string): Result<number, Context>;

@@ -122,8 +122,10 @@ describe('three gateways on one Redis behave as one chat server', () => {
     const { client: watcher } = await client(0, 'mourner', 'fragile');
     await joined(doomed.wsUrl, 'ghost', 'fragile');
     await watcher.next((f) => f.type === 'presence' && f.user === 'ghost' && f.state === 'join');
+    assert.equal((await watcher.request({ type: 'direct', to: 'ghost', text: 'still there?' })).type, 'ack');
     const killedAt = Date.now();
     await doomed.kill();
+    assert.equal((await watcher.request({ type: 'direct', to: 'ghost', text: 'gone?' })).code, 'user_offline', 'a dead node holds nobody');
     await watcher.next((f) => f.type === 'presence' && f.user === 'ghost' && f.state === 'leave', 15_000);
     assert.ok(Date.now() - killedAt < 6_000, `left after ${Date.now() - killedAt} ms with a 2 s TTL`);
   });
@@ -141,6 +143,10 @@ describe('three gateways on one Redis behave as one chat server', () => {
     const spread = Math.max(...closes.map((c) => c.at)) - Math.min(...closes.map((c) => c.at));
     assert.ok(spread >= 1_000, `closes spread over ${spread} ms`);
     assert.equal(await exit, 0);
+    const admin = new Redis(redis.url);
+    const listed = await admin.smembers(`${env.REDIS_PREFIX}directory:nodes`);
+    admin.disconnect();
+    assert.ok(listed.length >= 3 && !listed.some((node) => node.startsWith(`${draining.nodeId}.`)), `a drained node leaves the directory: ${listed.join(' ')}`);
   });
 
   test('killing Redis pub/sub connections mid-traffic loses nothing: nodes backfill from the stream', async () => {
@@ -157,6 +163,9 @@ describe('three gateways on one Redis behave as one chat server', () => {
       await sleep(5);
     }
     assert.ok(killed >= 8, `each kill cut the subscribers of all three nodes and more (${killed} in all)`);
+    const dm = await writer.request({ type: 'direct', to: 'r2', text: 'after the cuts' });
+    assert.equal(dm.type, 'ack', 'the directory survives lost subscriber connections');
+    assert.equal((await readers[1]!.client.next((f) => f.type === 'direct')).id, dm.id);
     for (const { client: r } of readers) assert.deepEqual((await messages(r, 'killzone', 200, 15_000)).map((m) => m.id), sent);
     await sleep(300);
     for (const { client: r } of readers) {
@@ -175,11 +184,16 @@ describe('three gateways on one Redis behave as one chat server', () => {
     assert.equal((await post(`${nodes[1]!.url}/api/rooms/outage/messages`, { text: 'x' })).status, 503);
     redis = await startRedis(redis.port);
     const deadline = Date.now() + 10_000;
-    while ((await fetch(`${nodes[1]!.url}/readyz`)).status !== 200) {
+    while ((await Promise.all(nodes.map((n) => fetch(`${n.url}/readyz`)))).some((r) => r.status !== 200)) {
       assert.ok(Date.now() < deadline, 'ready again within 10 s');
       await sleep(100);
     }
     assert.equal((await c.request({ type: 'send', room: 'outage', text: 'back' })).type, 'ack');
     await messages(c, 'outage', 1);
+    // The new Redis started empty: each node lists its users again, so directs find them.
+    const { client: caller } = await client(0, 'caller', 'outage');
+    const dm = await caller.request({ type: 'direct', to: 'patient', text: 'are you back?' });
+    assert.equal(dm.type, 'ack', `a direct after the restart: ${JSON.stringify(dm)}`);
+    assert.equal((await c.next((f) => f.type === 'direct')).text, 'are you back?');
   });
 });
