@@ -161,7 +161,7 @@ export class Gateway {
 
   /** Makes a session a member of a room here and in the cluster's presence. */
   async enterRoom(session: Session, room: string): Promise<void> {
-    session.rooms.add(room);
+    session.addRoom(room);
     const { firstOfUser } = this.local.add(room, session);
     this.metrics.rooms(this.local.size);
     await this.feed.open(room);
@@ -169,7 +169,7 @@ export class Gateway {
   }
 
   leaveRoom(session: Session, room: string): void {
-    if (!session.rooms.delete(room)) return;
+    if (!session.deleteRoom(room)) return;
     session.conn.unsubscribe(roomTopic(room));
     const { lastInRoom, lastOfUser } = this.local.remove(room, session);
     this.metrics.rooms(this.local.size);

@@ -9,9 +9,10 @@ export interface Identity {
 }
 
 /** The core's state for one connection, from `welcome` to close. */
+const NO_ROOMS: ReadonlySet<string> = new Set();
+
 export class Session {
-  /** Rooms joined or being joined. */
-  readonly rooms = new Set<string>();
+  private joined: Set<string> | undefined;
   readonly limiter: RateLimiter;
   closed = false;
   /** Set when the server closes the socket, to label chat_connections_closed_total. */
@@ -20,6 +21,20 @@ export class Session {
 
   constructor(readonly conn: Connection, readonly identity: Identity, rateLimit: number, rateAbuseMs: number) {
     this.limiter = new RateLimiter(rateLimit, rateAbuseMs);
+  }
+
+  /** Rooms joined or being joined. The set is made at the first join: many connections never join. */
+  get rooms(): ReadonlySet<string> {
+    return this.joined ?? NO_ROOMS;
+  }
+
+  addRoom(room: string): void {
+    (this.joined ??= new Set()).add(room);
+  }
+
+  /** False when the session was not in the room. */
+  deleteRoom(room: string): boolean {
+    return this.joined?.delete(room) ?? false;
   }
 
   get user(): string {
