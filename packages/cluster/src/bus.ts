@@ -69,6 +69,7 @@ export interface Bus {
   direct(to: string, from: string, event: string, originConn: string, receivedAt: number): Promise<boolean>;
   subscribeRoom(room: string): Promise<void>;
   unsubscribeRoom(room: string): Promise<void>;
+  /** From now on, directs to `user` (or from `user`, for its other connections) reach this node. */
   subscribeUser(user: string): Promise<void>;
   unsubscribeUser(user: string): Promise<void>;
   close(): Promise<void>;

@@ -104,7 +104,7 @@ export class Gateway {
     if (mine !== undefined) mine.push(session);
     else {
       this.users.set(identity.user, [session]);
-      this.bus.subscribeUser(identity.user).catch((error: unknown) => this.log.warn('could not subscribe a user channel', { user: identity.user, error }));
+      this.bus.subscribeUser(identity.user).catch((error: unknown) => this.log.warn('could not list a user in the directory for direct messages', { user: identity.user, error }));
     }
     this.armExpiry(session);
     session.send({ type: 'welcome', user: identity.user, conn: conn.id, node: this.config.nodeId, heartbeat: this.config.heartbeatMs });

@@ -56,7 +56,7 @@ describe('the deploy/mosquitto ACL, anonymous mode (devices pinned by client id)
     await victim.subscribe('chat/users/victim-2/direct');
     await victim.publish('chat/rooms/open/send/victim-2', 'a post');
     await victim.publish('chat/users/snoop/direct/send/victim-2', 'not for chat/#');
-    // Once the bridge has seen the device online, it holds the device's user channel.
+    // Once the bridge has seen the device online, it lists the device in the directory.
     await waitFor('the device to be reachable', async () =>
       (await chat.bus.direct('victim-2', 'carol', '{"type":"direct","id":"x","from":"carol","to":"victim-2","text":"secret","ts":1}', '', Date.now())) ? true : undefined);
     await victim.next((m) => m.topic === 'chat/users/victim-2/direct');

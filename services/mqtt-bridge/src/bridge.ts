@@ -135,7 +135,7 @@ export class Bridge {
     }
   }
 
-  /** Direct messages to online devices (the leader holds their user channels). At most once, like every direct. */
+  /** Direct messages to online devices (the leader lists them in the directory). At most once, like every direct. */
   private onDirect(event: UserEvent): void {
     if (!this.leadership.leading || event.originConn === deviceConn(event.user)) return;
     const topic = userDirectTopic(event.user);

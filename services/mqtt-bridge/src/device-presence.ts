@@ -26,7 +26,8 @@ export interface DevicePresenceDeps {
  * leave them. Every replica follows all statuses (a plain, not shared, subscription), so every one
  * knows who is online. The replica that posts for a device joins it to that room at once; the
  * outbound leader does the rest: joins and leaves on status changes, heartbeats the shared device
- * node so the entries stay alive, and holds the user channels of online devices so `direct` to them reaches it.
+ * node so the entries stay alive, and lists online devices in the directory so `direct` to them
+ * reaches it.
  */
 export class DevicePresence {
   private readonly online = new Set<string>();
