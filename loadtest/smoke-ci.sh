@@ -50,7 +50,7 @@ targets=() ready_urls=()
 for node in 1 2 3; do
   port=$(free_port)
   PORT=$port HOST=127.0.0.1 NODE_ID=smoke-$node RATE_LIMIT=1000 LOG_LEVEL=warn DRAIN_SECONDS=1 \
-    node services/gateway/dist/main.js > "$work/gateway-$node.log" 2>&1 &
+    node --max-semi-space-size=4 services/gateway/dist/main.js > "$work/gateway-$node.log" 2>&1 &
   pids+=($!)
   targets+=("ws://127.0.0.1:$port/ws")
   ready_urls+=("http://127.0.0.1:$port/readyz")

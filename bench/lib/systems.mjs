@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { GATEWAY_NODE_FLAGS } from '@chat/testkit';
 import { clientClasses } from './clients.mjs';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
@@ -16,6 +17,8 @@ export const systems = {
     label: 'chat gateway',
     protocol: 'chat.v1',
     script: 'services/gateway/dist/main.js',
+    // Started as it ships (npm start, the Docker image).
+    nodeFlags: GATEWAY_NODE_FLAGS,
     env: (port, redisUrl) => ({
       PORT: String(port), HOST: '127.0.0.1', NODE_ID: `gw-${port}`, REDIS_URL: redisUrl,
       RATE_LIMIT: '1000000', LOG_LEVEL: 'warn', DRAIN_SECONDS: '1',
@@ -151,7 +154,7 @@ export async function startNodes(systemName, nodeCount, redisUrl, { nodeArgs = (
   const nodes = [];
   for (let i = 0; i < nodeCount; i++) {
     const port = await freePort();
-    const child = spawnLogged(`${systemName} node ${i}`, process.execPath, [...nodeArgs, system.script], system.env(port, redisUrl));
+    const child = spawnLogged(`${systemName} node ${i}`, process.execPath, [...(system.nodeFlags ?? []), ...nodeArgs, system.script], system.env(port, redisUrl));
     nodes.push({ port, url: system.url(port), pid: child.pid, child });
   }
   for (const node of nodes) await waitFor(() => probe(system.protocol, node.url), `${systemName} on ${node.port}`);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { GATEWAY_NODE_FLAGS } from '@chat/testkit';
 import { readRepoFile, repoPath } from './lib/tools.mjs';
 
 const rootPackage = JSON.parse(readRepoFile('package.json'));
@@ -81,6 +82,16 @@ for (const image of images) {
     }
   });
 }
+
+test('every launcher starts the gateway with the Node flags it ships with', () => {
+  const launches = [
+    ['package.json', readRepoFile('package.json')],
+    ['deploy/docker/gateway.Dockerfile', readRepoFile('deploy/docker/gateway.Dockerfile').replace(/", "/g, ' ')],
+    ['loadtest/smoke-ci.sh', readRepoFile('loadtest/smoke-ci.sh')],
+  ].flatMap(([file, text]) => [...text.matchAll(/\bnode((?: --?[\w-]+(?:=\S+)?)*) services\/gateway\/dist\/main\.js/g)].map((m) => [file, m[1].trim()]));
+  assert.ok(launches.length >= 4, `found ${launches.length} launches`);
+  for (const [file, flags] of launches) assert.equal(flags, GATEWAY_NODE_FLAGS.join(' '), `${file} starts the gateway with "${flags}"`);
+});
 
 test('.dockerignore keeps installed modules, build output and git history out of the build context', () => {
   const ignored = dockerignorePatterns();

@@ -154,6 +154,13 @@ export async function startMosquitto(options: { config?: string; port?: number; 
 
 export interface NodeService extends Service { port: number; url: string; nodeId: string }
 
+/**
+ * The Node flags the gateway ships with (npm start, its Dockerfile, the CI smoke): V8's young
+ * generation capped at 4 MB per semi-space. By default it grows to 16 MB once connections arrive
+ * quickly, a fixed 30-odd MB per process. deploy/test/images.test.mjs keeps the launchers in step.
+ */
+export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+
 export interface GatewayService extends NodeService { wsUrl: string }
 
 let nodeCounter = 0;
@@ -165,13 +172,13 @@ function entry(relative: string): string {
   return path;
 }
 
-async function startNode(script: string, kind: string, options: { env?: Record<string, string>; redisUrl?: string; port?: number; host?: string }): Promise<NodeService> {
+async function startNode(script: string, kind: string, options: { env?: Record<string, string>; redisUrl?: string; port?: number; host?: string }, nodeFlags: readonly string[] = []): Promise<NodeService> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   const nodeId = options.env?.NODE_ID ?? `${kind}-${process.pid}-${++nodeCounter}`;
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: host, NODE_ID: nodeId, LOG_LEVEL: 'warn', ...options.env };
   if (options.redisUrl !== undefined) env.REDIS_URL = options.redisUrl;
-  const service = startProcess(process.execPath, [entry(script)], env);
+  const service = startProcess(process.execPath, [...nodeFlags, entry(script)], env);
   const url = `http://${host}:${port}`;
   const ready = waitFor(`${kind} ${nodeId} to be ready on ${url}`, async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 15_000);
   const died = service.exited.then((code) => { throw new Error(`${kind} ${nodeId} exited with ${code} before it was ready:\n${service.output()}`); });
@@ -181,7 +188,7 @@ async function startNode(script: string, kind: string, options: { env?: Record<s
 
 /** One gateway as a real process (services/gateway/dist/main.js), resolved once /readyz answers 200. */
 export async function startGateway(options: { env?: Record<string, string>; redisUrl?: string; port?: number; host?: string } = {}): Promise<GatewayService> {
-  const node = await startNode('services/gateway/dist/main.js', 'gateway', options);
+  const node = await startNode('services/gateway/dist/main.js', 'gateway', options, GATEWAY_NODE_FLAGS);
   return { ...node, wsUrl: `ws://${node.url.slice('http://'.length)}/ws` };
 }
 
