@@ -55,7 +55,7 @@ export async function guarded<T>(call: Promise<T>): Promise<T> {
   }
 }
 
-/** A Redis URL without its password, for logs and errors. */
+/** A URL (Redis, MQTT...) without its password, for logs and errors. */
 export function redact(url: string): string {
   try {
     const parsed = new URL(url);

@@ -1,6 +1,5 @@
-import { hostname } from 'node:os';
 import { NAME_PATTERN } from '@chat/protocol';
-import { LOG_LEVELS, envChoice, envInt, envList, envName, envOptional, envString, envUrl, type Env, type LogLevel } from '@chat/runtime';
+import { LOG_LEVELS, envChoice, envInt, envList, envName, envOptional, envString, envUrl, safeHostname, type Env, type LogLevel } from '@chat/runtime';
 
 /** Everything a gateway reads from its environment (SPEC section 7), validated once at start. */
 export interface GatewayConfig {
@@ -33,7 +32,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
   return {
     port: envInt(env, 'PORT', 8080, 0, 65535),
     host: envString(env, 'HOST', '0.0.0.0'),
-    nodeId: envName(env, 'NODE_ID', safeHostname(), NAME_PATTERN),
+    nodeId: envName(env, 'NODE_ID', safeHostname('gateway'), NAME_PATTERN),
     redisUrl: envUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: envName(env, 'REDIS_PREFIX', 'chat:', /^[A-Za-z0-9_.:-]{0,64}$/),
     historyLimit,
@@ -52,9 +51,4 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     presenceTtlMs: envInt(env, 'PRESENCE_TTL_SECONDS', 20, 2, 3600) * 1000,
     logLevel: envChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
-}
-
-function safeHostname(): string {
-  const name = hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
-  return name === '' ? 'gateway' : name;
 }

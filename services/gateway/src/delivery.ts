@@ -1,6 +1,6 @@
 import type { PresenceEvent } from '@chat/protocol';
 import type { FeedSink, PresenceStore, RoomMessage, UserEvent } from '@chat/cluster';
-import type { GatewayMetrics, Logger } from '@chat/runtime';
+import { nowMs, type GatewayMetrics, type Logger } from '@chat/runtime';
 import { roomTopic, type LocalTopics } from './connection.js';
 import type { Session } from './session.js';
 
@@ -73,9 +73,4 @@ export class Delivery implements FeedSink {
     for (const session of this.congested) if (session.rooms.has(room)) n++;
     return n;
   }
-}
-
-/** Wall-clock time with sub-millisecond resolution, comparable across processes on one machine. */
-export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
 }

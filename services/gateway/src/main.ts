@@ -1,12 +1,12 @@
 import { openCluster } from '@chat/cluster';
-import { ConfigError, createGatewayMetrics, createLogger } from '@chat/runtime';
-import { readGatewayConfig, type GatewayConfig } from './config.js';
+import { createGatewayMetrics, createLogger, readConfigOrExit, stopOnSignals } from '@chat/runtime';
+import { readGatewayConfig } from './config.js';
 import { Gateway } from './gateway.js';
 import { loadStaticFiles } from './static-files.js';
 import { UwsTransport, assertNativeUws } from './uws-transport.js';
 
 // config -> bus, history, presence, metrics -> gateway core -> transport -> listen -> shutdown in reverse.
-const config = readConfigOrExit();
+const config = readConfigOrExit('gateway', () => readGatewayConfig(process.env));
 const log = createLogger(config.logLevel, { service: 'gateway', node: config.nodeId });
 try {
   assertNativeUws();
@@ -32,10 +32,7 @@ const port = await transport.listen().catch((error: unknown) => {
 log.info('gateway listening', { url: `http://${config.host}:${port}`, bus: config.redisUrl === undefined ? 'in-process' : 'redis', auth: config.authJwtSecret !== undefined });
 if (config.apiKey === undefined) log.warn('API_KEY is not set: the HTTP publish routes accept anyone who can reach this port');
 
-let stopping = false;
-const shutdown = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
+stopOnSignals(async (signal) => {
   log.info('draining', { signal, drainSeconds: config.drainMs / 1000 });
   await gateway.drain();
   transport.stopListening();
@@ -43,16 +40,4 @@ const shutdown = async (signal: string) => {
   await cluster.close();
   log.info('stopped');
   process.exit(0);
-};
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
-
-function readConfigOrExit(): GatewayConfig {
-  try {
-    return readGatewayConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`gateway: invalid configuration: ${error.message}\n`);
-    process.exit(2);
-  }
-}
+});

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, type DirectFrame, type DirectMessage, type SendFrame, type Via } from '@chat/protocol';
 import { BusUnavailableError, type RoomMessage } from '@chat/cluster';
-import { nowMs } from './delivery.js';
+import { nowMs } from '@chat/runtime';
 import type { Gateway } from './gateway.js';
 import type { Session } from './session.js';
 

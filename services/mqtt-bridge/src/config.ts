@@ -1,6 +1,5 @@
-import { hostname } from 'node:os';
 import { NAME_PATTERN } from '@chat/protocol';
-import { ConfigError, LOG_LEVELS, envChoice, envInt, envName, envOptional, envString, envUrl, type Env, type LogLevel } from '@chat/runtime';
+import { ConfigError, LOG_LEVELS, envChoice, envInt, envName, envOptional, envString, envUrl, safeHostname, type Env, type LogLevel } from '@chat/runtime';
 
 /** Everything the bridge reads from its environment (SPEC sections 5 and 7), validated once at start. */
 export interface BridgeConfig {
@@ -30,7 +29,7 @@ export function readBridgeConfig(env: Env): BridgeConfig {
   return {
     port: envInt(env, 'PORT', 9464, 0, 65535),
     host: envString(env, 'HOST', '0.0.0.0'),
-    nodeId: envName(env, 'NODE_ID', safeHostname(), NAME_PATTERN),
+    nodeId: envName(env, 'NODE_ID', safeHostname('bridge'), NAME_PATTERN),
     mqttUrl: required('MQTT_URL', envUrl(env, 'MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']), 'mqtt://127.0.0.1:1883'),
     mqttUsername: envName(env, 'MQTT_USERNAME', 'chat-bridge', NAME_PATTERN),
     mqttPassword: envOptional(env, 'MQTT_PASSWORD'),
@@ -49,9 +48,4 @@ export function readBridgeConfig(env: Env): BridgeConfig {
 function required(name: string, value: string | undefined, example: string): string {
   if (value === undefined) throw new ConfigError(name, `is required, e.g. ${example}`);
   return value;
-}
-
-function safeHostname(): string {
-  const name = hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
-  return name === '' ? 'bridge' : name;
 }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { BusUnavailableError, type Bus, type Delivery } from '@chat/cluster';
 import type { DirectMessage } from '@chat/protocol';
-import type { BridgeMetrics, Logger } from '@chat/runtime';
+import { nowMs, type BridgeMetrics, type Logger } from '@chat/runtime';
 import { decodeDeviceText, decodeStatus } from './device-payload.js';
 import type { DevicePresence } from './device-presence.js';
 import type { InboundMessage } from './mqtt-link.js';
@@ -60,7 +60,7 @@ export class Inbound {
       return this.drop(DropReason.Redelivery, message.topic, 'already stored');
     }
     await retrying(() => this.deps.devices.posted(device, room));
-    const receivedAt = performance.timeOrigin + performance.now();
+    const receivedAt = nowMs();
     const draft = { room, from: device, text: decoded.text, ts: Math.floor(receivedAt), via: 'mqtt' as const, receivedAt };
     if (delivery === undefined) {
       if (!(await this.once(message.topic, () => this.deps.bus.publish(draft)))) return;
@@ -77,7 +77,7 @@ export class Inbound {
     if (delivery !== undefined && message.dup && (await retrying(() => this.deps.inbox.handled(undefined, delivery)))) {
       return this.drop(DropReason.Redelivery, message.topic, 'already delivered');
     }
-    const receivedAt = performance.timeOrigin + performance.now();
+    const receivedAt = nowMs();
     const event: DirectMessage = { type: 'direct', id: randomUUID(), from: device, to, text: decoded.text, ts: Math.floor(receivedAt), via: 'mqtt' };
     const json = JSON.stringify(event);
     const origin = deviceConn(device);

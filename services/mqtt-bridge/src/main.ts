@@ -1,10 +1,10 @@
-import { BridgeKeys, RedisBridgeState, RedisInbox, RedisLease, RedisRoomTap, openCluster } from '@chat/cluster';
-import { ConfigError, createBridgeMetrics, createLogger, serveOps } from '@chat/runtime';
+import { BridgeKeys, RedisBridgeState, RedisInbox, RedisLease, RedisRoomTap, openCluster, redact } from '@chat/cluster';
+import { createBridgeMetrics, createLogger, readConfigOrExit, serveOps, stopOnSignals } from '@chat/runtime';
 import { Bridge } from './bridge.js';
-import { readBridgeConfig, type BridgeConfig } from './config.js';
+import { readBridgeConfig } from './config.js';
 
 // config -> Redis stores, metrics -> bridge (MQTT link, inbound, outbound leader) -> ops port -> shutdown in reverse.
-const config = readConfigOrExit();
+const config = readConfigOrExit('mqtt-bridge', () => readBridgeConfig(process.env));
 const log = createLogger(config.logLevel, { service: 'mqtt-bridge', node: config.nodeId });
 const metrics = createBridgeMetrics(config.nodeId);
 const cluster = openCluster({
@@ -37,12 +37,9 @@ const ops = await serveOps(config.port, config.host, () => bridge.ready, metrics
   log.error('cannot start', { error });
   process.exit(1);
 });
-log.info('bridge started', { ops: `http://${config.host}:${config.port}`, mqtt: redactUrl(config.mqttUrl), session: bridge.session });
+log.info('bridge started', { ops: `http://${config.host}:${config.port}`, mqtt: redact(config.mqttUrl), session: bridge.session });
 
-let stopping = false;
-const shutdown = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
+stopOnSignals(async (signal) => {
   log.info('stopping', { signal });
   await bridge.stop();
   ops.close();
@@ -50,22 +47,4 @@ const shutdown = async (signal: string) => {
   await cluster.close();
   log.info('stopped');
   process.exit(0);
-};
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
-
-function readConfigOrExit(): BridgeConfig {
-  try {
-    return readBridgeConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`mqtt-bridge: invalid configuration: ${error.message}\n`);
-    process.exit(2);
-  }
-}
-
-function redactUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password !== '') parsed.password = '***';
-  return parsed.toString();
-}
+});
