@@ -29,14 +29,14 @@ export class RedisBus implements Bus {
   constructor(connections: RedisConnections, private readonly keys: RedisKeys, private readonly historyLimit: number, node: string) {
     this.command = connections.command;
     this.subscriber = connections.subscriber;
-    this.directory = new RedisDirectory(this.command, keys, node);
+    this.directory = new RedisDirectory(this.command, keys, node, () => this.subscribed && this.command.status === 'ready');
     this.nodeChannel = keys.nodeChannel(node);
     this.wasConnected = this.connected;
     this.subscriber.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
     this.subscriber.on('ready', () => void this.restoreSubscriptions());
     this.subscriber.on('close', () => (this.subscribed = false));
     // Directory writes fail while the command connection is down; once both are up it is rewritten.
-    this.command.on('ready', () => void (this.subscribed && this.restoreDirectory()));
+    this.command.on('ready', () => this.subscribed && this.restoreDirectory());
     for (const client of [this.command, this.subscriber]) {
       client.on('ready', () => this.reportStatus());
       client.on('close', () => this.reportStatus());
@@ -62,11 +62,21 @@ export class RedisBus implements Bus {
   }
 
   async subscribeRoom(room: string): Promise<void> {
-    await this.subscribe(this.rooms, this.keys.roomChannel(room), room);
+    const channel = this.keys.roomChannel(room);
+    this.rooms.set(channel, room);
+    try {
+      await guarded(this.subscriber.subscribe(channel));
+    } catch (error) {
+      this.rooms.delete(channel);
+      throw error;
+    }
   }
 
   async unsubscribeRoom(room: string): Promise<void> {
-    await this.unsubscribe(this.rooms, this.keys.roomChannel(room));
+    const channel = this.keys.roomChannel(room);
+    if (!this.rooms.delete(channel)) return;
+    // While disconnected there is nothing to undo: only channels still listed are restored.
+    await this.subscriber.unsubscribe(channel).catch(() => undefined);
   }
 
   subscribeUser(user: string): Promise<void> {
@@ -83,22 +93,6 @@ export class RedisBus implements Bus {
     await Promise.allSettled([this.command.quit(), this.subscriber.quit()]);
   }
 
-  private async subscribe(names: Map<string, string>, channel: string, name: string): Promise<void> {
-    names.set(channel, name);
-    try {
-      await guarded(this.subscriber.subscribe(channel));
-    } catch (error) {
-      names.delete(channel);
-      throw error;
-    }
-  }
-
-  private async unsubscribe(names: Map<string, string>, channel: string): Promise<void> {
-    if (!names.delete(channel)) return;
-    // While disconnected there is nothing to undo: only channels still listed are restored.
-    await this.subscriber.unsubscribe(channel).catch(() => undefined);
-  }
-
   private async restoreSubscriptions(): Promise<void> {
     try {
       await this.subscriber.subscribe(this.nodeChannel, ...this.rooms.keys());
@@ -106,13 +100,13 @@ export class RedisBus implements Bus {
       return; // the connection dropped again; the next 'ready' retries
     }
     this.subscribed = true;
-    if (this.command.status === 'ready') await this.restoreDirectory();
+    if (this.command.status === 'ready') this.restoreDirectory();
     this.listener.resync();
   }
 
   /** Redis may have lost the directory (a restart), or dropped this node from it while it was away. */
-  private async restoreDirectory(): Promise<void> {
-    await this.directory.restore().catch(() => undefined); // retried at the next 'ready'
+  private restoreDirectory(): void {
+    this.directory.restore().catch(() => undefined); // retried by the directory itself, or at the next 'ready'
   }
 
   private reportStatus(): void {

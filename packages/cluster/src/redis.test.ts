@@ -1,4 +1,6 @@
-import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '@chat/testkit';
 import { openCluster } from './cluster.js';
 import { runClusterContract } from './contract-suite.js';
@@ -22,3 +24,29 @@ runClusterContract('the Redis stores', async ({ historyLimit, presenceTtlMs }) =
     appendSilently: (room, body) => cluster.redis!.command.xadd(cluster.keys.roomLog(room), 'MAXLEN', historyLimit, '*', 'b', body) as Promise<string>,
   };
 });
+
+test('a directory write that fails on a live connection is made good: the user becomes reachable', async (t) => {
+  const prefix = `t${++prefixes}:`;
+  const cluster = openCluster({ redisUrl: server.url, prefix, historyLimit: 10, presenceTtlMs: 5_000, name: 'healing' });
+  const admin = new Redis(server.url);
+  t.after(async () => {
+    admin.disconnect();
+    await cluster.close();
+  });
+  await until('connected', async () => cluster.bus.connected);
+  await cluster.bus.subscribeUser('first');
+  const [node] = await admin.smembers(cluster.keys.directoryNodes());
+  // A value of the wrong type makes the next SADD fail with an error reply; the connection stays up.
+  await admin.set(cluster.keys.directoryUsers(node!), 'in the way');
+  await assert.rejects(cluster.bus.subscribeUser('second'), /WRONGTYPE/);
+  await until('second reachable by direct', () => cluster.bus.direct('second', 'someone', '{}', 'c1', Date.now()));
+  assert.equal(await cluster.bus.direct('first', 'someone', '{}', 'c1', Date.now()), true, 'the rewrite kept the users listed before');
+});
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
