@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { storedBody, messageEvent, type Bus, type BusListener, type MessageDraft, type RoomMessage } from './bus.js';
+import { storedBody, messageEvent, type Bus, type BusListener, type MessageDraft, type RoomEvent, type RoomMessage } from './bus.js';
 import { guarded, type RedisConnections } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -119,7 +119,8 @@ export class RedisBus implements Bus {
   private onMessage(channel: string, payload: string): void {
     const room = this.rooms.get(channel);
     if (room !== undefined) {
-      this.onRoomPayload(room, payload);
+      const event = parseRoomPayload(room, payload);
+      if (event !== undefined) this.listener.room(event);
       return;
     }
     if (channel === this.nodeChannel) this.onDirectPayload(payload);
@@ -139,24 +140,29 @@ export class RedisBus implements Bus {
     }
   }
 
-  /** `m<prev> <id> <receivedAt> <body>` for a message, `p<json>` for presence. */
-  private onRoomPayload(room: string, payload: string): void {
-    if (payload[0] === 'p') {
-      const json = payload.slice(1);
-      this.listener.room({ kind: 'presence', room, event: JSON.parse(json), json });
-      return;
-    }
-    const a = payload.indexOf(' ');
-    const b = payload.indexOf(' ', a + 1);
-    const c = payload.indexOf(' ', b + 1);
-    const id = payload.slice(a + 1, b);
-    this.listener.room({
-      kind: 'message',
-      prev: payload.slice(1, a),
-      receivedAt: Number(payload.slice(b + 1, c)),
-      message: { room, id, event: messageEvent(room, id, payload.slice(c + 1)) },
-    });
+}
+
+/**
+ * What the publish and presence scripts put on a room's channel: `m<prev> <id> <receivedAt> <body>`
+ * for a message, `p<json>` for presence. Undefined for anything else.
+ */
+export function parseRoomPayload(room: string, payload: string): RoomEvent | undefined {
+  if (payload[0] === 'p') {
+    const json = payload.slice(1);
+    return { kind: 'presence', room, event: JSON.parse(json), json };
   }
+  if (payload[0] !== 'm') return undefined;
+  const a = payload.indexOf(' ');
+  const b = payload.indexOf(' ', a + 1);
+  const c = payload.indexOf(' ', b + 1);
+  if (a < 0 || b < 0 || c < 0) return undefined;
+  const id = payload.slice(a + 1, b);
+  return {
+    kind: 'message',
+    prev: payload.slice(1, a),
+    receivedAt: Number(payload.slice(b + 1, c)),
+    message: { room, id, event: messageEvent(room, id, payload.slice(c + 1)) },
+  };
 }
 
 /** The chatPublish script's arguments for a draft; every caller of the script goes through here. */

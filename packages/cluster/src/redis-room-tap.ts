@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { BusUnavailableError, messageEvent } from './bus.js';
+import { BusUnavailableError } from './bus.js';
+import { parseRoomPayload } from './redis-bus.js';
 import { guarded, type RedisConnections } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
@@ -85,15 +86,10 @@ export class RedisRoomTap {
     this.listener.resync();
   }
 
-  /** The payload format is RedisBus's (see the publish script): `m<prev> <id> <receivedAt> <body>` or `p<json>`. */
+  /** Messages only: presence payloads are not parsed at all. */
   private onMessage(channel: string, payload: string): void {
     if (payload[0] !== 'm') return;
-    const room = channel.slice(this.keys.prefix.length + 1, -1);
-    const a = payload.indexOf(' ');
-    const b = payload.indexOf(' ', a + 1);
-    const c = payload.indexOf(' ', b + 1);
-    if (a < 0 || b < 0 || c < 0) return;
-    const id = payload.slice(a + 1, b);
-    this.listener.message(room, payload.slice(1, a), id, messageEvent(room, id, payload.slice(c + 1)));
+    const event = parseRoomPayload(channel.slice(this.keys.prefix.length + 1, -1), payload);
+    if (event?.kind === 'message') this.listener.message(event.message.room, event.prev, event.message.id, event.message.event);
   }
 }
