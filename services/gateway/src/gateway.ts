@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode, decodeClientFrame, type ClientFrame, type ServerFrame } from '@chat/protocol';
-import { RoomFeed, type Bus, type HistoryStore, type PresenceStore } from '@chat/cluster';
+import { BusUnavailableError, RoomFeed, type Bus, type HistoryStore, type PresenceStore } from '@chat/cluster';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
 import { roomTopic, type Connection, type LocalTopics } from './connection.js';
@@ -25,6 +25,13 @@ const FEED_RECENT = 512;
 const CATCH_UP_MS = 2_000;
 /** setTimeout's longest delay; a longer token expiry is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** What a client is told when a frame could not be served because the bus is unreachable. */
+const UNAVAILABLE: Partial<Record<ClientFrame['type'], string>> = {
+  join: 'the cluster bus is unreachable; join again',
+  send: 'the cluster bus is unreachable; the message was not sent',
+  direct: 'the cluster bus is unreachable; the message was not sent',
+  history: 'history is unreachable; try again',
+};
 
 /**
  * The transport-free core of one gateway node: sessions, rooms, the frame handlers and the feed
@@ -39,8 +46,8 @@ export class Gateway {
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   readonly feed: RoomFeed;
-  readonly local = new LocalRooms();
-  readonly delivery: Delivery;
+  private readonly local = new LocalRooms();
+  private readonly delivery: Delivery;
   private readonly sessions = new Set<Session>();
   /** user -> its connections on this node; a direct message is written to each (no uWS topic per user). */
   private readonly users = new Map<string, Session[]>();
@@ -126,9 +133,14 @@ export class Gateway {
       this.reply(session, { type: 'error', code: decoded.error.code, message: decoded.error.message }, decoded.error.ref);
       return;
     }
-    this.metrics.frameReceived(decoded.frame.type);
-    this.dispatch(session, decoded.frame).catch((error: unknown) => {
-      this.log.error('frame handler failed', { type: decoded.frame.type, error });
+    const frame = decoded.frame;
+    this.metrics.frameReceived(frame.type);
+    this.dispatch(session, frame).catch((error: unknown) => {
+      if (error instanceof BusUnavailableError) {
+        this.reply(session, { type: 'error', code: ErrorCode.Unavailable, message: UNAVAILABLE[frame.type] ?? 'the cluster bus is unreachable' }, frame.ref);
+        return;
+      }
+      this.log.error('frame handler failed', { type: frame.type, error });
       session.close(CloseCode.InternalError, 'error', 'internal error');
     });
   }

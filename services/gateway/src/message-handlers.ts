@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, type DirectFrame, type DirectMessage, type SendFrame, type Via } from '@chat/protocol';
-import { BusUnavailableError, type RoomMessage } from '@chat/cluster';
+import type { RoomMessage } from '@chat/cluster';
 import { nowMs } from '@chat/runtime';
 import type { Gateway } from './gateway.js';
 import type { Session } from './session.js';
@@ -10,24 +10,14 @@ export async function send(gw: Gateway, s: Session, f: SendFrame): Promise<void>
     gw.reply(s, { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before sending to it` }, f.ref);
     return;
   }
-  try {
-    const message = await publishMessage(gw, f.room, s.user, f.text, undefined);
-    gw.reply(s, { type: 'ack', id: message.id }, f.ref);
-  } catch (error) {
-    if (!(error instanceof BusUnavailableError)) throw error;
-    gw.reply(s, { type: 'error', code: ErrorCode.Unavailable, message: 'the cluster bus is unreachable; the message was not sent' }, f.ref);
-  }
+  const message = await publishMessage(gw, f.room, s.user, f.text, undefined);
+  gw.reply(s, { type: 'ack', id: message.id }, f.ref);
 }
 
 export async function direct(gw: Gateway, s: Session, f: DirectFrame): Promise<void> {
-  try {
-    const id = await publishDirect(gw, f.to, s.user, f.text, s.conn.id, undefined);
-    if (id === undefined) gw.reply(s, { type: 'error', code: ErrorCode.UserOffline, message: `${f.to} has no open connection` }, f.ref);
-    else gw.reply(s, { type: 'ack', id }, f.ref);
-  } catch (error) {
-    if (!(error instanceof BusUnavailableError)) throw error;
-    gw.reply(s, { type: 'error', code: ErrorCode.Unavailable, message: 'the cluster bus is unreachable; the message was not sent' }, f.ref);
-  }
+  const id = await publishDirect(gw, f.to, s.user, f.text, s.conn.id, undefined);
+  if (id === undefined) gw.reply(s, { type: 'error', code: ErrorCode.UserOffline, message: `${f.to} has no open connection` }, f.ref);
+  else gw.reply(s, { type: 'ack', id }, f.ref);
 }
 
 /** The one path into a room, for clients and the HTTP API alike. Rejects with BusUnavailableError. */

@@ -1,5 +1,4 @@
-import { ErrorCode, HISTORY_PAGE_MAX, type HistoryFrame, type JoinFrame, type LeaveFrame } from '@chat/protocol';
-import { BusUnavailableError } from '@chat/cluster';
+import { ErrorCode, type HistoryFrame, type JoinFrame, type LeaveFrame } from '@chat/protocol';
 import { roomAllowed } from '@chat/runtime';
 import { roomTopic } from './connection.js';
 import type { Gateway } from './gateway.js';
@@ -24,9 +23,9 @@ export async function join(gw: Gateway, s: Session, f: JoinFrame): Promise<void>
     const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
     s.conn.send(`{"type":"joined","room":${JSON.stringify(f.room)},"members":${JSON.stringify(members)},"history":[${history}],"gap":${snapshot.gap}${ref}}`);
   } catch (error) {
-    if (!(error instanceof BusUnavailableError)) throw error;
+    // Not joined after all; the caller tells the client (unavailable) or closes the connection.
     gw.leaveRoom(s, f.room);
-    gw.reply(s, { type: 'error', code: ErrorCode.Unavailable, message: 'the cluster bus is unreachable; join again' }, f.ref);
+    throw error;
   }
 }
 
@@ -40,13 +39,8 @@ export async function history(gw: Gateway, s: Session, f: HistoryFrame): Promise
     gw.reply(s, { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before reading its history` }, f.ref);
     return;
   }
-  const limit = Math.min(f.limit ?? DEFAULT_HISTORY_PAGE, HISTORY_PAGE_MAX);
-  try {
-    const messages = await gw.history.before(f.room, f.before, limit);
-    const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
-    s.conn.send(`{"type":"history","room":${JSON.stringify(f.room)},"messages":[${messages.map((m) => m.event).join(',')}]${ref}}`);
-  } catch (error) {
-    if (!(error instanceof BusUnavailableError)) throw error;
-    gw.reply(s, { type: 'error', code: ErrorCode.Unavailable, message: 'history is unreachable; try again' }, f.ref);
-  }
+  // The decoder has already capped `limit` at HISTORY_PAGE_MAX.
+  const messages = await gw.history.before(f.room, f.before, f.limit ?? DEFAULT_HISTORY_PAGE);
+  const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
+  s.conn.send(`{"type":"history","room":${JSON.stringify(f.room)},"messages":[${messages.map((m) => m.event).join(',')}]${ref}}`);
 }
