@@ -10,14 +10,13 @@ interface LocalRoom {
 export class LocalRooms {
   private readonly rooms = new Map<string, LocalRoom>();
 
-  add(room: string, session: Session): { firstInRoom: boolean; firstOfUser: boolean } {
+  add(room: string, session: Session): { firstOfUser: boolean } {
     let local = this.rooms.get(room);
-    const firstInRoom = local === undefined;
     if (local === undefined) this.rooms.set(room, (local = { sessions: new Set(), users: new Map() }));
     local.sessions.add(session);
     const count = local.users.get(session.user) ?? 0;
     local.users.set(session.user, count + 1);
-    return { firstInRoom, firstOfUser: count === 0 };
+    return { firstOfUser: count === 0 };
   }
 
   remove(room: string, session: Session): { lastInRoom: boolean; lastOfUser: boolean } {

@@ -246,7 +246,7 @@ class UwsConnection implements Connection {
 }
 
 /** The largest frame uWS reads at all: 16x MAX_PAYLOAD, at least 1 MiB, at most 16 MiB. */
-export function payloadCeiling(maxPayloadBytes: number): number {
+function payloadCeiling(maxPayloadBytes: number): number {
   return Math.min(16 * 1024 * 1024, Math.max(1024 * 1024, maxPayloadBytes * 16));
 }
 

@@ -44,10 +44,6 @@ export class DevicePresence {
 
   constructor(private readonly deps: DevicePresenceDeps) {}
 
-  isOnline(device: string): boolean {
-    return this.online.has(device);
-  }
-
   /** Idempotent: a retained status delivered again changes nothing. */
   async onStatus(device: string, status: DeviceStatus): Promise<void> {
     if (status === 'online') {

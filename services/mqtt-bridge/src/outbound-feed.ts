@@ -1,4 +1,4 @@
-import type { HistoryStore, RoomTapListener } from '@chat/cluster';
+import type { HistoryStore } from '@chat/cluster';
 import { compareIds, isValidName } from '@chat/protocol';
 import type { BridgeMetrics, Logger } from '@chat/runtime';
 import type { CursorStore, Publisher } from './ports.js';
@@ -39,7 +39,7 @@ const BATCH = 500;
  * Exactly once, except across a change of leader: messages sent but not yet saved as acknowledged
  * (at most `maxInflight`, plus one save round trip) may go out again. Devices can drop those by id.
  */
-export class OutboundFeed implements RoomTapListener {
+export class OutboundFeed {
   private readonly rooms = new Map<string, RoomState>();
   private origin = '0-0';
   private saved = new Map<string, string>();
@@ -94,10 +94,6 @@ export class OutboundFeed implements RoomTapListener {
     const state = this.state(room);
     if (!state.pumping && prev === state.sent && this.canSend() && this.inflight < this.deps.maxInflight) this.send(room, state, id, event);
     else void this.pump(room, state);
-  }
-
-  resync(): void {
-    // The bridge answers a tap resync by listing the rooms and calling catchUp.
   }
 
   private state(room: string): RoomState {
