@@ -1,4 +1,4 @@
-import type { ChatMessage, ServerFrame } from '@chat/protocol';
+import { isMessageId, type ChatMessage, type ServerFrame } from '@chat/protocol';
 
 type Fields = Record<string, unknown>;
 
@@ -56,8 +56,9 @@ function isMessageList(value: unknown): value is ChatMessage[] {
   return Array.isArray(value) && value.every((m) => isObject(m) && isChatMessage({ type: 'message', ...m }));
 }
 
+/** A room message's id is a stream id (`<ms>-<seq>`): the SDK orders and resumes by it. */
 function isChatMessage(f: Fields): boolean {
-  return f.type === 'message' && str(f.room) && str(f.id) && str(f.from) && str(f.text) && num(f.ts) && viaOk(f.via);
+  return f.type === 'message' && str(f.room) && isMessageId(f.id) && str(f.from) && str(f.text) && num(f.ts) && viaOk(f.via);
 }
 
 function viaOk(via: unknown): boolean {
