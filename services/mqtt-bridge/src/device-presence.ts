@@ -33,7 +33,9 @@ export class DevicePresence {
   private readonly online = new Set<string>();
   private readonly offline = new Set<string>();
   private readonly recorded = new Set<string>();
-  private readonly joined = new Set<string>();
+  /** device -> rooms it was joined to by this replica; at most MEMO_MAX pairs in all. */
+  private readonly joined = new Map<string, Set<string>>();
+  private joinedPairs = 0;
   /**
    * Devices that went offline recently, until when their leave is re-applied: another replica may
    * still join a device for a post it handled just before the status changed. Leaving is idempotent.
@@ -53,7 +55,8 @@ export class DevicePresence {
     } else {
       this.online.delete(device);
       this.offline.add(device);
-      for (const pair of this.joined) if (pair.startsWith(`${device}\n`)) this.joined.delete(pair);
+      this.joinedPairs -= this.joined.get(device)?.size ?? 0;
+      this.joined.delete(device);
       if (this.leading) await this.depart(device);
     }
   }
@@ -65,17 +68,29 @@ export class DevicePresence {
       await this.deps.rooms.addDeviceRoom(device, room);
       remember(this.recorded, pair);
     }
-    if (this.online.has(device) && !this.joined.has(pair)) {
+    if (this.online.has(device) && !this.joined.get(device)?.has(room)) {
       await this.deps.presence.join(room, device, DEVICE_PRESENCE_NODE);
-      remember(this.joined, pair);
+      this.rememberJoined(device, room);
     }
+  }
+
+  private rememberJoined(device: string, room: string): void {
+    if (this.joinedPairs >= MEMO_MAX) {
+      this.joined.clear();
+      this.joinedPairs = 0;
+    }
+    let rooms = this.joined.get(device);
+    if (rooms === undefined) this.joined.set(device, (rooms = new Set()));
+    rooms.add(room);
+    this.joinedPairs++;
   }
 
   /** Becomes the replica that keeps device presence: brings Redis in line with the statuses seen. */
   async lead(): Promise<void> {
     this.leading = true;
-    for (const device of this.online) await this.arrive(device);
-    for (const device of this.offline) await this.depart(device);
+    const rooms = await this.deps.rooms.deviceRooms([...this.online, ...this.offline]);
+    for (const device of this.online) await this.arrive(device, rooms.get(device));
+    for (const device of this.offline) await this.depart(device, rooms.get(device));
     const every = Math.max(500, Math.floor(this.deps.presenceTtlMs / 3));
     this.timer = setInterval(() => {
       this.refresh().catch((error: unknown) => this.deps.log.warn('device presence refresh failed', { error }));
@@ -88,15 +103,16 @@ export class DevicePresence {
     for (const device of this.online) await this.deps.bus.unsubscribeUser(device).catch(() => undefined);
   }
 
-  private async arrive(device: string): Promise<void> {
-    const rooms = (await this.deps.rooms.deviceRooms([device])).get(device) ?? [];
+  /** `known`: the device's rooms when the caller already read them. */
+  private async arrive(device: string, known?: string[]): Promise<void> {
+    const rooms = known ?? (await this.roomsOf(device));
     for (const room of rooms) await this.deps.presence.join(room, device, DEVICE_PRESENCE_NODE);
     await this.deps.bus.subscribeUser(device);
   }
 
-  private async depart(device: string): Promise<void> {
+  private async depart(device: string, known?: string[]): Promise<void> {
     await this.deps.bus.unsubscribeUser(device).catch(() => undefined);
-    const rooms = (await this.deps.rooms.deviceRooms([device])).get(device) ?? [];
+    const rooms = known ?? (await this.roomsOf(device));
     for (const room of rooms) await this.deps.presence.leave(room, device, DEVICE_PRESENCE_NODE);
     this.departedUntil.set(device, Date.now() + this.deps.presenceTtlMs * 3);
   }
@@ -113,8 +129,16 @@ export class DevicePresence {
     const now = Date.now();
     for (const [device, until] of this.departedUntil) {
       if (until < now || this.online.has(device)) this.departedUntil.delete(device);
-      else for (const room of (await this.deps.rooms.deviceRooms([device])).get(device) ?? []) await this.deps.presence.leave(room, device, DEVICE_PRESENCE_NODE);
     }
+    if (this.departedUntil.size === 0) return;
+    const rooms = await this.deps.rooms.deviceRooms([...this.departedUntil.keys()]);
+    for (const [device, deviceRooms] of rooms) {
+      for (const room of deviceRooms) await this.deps.presence.leave(room, device, DEVICE_PRESENCE_NODE);
+    }
+  }
+
+  private async roomsOf(device: string): Promise<string[]> {
+    return (await this.deps.rooms.deviceRooms([device])).get(device) ?? [];
   }
 }
 
