@@ -12,9 +12,14 @@ export enum ErrorCode {
   Forbidden = 'forbidden',
   /** Over RATE_LIMIT frames per second; the frame was dropped. */
   RateLimited = 'rate_limited',
-  /** A `direct` to a user with no open connection anywhere in the cluster. */
+  /** A `join` beyond MAX_ROOMS rooms on one connection: leave a room first. */
+  TooManyRooms = 'too_many_rooms',
+  /** A `direct` to a user with no open connection anywhere in the cluster, and no online device. */
   UserOffline = 'user_offline',
-  /** The bus is unreachable; the frame was not accepted, so the client may retry it. */
+  /**
+   * The bus did not confirm the frame: it was not stored, or its outcome is unknown (a timeout).
+   * Resending with the same `mid` stores it at most once.
+   */
   Unavailable = 'unavailable',
 }
 
@@ -30,6 +35,10 @@ export enum CloseCode {
   TokenExpired = 4401,
   /** Sent after sustained rate-limit abuse: back off before reconnecting. */
   RateLimited = 4429,
+  /** Sent when unsent data passes MAX_BACKPRESSURE (the client stopped reading): reconnect and resume with `since`. */
+  SlowConsumer = 4008,
+  /** Sent when an operator disconnected the user (POST /api/users/{user}/disconnect): do not reconnect at once. */
+  Disconnected = 4403,
 }
 
 export const SUBPROTOCOL = 'chat.v1';

@@ -50,3 +50,23 @@ test('message ids order by time, then sequence, numerically', () => {
   assert.ok(compareIds('10-2', '10-10') < 0);
   assert.equal(compareIds('7-7', '7-7'), 0);
 });
+
+test('mid is decoded on send and direct, and anything but ^[A-Za-z0-9_.:-]{1,64}$ is bad_request', () => {
+  assert.deepEqual(decode({ type: 'send', room: 'r', text: 'hi', mid: 'a:1.b_c-d' }), { ok: true, frame: { type: 'send', room: 'r', text: 'hi', mid: 'a:1.b_c-d' } });
+  assert.deepEqual(decode({ type: 'direct', to: 'bob', text: 'hi', mid: 'm'.repeat(64) }), { ok: true, frame: { type: 'direct', to: 'bob', text: 'hi', mid: 'm'.repeat(64) } });
+  for (const mid of ['', 'm'.repeat(65), 'a b', 'a/b', 7, null]) {
+    assert.equal(code({ type: 'send', room: 'r', text: 'hi', mid }), ErrorCode.BadRequest, JSON.stringify(mid));
+    assert.equal(code({ type: 'direct', to: 'bob', text: 'hi', mid }), ErrorCode.BadRequest, JSON.stringify(mid));
+  }
+});
+
+test('since and before are bad_request unless both parts of the id are below 2^64', () => {
+  const max = (2n ** 64n - 1n).toString();
+  const over = (2n ** 64n).toString();
+  assert.equal(code({ type: 'join', room: 'r', since: `${max}-${max}` }), 'ok');
+  assert.equal(code({ type: 'history', room: 'r', before: '0-0' }), 'ok');
+  for (const id of [`${over}-0`, `0-${over}`, '99999999999999999999-0', '1-2-3', '-1-0', '1-', ' 1-0']) {
+    assert.equal(code({ type: 'join', room: 'r', since: id }), ErrorCode.BadRequest, id);
+    assert.equal(code({ type: 'history', room: 'r', before: id }), ErrorCode.BadRequest, id);
+  }
+});

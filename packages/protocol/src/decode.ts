@@ -1,7 +1,7 @@
 import { ErrorCode } from './codes.js';
 import type { ClientFrame } from './frames.js';
 import { HISTORY_PAGE_MAX } from './frames.js';
-import { isMessageId, isValidName } from './names.js';
+import { isMessageId, isMid, isValidName } from './names.js';
 
 export interface DecodeLimits {
   /** Longest `text`, in characters (UTF-16 code units, as JavaScript counts them). */
@@ -52,7 +52,7 @@ function decodeByType(f: Fields, type: string, limits: DecodeLimits): ClientFram
       const room = roomField(f);
       if (typeof room !== 'string') return room;
       if (f.since === undefined) return { type, room };
-      if (!isMessageId(f.since)) return err(ErrorCode.BadRequest, 'since must be a message id like "1700000000000-0"');
+      if (!isMessageId(f.since)) return err(ErrorCode.BadRequest, 'since must be a message id like "1700000000000-0" (both parts below 2^64)');
       return { type, room, since: f.since };
     }
     case 'leave': {
@@ -63,19 +63,25 @@ function decodeByType(f: Fields, type: string, limits: DecodeLimits): ClientFram
       const room = roomField(f);
       if (typeof room !== 'string') return room;
       const text = textField(f, limits);
-      return typeof text === 'string' ? { type, room, text } : text;
+      if (typeof text !== 'string') return text;
+      const mid = midField(f);
+      if (typeof mid === 'object') return mid;
+      return mid === undefined ? { type, room, text } : { type, room, text, mid };
     }
     case 'direct': {
       if (!isValidName(f.to)) return err(ErrorCode.BadRequest, 'to must be a user name matching ^[A-Za-z0-9_.-]{1,64}$');
       const text = textField(f, limits);
-      return typeof text === 'string' ? { type, to: f.to, text } : text;
+      if (typeof text !== 'string') return text;
+      const mid = midField(f);
+      if (typeof mid === 'object') return mid;
+      return mid === undefined ? { type, to: f.to, text } : { type, to: f.to, text, mid };
     }
     case 'history': {
       const room = roomField(f);
       if (typeof room !== 'string') return room;
       const frame: ClientFrame = { type, room };
       if (f.before !== undefined) {
-        if (!isMessageId(f.before)) return err(ErrorCode.BadRequest, 'before must be a message id');
+        if (!isMessageId(f.before)) return err(ErrorCode.BadRequest, 'before must be a message id like "1700000000000-0" (both parts below 2^64)');
         frame.before = f.before;
       }
       if (f.limit !== undefined) {
@@ -96,6 +102,12 @@ function decodeByType(f: Fields, type: string, limits: DecodeLimits): ClientFram
 function roomField(f: Fields): string | DecodeError {
   if (isValidName(f.room)) return f.room;
   return err(ErrorCode.BadRequest, 'room must be a name matching ^[A-Za-z0-9_.-]{1,64}$');
+}
+
+function midField(f: Fields): string | undefined | DecodeError {
+  if (f.mid === undefined) return undefined;
+  if (isMid(f.mid)) return f.mid;
+  return err(ErrorCode.BadRequest, 'mid must match ^[A-Za-z0-9_.:-]{1,64}$');
 }
 
 function textField(f: Fields, limits: DecodeLimits): string | DecodeError {

@@ -37,8 +37,9 @@ export interface PresenceEvent {
 
 export interface JoinFrame { type: 'join'; room: string; since?: string; ref?: string }
 export interface LeaveFrame { type: 'leave'; room: string; ref?: string }
-export interface SendFrame { type: 'send'; room: string; text: string; ref?: string }
-export interface DirectFrame { type: 'direct'; to: string; text: string; ref?: string }
+/** `mid`: the client's id for this message, its idempotency key (see MID_PATTERN). */
+export interface SendFrame { type: 'send'; room: string; text: string; mid?: string; ref?: string }
+export interface DirectFrame { type: 'direct'; to: string; text: string; mid?: string; ref?: string }
 export interface HistoryFrame { type: 'history'; room: string; before?: string; limit?: number; ref?: string }
 export interface PingFrame { type: 'ping'; ref?: string }
 
@@ -52,7 +53,8 @@ export interface JoinedFrame {
   type: 'joined'; room: string; members: string[]; history: ChatMessage[]; gap: boolean; ref?: string;
 }
 export interface LeftFrame { type: 'left'; room: string; ref?: string }
-export interface AckFrame { type: 'ack'; ref?: string; id: string }
+/** `duplicate`: this `mid` was already stored; `id` is the first one's. */
+export interface AckFrame { type: 'ack'; ref?: string; id: string; duplicate?: boolean }
 export interface HistoryReplyFrame { type: 'history'; room: string; messages: ChatMessage[]; ref?: string }
 export interface PongFrame { type: 'pong'; ts: number; ref?: string }
 export interface ErrorFrame { type: 'error'; code: ErrorCode; message: string; ref?: string }

@@ -5,11 +5,23 @@ export function isValidName(value: unknown): value is string {
   return typeof value === 'string' && NAME_PATTERN.test(value);
 }
 
-/** Message ids are Redis stream ids: `<ms>-<seq>`, both decimal. */
+/** Message ids are Redis stream ids: `<ms>-<seq>`, both decimal and below 2^64 (see isMessageId). */
 export const MESSAGE_ID_PATTERN = /^\d{1,20}-\d{1,20}$/;
 
+/** A client's id for one message, the idempotency key of a send or direct. */
+export const MID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+const U64_MAX = 2n ** 64n - 1n;
+
+/** True for `<ms>-<seq>` with both parts below 2^64: exactly what Redis accepts as a stream id. */
 export function isMessageId(value: unknown): value is string {
-  return typeof value === 'string' && MESSAGE_ID_PATTERN.test(value);
+  if (typeof value !== 'string' || !MESSAGE_ID_PATTERN.test(value)) return false;
+  const [ms, seq] = splitId(value);
+  return ms <= U64_MAX && seq <= U64_MAX;
+}
+
+export function isMid(value: unknown): value is string {
+  return typeof value === 'string' && MID_PATTERN.test(value);
 }
 
 /** Orders two stream ids numerically; negative when `a` comes first. */

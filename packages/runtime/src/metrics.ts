@@ -10,9 +10,13 @@ export interface GatewayMetrics {
   error(code: string): void;
   backpressureDropped(frames: number): void;
   busConnected(up: boolean): void;
+  /** A send or direct answered as a duplicate of an earlier `mid` (chat_duplicates_total). */
+  duplicate(): void;
 }
 
-export type CloseReason = 'client' | 'dropped' | 'draining' | 'token_expired' | 'rate_limited' | 'too_large' | 'heartbeat' | 'error';
+export type CloseReason =
+  | 'client' | 'dropped' | 'draining' | 'token_expired' | 'rate_limited' | 'too_large' | 'heartbeat' | 'error'
+  | 'slow_consumer' | 'disconnected';
 
 /** What the MQTT bridge records. */
 export interface BridgeMetrics {

@@ -32,6 +32,7 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
   const errors = new Counter({ name: 'chat_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers });
   const dropped = new Counter({ name: 'chat_backpressure_dropped_total', help: 'Frames not written to a slow client whose buffer was full', registers });
   const bus = new Gauge({ name: 'chat_bus_connected', help: '1 while the bus is reachable', registers });
+  const duplicates = new Counter({ name: 'chat_duplicates_total', help: 'Sends and directs answered as duplicates of an earlier mid', registers });
 
   return {
     ...endpoint(registry),
@@ -45,6 +46,7 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
     error(code) { errors.inc({ code }); },
     backpressureDropped(n) { dropped.inc(n); },
     busConnected(up) { bus.set(up ? 1 : 0); },
+    duplicate() { duplicates.inc(); },
   };
 }
 
