@@ -18,6 +18,43 @@ export interface MessageDraft {
   via?: Via;
   /** High-resolution receipt time (epoch ms with fraction) for the delivery-latency histogram. */
   receivedAt: number;
+  /**
+   * Stores the message at most once per key and room within the bus's idempotency window: a repeat
+   * stores nothing, reaches nobody and resolves with the first message's id. The caller scopes the
+   * key (a client's `mid` with its user, an API Idempotency-Key with its route).
+   */
+  idempotencyKey?: string;
+}
+
+/** What `publish` resolves with: the stored message's id, or the first one's stored under the same key. */
+export interface Published {
+  room: string;
+  id: string;
+  /** True when the idempotency key was seen before: nothing was stored or delivered this time. */
+  duplicate: boolean;
+}
+
+/** A direct message handed to the bus. */
+export interface DirectDraft {
+  to: string;
+  from: string;
+  /** The message's id, the one inside `event`. */
+  id: string;
+  /** The `direct` frame as JSON text. */
+  event: string;
+  /** The connection that sent it, which must not get its own copy; '' for the API or a device. */
+  originConn: string;
+  receivedAt: number;
+  /** As for MessageDraft: delivered at most once per key within the idempotency window. */
+  idempotencyKey?: string;
+}
+
+export interface DirectOutcome {
+  /** False when `to` has no connection anywhere (then nothing was delivered and no key was kept). */
+  reached: boolean;
+  /** The id the sender is acked with: the draft's, or the first one's for a duplicate. */
+  id: string;
+  duplicate: boolean;
 }
 
 export type RoomEvent =
@@ -48,7 +85,7 @@ export interface BusListener {
   status(connected: boolean): void;
 }
 
-/** The bus could not be reached; nothing was accepted, so the caller may retry. */
+/** The bus did not confirm the call: nothing was accepted, or the outcome is unknown (a timeout). */
 export class BusUnavailableError extends Error {
   override readonly name = 'BusUnavailableError';
 }
@@ -63,10 +100,14 @@ export interface Bus {
   readonly connected: boolean;
   /** Registers the single listener for everything this node is subscribed to. */
   listen(listener: BusListener): void;
-  /** Rejects with BusUnavailableError when the message was not stored. */
-  publish(draft: MessageDraft): Promise<RoomMessage>;
-  /** Delivers a direct frame to `to`'s connections and the sender's other connections; false when `to` has none. */
-  direct(to: string, from: string, event: string, originConn: string, receivedAt: number): Promise<boolean>;
+  /**
+   * Appends to the room's history and publishes, in one atomic step with the idempotency check.
+   * Rejects with BusUnavailableError when the message was not stored, or when the outcome is unknown
+   * (a timeout): resending with the same idempotency key then stores it at most once.
+   */
+  publish(draft: MessageDraft): Promise<Published>;
+  /** Delivers a direct frame to `to`'s connections and the sender's other connections. */
+  direct(draft: DirectDraft): Promise<DirectOutcome>;
   subscribeRoom(room: string): Promise<void>;
   unsubscribeRoom(room: string): Promise<void>;
   /** From now on, directs to `user` (or from `user`, for its other connections) reach this node. */

@@ -17,6 +17,8 @@ export interface ClusterOptions {
   prefix: string;
   historyLimit: number;
   presenceTtlMs: number;
+  /** How long an idempotency key (a send's `mid`, an API Idempotency-Key) is remembered; 300 s by default. */
+  idempotencyMs?: number;
   /** Shown in Redis's CLIENT LIST, e.g. the node id. */
   name: string;
   onError?: (error: Error) => void;
@@ -33,16 +35,20 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
+/** IDEMPOTENCY_SECONDS's default (SPEC section 7). */
+export const DEFAULT_IDEMPOTENCY_MS = 300_000;
+
 export function openCluster(options: ClusterOptions): Cluster {
+  const idempotencyMs = options.idempotencyMs ?? DEFAULT_IDEMPOTENCY_MS;
   const keys = new RedisKeys(options.prefix);
   if (options.redisUrl === undefined) {
     const history = new MemoryHistory(options.historyLimit);
-    const bus = new MemoryBus(history);
+    const bus = new MemoryBus(history, idempotencyMs);
     return { bus, history, presence: new MemoryPresence(bus, options.presenceTtlMs), redis: undefined, keys, close: () => bus.close() };
   }
   const redis = connectRedis(options.redisUrl, options.name, options.onError);
   // A restarted process is a new node: what Redis lists for the old one is not its users.
-  const bus = new RedisBus(redis, keys, options.historyLimit, `${options.name}.${randomBytes(4).toString('hex')}`);
+  const bus = new RedisBus(redis, keys, options.historyLimit, `${options.name}.${randomBytes(4).toString('hex')}`, idempotencyMs);
   return {
     bus,
     history: new RedisHistory(redis.command, keys),

@@ -17,17 +17,32 @@ export interface Backend {
   presence: PresenceStore;
   /** Stores a message without publishing it: what a node that missed pub/sub traffic would face. */
   appendSilently(room: string, body: string): Promise<string>;
+  /**
+   * Makes the log forget its newest `count` messages (Infinity: the whole log), as Redis restarted
+   * empty or failed over to a replica that lagged would.
+   */
+  loseNewest(room: string, count: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface BackendOptions {
   historyLimit: number;
   presenceTtlMs: number;
+  idempotencyMs: number;
 }
 
 let roomCounter = 0;
 const freshRoom = () => `room-${process.pid}-${++roomCounter}`;
-const draft = (room: string, text: string) => ({ room, from: 'alice', text, ts: Date.now(), receivedAt: Date.now() });
+const draft = (room: string, text: string, idempotencyKey?: string) => {
+  const base = { room, from: 'alice', text, ts: Date.now(), receivedAt: Date.now() };
+  return idempotencyKey === undefined ? base : { ...base, idempotencyKey };
+};
+let directCounter = 0;
+const directDraft = (to: string, from: string, event: string, originConn: string, idempotencyKey?: string) => {
+  const base = { to, from, event, originConn, receivedAt: Date.now(), id: `d${++directCounter}` };
+  return idempotencyKey === undefined ? base : { ...base, idempotencyKey };
+};
+const IDEMPOTENCY_MS = 600;
 const until = async (what: string, check: () => boolean, ms = 3000) => {
   const end = Date.now() + ms;
   while (!check()) {
@@ -42,7 +57,7 @@ export function runClusterContract(name: string, create: (options: BackendOption
     const roomEvents: RoomEvent[] = [];
     const userEvents: UserEvent[] = [];
     before(async () => {
-      b = await create({ historyLimit: 5, presenceTtlMs: 600 });
+      b = await create({ historyLimit: 5, presenceTtlMs: 600, idempotencyMs: IDEMPOTENCY_MS });
       b.bus.listen({ room: (e) => roomEvents.push(e), user: (e) => userEvents.push(e), resync() {}, status() {} });
     });
     after(() => b.close());
@@ -53,9 +68,10 @@ export function runClusterContract(name: string, create: (options: BackendOption
       const first = await b.bus.publish(draft(room, 'one'));
       const second = await b.bus.publish(draft(room, 'two'));
       assert.ok(compareIds(first.id, second.id) < 0, 'ids increase');
-      assert.deepEqual(JSON.parse(second.event), { type: 'message', room, id: second.id, from: 'alice', text: 'two', ts: JSON.parse(second.event).ts });
       await until('both messages', () => roomEvents.filter((e) => e.kind === 'message' && e.message.room === room).length === 2);
       const got = roomEvents.filter((e): e is Extract<RoomEvent, { kind: 'message' }> => e.kind === 'message' && e.message.room === room);
+      const event = JSON.parse(got[1]!.message.event);
+      assert.deepEqual(event, { type: 'message', room, id: second.id, from: 'alice', text: 'two', ts: event.ts });
       assert.deepEqual(got.map((e) => [e.prev, e.message.id]), [['', first.id], [first.id, second.id]]);
     });
 
@@ -67,12 +83,54 @@ export function runClusterContract(name: string, create: (options: BackendOption
     });
 
     test('direct reports false when nobody holds the user, and reaches the user and the sender otherwise', async () => {
-      assert.equal(await b.bus.direct('nobody', 'alice', '{}', 'c1', Date.now()), false);
+      assert.equal((await b.bus.direct(directDraft('nobody', 'alice', '{}', 'c1'))).reached, false);
       await b.bus.subscribeUser('bob');
       await b.bus.subscribeUser('alice');
-      assert.equal(await b.bus.direct('bob', 'alice', '{"x":1}', 'c1', Date.now()), true);
+      const sent = directDraft('bob', 'alice', '{"x":1}', 'c1');
+      assert.deepEqual(await b.bus.direct(sent), { reached: true, id: sent.id, duplicate: false });
       await until('two copies', () => userEvents.length === 2);
       assert.deepEqual(userEvents.map((e) => [e.user, e.originConn, e.event]).sort(), [['alice', 'c1', '{"x":1}'], ['bob', 'c1', '{"x":1}']]);
+    });
+
+    test('a direct repeated under one idempotency key is delivered once and acked with the first id', async () => {
+      await b.bus.subscribeUser('gus');
+      const before = userEvents.length;
+      const offline = await b.bus.direct(directDraft('nobody-here', 'hal', '{"n":0}', 'c9', 'k-offline'));
+      assert.equal(offline.reached, false);
+      const first = directDraft('gus', 'hal', '{"n":1}', 'c9', 'k-direct');
+      const again = directDraft('gus', 'hal', '{"n":2}', 'c9', 'k-direct');
+      assert.deepEqual(await b.bus.direct(first), { reached: true, id: first.id, duplicate: false });
+      assert.deepEqual(await b.bus.direct(again), { reached: true, id: first.id, duplicate: true });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(userEvents.slice(before).map((e) => e.event), ['{"n":1}'], 'the repeat reached nobody');
+      await b.bus.subscribeUser('nobody-here');
+      const retried = directDraft('nobody-here', 'hal', '{"n":3}', 'c9', 'k-offline');
+      assert.equal((await b.bus.direct(retried)).duplicate, false, 'an undelivered direct keeps no key');
+    });
+
+    test('a message published twice under one idempotency key is stored and delivered once, and the repeat gets the first id', async () => {
+      const room = freshRoom();
+      await b.bus.subscribeRoom(room);
+      const first = await b.bus.publish(draft(room, 'once', 'u:alice:m1'));
+      const again = await b.bus.publish(draft(room, 'once (resent)', 'u:alice:m1'));
+      const other = await b.bus.publish(draft(room, 'another', 'u:alice:m2'));
+      assert.deepEqual([first.duplicate, again.duplicate, other.duplicate], [false, true, false]);
+      assert.equal(again.id, first.id);
+      assert.deepEqual((await b.history.latest(room, 10)).map((m) => m.id), [first.id, other.id]);
+      await new Promise((r) => setTimeout(r, 100));
+      const got = roomEvents.filter((e) => e.kind === 'message' && e.message.room === room);
+      assert.equal(got.length, 2, 'the repeat was not published');
+      const elsewhere = await b.bus.publish(draft(freshRoom(), 'same key, other room', 'u:alice:m1'));
+      assert.equal(elsewhere.duplicate, false, 'keys are per room');
+    });
+
+    test('an idempotency key is forgotten after the window, and the same key then stores again', async () => {
+      const room = freshRoom();
+      const first = await b.bus.publish(draft(room, 'x', 'u:alice:late'));
+      await new Promise((r) => setTimeout(r, IDEMPOTENCY_MS + 150));
+      const later = await b.bus.publish(draft(room, 'x', 'u:alice:late'));
+      assert.equal(later.duplicate, false);
+      assert.notEqual(later.id, first.id);
     });
 
     test('history keeps the newest HISTORY_LIMIT messages and pages backwards, oldest first', async () => {
@@ -99,6 +157,37 @@ export function runClusterContract(name: string, create: (options: BackendOption
       assert.equal(read.gap, true, 'ids[1] is gone');
       assert.deepEqual(read.messages.map((m) => m.id), ids.slice(2));
       assert.equal((await b.history.after(freshRoom(), '1-0', 10)).gap, true, 'a room with no log cannot replay anything');
+    });
+
+    test('after() reports a gap when the log lost the id, as after Redis restarted empty or failed over to a lagging replica', async () => {
+      const room = freshRoom();
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await b.bus.publish(draft(room, `m${i}`))).id);
+      await b.loseNewest(room, 2);
+      const lagging = await b.history.after(room, ids[3]!, 100);
+      assert.deepEqual([lagging.gap, lagging.tip], [true, ids[1]], 'a replica that never got ids[2] and ids[3]');
+      assert.equal((await b.history.after(room, ids[1]!, 100)).gap, false, 'what the replica holds still resumes');
+      const next = (await b.bus.publish(draft(room, 'after the failover'))).id;
+      const resumed = await b.history.after(room, ids[3]!, 100);
+      assert.equal(resumed.gap, true, 'a message stored after the loss does not follow on from the lost one');
+      assert.deepEqual(resumed.messages.map((m) => m.id), [next]);
+      await b.loseNewest(room, Infinity);
+      const empty = await b.history.after(room, next, 100);
+      assert.deepEqual([empty.gap, empty.tip, empty.messages.length], [true, '', 0], 'restarted empty');
+      // A restart takes longer than a millisecond: a new log's ids start after the lost ones (see README).
+      await new Promise((r) => setTimeout(r, 5));
+      const fresh = (await b.bus.publish(draft(room, 'first of a new log'))).id;
+      assert.equal((await b.history.after(room, next, 100)).gap, true);
+      assert.equal((await b.history.after(room, fresh, 100)).gap, false);
+      assert.equal((await b.history.after(room, '', 100)).gap, false, 'reading from the start never has a gap');
+    });
+
+    test('history paging before the smallest id, and resuming after the largest, answer empty', async () => {
+      const room = freshRoom();
+      await b.bus.publish(draft(room, 'only'));
+      assert.deepEqual(await b.history.before(room, '0-0', 10), []);
+      const read = await b.history.after(room, '18446744073709551615-18446744073709551615', 10);
+      assert.deepEqual(read.messages, []);
     });
 
     test('presence announces a user first joining and last leaving across nodes', async () => {
@@ -145,10 +234,13 @@ export function runClusterContract(name: string, create: (options: BackendOption
     const sink: FeedSink = {
       messages: (room, messages) => delivered.set(room, [...(delivered.get(room) ?? []), ...messages.map((m) => m.id)]),
       presence() {},
-      gap: (room) => gaps.push(room),
+      gap: (room) => {
+        gaps.push(room);
+        delivered.set(room, [...(delivered.get(room) ?? []), 'GAP']);
+      },
     };
     before(async () => {
-      b = await create({ historyLimit: 50, presenceTtlMs: 5000 });
+      b = await create({ historyLimit: 50, presenceTtlMs: 5000, idempotencyMs: IDEMPOTENCY_MS });
       feed = new RoomFeed(b.bus, b.history, sink, { recentSize: 8, backfillMax: 50, catchUpMs: 500 });
       b.bus.listen({ room: (e) => feed.onRoomEvent(e), user() {}, resync: () => feed.resync(), status() {} });
     });
@@ -186,7 +278,37 @@ export function runClusterContract(name: string, create: (options: BackendOption
       const last = (await b.bus.publish(draft(room, 'after the hole'))).id;
       await until('backfill delivered', () => (delivered.get(room) ?? []).at(-1) === last);
       assert.ok(gaps.includes(room), 'gap reported');
-      assert.deepEqual(delivered.get(room), [seen, ...silent.slice(6), last], 'then exactly the 50 messages history still holds');
+      assert.deepEqual(delivered.get(room), [seen, 'GAP', ...silent.slice(6), last], 'then exactly the 50 messages history still holds');
+    });
+
+    test('members online through a loss of the log get one gap, before anything stored after it', async () => {
+      const room = freshRoom();
+      await feed.open(room);
+      const a = (await b.bus.publish(draft(room, 'a'))).id;
+      await until('a delivered', () => (delivered.get(room) ?? []).length === 1);
+      await b.loseNewest(room, Infinity);
+      feed.resync();
+      await until('gap reported', () => gaps.includes(room));
+      feed.resync();
+      await new Promise((r) => setTimeout(r, 100));
+      const c = (await b.bus.publish(draft(room, 'c'))).id;
+      await until('c delivered', () => (delivered.get(room) ?? []).includes(c));
+      assert.deepEqual(delivered.get(room), [a, 'GAP', c], 'one gap, then the new log');
+      const snapshot = await feed.snapshot(room, undefined, 10, () => undefined);
+      assert.deepEqual(snapshot.history.map((m) => m.id), [c], 'a join sees nothing of before the loss');
+      assert.equal((await feed.snapshot(room, a, 10, () => undefined)).gap, true, 'a client resuming from before the loss gets a gap');
+    });
+
+    test('a live message that does not follow the last one delivered, after a lagging failover, is a gap', async () => {
+      const room = freshRoom();
+      await feed.open(room);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await b.bus.publish(draft(room, `m${i}`))).id);
+      await until('three delivered', () => (delivered.get(room) ?? []).length === 3);
+      await b.loseNewest(room, 2);
+      const next = (await b.bus.publish(draft(room, 'on the replica'))).id;
+      await until('next delivered', () => (delivered.get(room) ?? []).includes(next));
+      assert.deepEqual(delivered.get(room), [...ids, 'GAP', next]);
     });
 
     test('a join snapshot plus live delivery holds every message exactly once', async () => {

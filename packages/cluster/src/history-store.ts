@@ -3,8 +3,14 @@ import type { RoomMessage } from './bus.js';
 export interface HistoryRead {
   /** Oldest first. */
   messages: RoomMessage[];
-  /** True when messages after the requested id were trimmed away and cannot be replayed. */
+  /**
+   * True when messages after the requested id cannot all be replayed: they were trimmed away, or the
+   * log lost them (Redis restarted empty, failed over to a replica that lagged, was flushed). The
+   * test is exact: `since` must still be in the log, or be the id right before its oldest entry.
+   */
   gap: boolean;
+  /** Id of the newest stored message ('' when none): where a reader stands after a gap. */
+  tip: string;
 }
 
 /** Per-room message history, the same log the bus appends to. Bounded by the configured limit. */
@@ -18,3 +24,6 @@ export interface HistoryStore {
   /** Id of the newest stored message, '' when the room has none. */
   tip(room: string): Promise<string>;
 }
+
+/** The largest stream id: nothing can come after it. */
+export const MAX_ID = '18446744073709551615-18446744073709551615';

@@ -1,5 +1,8 @@
-import { storedBody, type Bus, type BusListener, type MessageDraft, type RoomEvent, type RoomMessage } from './bus.js';
+import {
+  storedBody, type Bus, type BusListener, type DirectDraft, type DirectOutcome, type MessageDraft, type Published, type RoomEvent,
+} from './bus.js';
 import type { MemoryHistory } from './memory-history.js';
+import { MemoryOnce } from './memory-once.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
 
@@ -12,26 +15,38 @@ export class MemoryBus implements Bus {
   private listener = ignore;
   private readonly rooms = new Set<string>();
   private readonly users = new Set<string>();
+  private readonly once: MemoryOnce;
 
-  constructor(private readonly history: MemoryHistory) {}
+  constructor(private readonly history: MemoryHistory, idempotencyMs: number) {
+    this.once = new MemoryOnce(idempotencyMs);
+  }
 
   listen(listener: BusListener): void {
     this.listener = listener;
   }
 
-  async publish(draft: MessageDraft): Promise<RoomMessage> {
+  async publish(draft: MessageDraft): Promise<Published> {
+    const key = draft.idempotencyKey === undefined ? undefined : `room\n${draft.room}\n${draft.idempotencyKey}`;
+    const first = key === undefined ? undefined : this.once.get(key);
+    if (first !== undefined) return { room: draft.room, id: first, duplicate: true };
     const { message, prev } = this.history.append(draft.room, storedBody(draft));
+    if (key !== undefined) this.once.set(key, message.id);
     this.emitRoom({ kind: 'message', message, prev, receivedAt: draft.receivedAt });
-    return message;
+    return { room: draft.room, id: message.id, duplicate: false };
   }
 
-  async direct(to: string, from: string, event: string, originConn: string, receivedAt: number): Promise<boolean> {
-    if (!this.users.has(to)) return false;
+  async direct(draft: DirectDraft): Promise<DirectOutcome> {
+    const key = draft.idempotencyKey === undefined ? undefined : `direct\n${draft.idempotencyKey}`;
+    const first = key === undefined ? undefined : this.once.get(key);
+    if (first !== undefined) return { reached: true, id: first, duplicate: true };
+    if (!this.users.has(draft.to)) return { reached: false, id: draft.id, duplicate: false };
+    if (key !== undefined) this.once.set(key, draft.id);
+    const { to, from, event, originConn, receivedAt } = draft;
     queueMicrotask(() => {
       this.listener.user({ user: to, event, originConn, receivedAt });
       if (from !== to && this.users.has(from)) this.listener.user({ user: from, event, originConn, receivedAt });
     });
-    return true;
+    return { reached: true, id: draft.id, duplicate: false };
   }
 
   /** Room events reach the listener only while the room is subscribed, as with Redis pub/sub. */

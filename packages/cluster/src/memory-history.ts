@@ -2,12 +2,16 @@ import { compareIds } from '@chat/protocol';
 import { messageEvent, type RoomMessage } from './bus.js';
 import type { HistoryRead, HistoryStore } from './history-store.js';
 
+interface Entry {
+  message: RoomMessage;
+  /** Id of the message stored right before this one ('' for a log's first). */
+  prev: string;
+}
+
 interface RoomLog {
-  messages: RoomMessage[];
+  entries: Entry[];
   lastMs: number;
   lastSeq: number;
-  /** Newest id trimmed away; '0-0' while nothing was. */
-  maxDeleted: string;
 }
 
 /** In-process history with Redis stream semantics: `<ms>-<seq>` ids, trimmed to `limit` per room. */
@@ -27,44 +31,57 @@ export class MemoryHistory implements HistoryStore {
       log.lastSeq += 1;
     }
     const id = `${log.lastMs}-${log.lastSeq}`;
-    const prev = log.messages.at(-1)?.id ?? '';
+    const prev = log.entries.at(-1)?.message.id ?? '';
     const message = { room, id, event: messageEvent(room, id, body) };
-    log.messages.push(message);
-    if (log.messages.length > this.limit) {
-      const trimmed = log.messages.splice(0, log.messages.length - this.limit);
-      log.maxDeleted = trimmed.at(-1)!.id;
-    }
+    log.entries.push({ message, prev });
+    if (log.entries.length > this.limit) log.entries.splice(0, log.entries.length - this.limit);
     return { message, prev };
   }
 
+  /**
+   * Forgets the newest `count` messages of a room (all of them: Infinity), as a Redis restarted
+   * without persistence, or a replica that lagged, would. For tests of honest gaps.
+   */
+  loseNewest(room: string, count: number): void {
+    const log = this.rooms.get(room);
+    if (log === undefined) return;
+    if (count >= log.entries.length) this.rooms.delete(room);
+    else log.entries.splice(log.entries.length - count, count);
+  }
+
   async latest(room: string, count: number): Promise<RoomMessage[]> {
-    const messages = this.rooms.get(room)?.messages ?? [];
-    return count <= 0 ? [] : messages.slice(-count);
+    return count <= 0 ? [] : this.messages(room).slice(-count);
   }
 
   async after(room: string, since: string, max: number): Promise<HistoryRead> {
-    const log = this.rooms.get(room);
-    if (log === undefined) return { messages: [], gap: since !== '' };
-    const gap = since !== '' && compareIds(since, log.maxDeleted) < 0;
-    const start = since === '' ? 0 : log.messages.findIndex((m) => compareIds(m.id, since) > 0);
-    return { messages: start < 0 ? [] : log.messages.slice(start, start + max), gap };
+    const entries = this.rooms.get(room)?.entries ?? [];
+    const tip = entries.at(-1)?.message.id ?? '';
+    if (since === '') return { messages: entries.slice(0, max).map((e) => e.message), gap: false, tip };
+    const held = entries.some((e) => e.message.id === since) || entries[0]?.prev === since;
+    const start = entries.findIndex((e) => compareIds(e.message.id, since) > 0);
+    const messages = start < 0 ? [] : entries.slice(start, start + max).map((e) => e.message);
+    return { messages, gap: !held, tip };
   }
 
   async before(room: string, before: string | undefined, limit: number): Promise<RoomMessage[]> {
-    const messages = this.rooms.get(room)?.messages ?? [];
+    const messages = this.messages(room);
     const end = before === undefined ? messages.length : messages.findIndex((m) => compareIds(m.id, before) >= 0);
     const stop = end < 0 ? messages.length : end;
     return messages.slice(Math.max(0, stop - limit), stop);
   }
 
   async tip(room: string): Promise<string> {
-    return this.rooms.get(room)?.messages.at(-1)?.id ?? '';
+    return this.rooms.get(room)?.entries.at(-1)?.message.id ?? '';
+  }
+
+  private messages(room: string): RoomMessage[] {
+    return (this.rooms.get(room)?.entries ?? []).map((e) => e.message);
   }
 
   private log(room: string): RoomLog {
     let log = this.rooms.get(room);
     if (log === undefined) {
-      log = { messages: [], lastMs: 0, lastSeq: 0, maxDeleted: '0-0' };
+      log = { entries: [], lastMs: 0, lastSeq: 0 };
       this.rooms.set(room, log);
     }
     return log;

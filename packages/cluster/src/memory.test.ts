@@ -3,14 +3,15 @@ import { MemoryHistory } from './memory-history.js';
 import { MemoryPresence } from './memory-presence.js';
 import { runClusterContract } from './contract-suite.js';
 
-runClusterContract('the in-process stores', async ({ historyLimit, presenceTtlMs }) => {
+runClusterContract('the in-process stores', async ({ historyLimit, presenceTtlMs, idempotencyMs }) => {
   const history = new MemoryHistory(historyLimit);
-  const bus = new MemoryBus(history);
+  const bus = new MemoryBus(history, idempotencyMs);
   return {
     bus,
     history,
     presence: new MemoryPresence(bus, presenceTtlMs),
     appendSilently: async (room, body) => history.append(room, body).message.id,
+    loseNewest: async (room, count) => history.loseNewest(room, count),
     close: () => bus.close(),
   };
 });

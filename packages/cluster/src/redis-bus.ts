@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
-import { storedBody, messageEvent, type Bus, type BusListener, type MessageDraft, type RoomEvent, type RoomMessage } from './bus.js';
+import {
+  storedBody, messageEvent, type Bus, type BusListener, type DirectDraft, type DirectOutcome, type MessageDraft, type Published, type RoomEvent,
+} from './bus.js';
 import { guarded, type RedisConnections } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -25,8 +27,17 @@ export class RedisBus implements Bus {
   /** The subscriber connection is up with every channel subscribed. */
   private subscribed = false;
 
-  /** `node` names this process in the directory: unique, and new for every start. */
-  constructor(connections: RedisConnections, private readonly keys: RedisKeys, private readonly historyLimit: number, node: string) {
+  /**
+   * `node` names this process in the directory: unique, and new for every start. An idempotency key
+   * is kept `idempotencyMs` after the message it first stored.
+   */
+  constructor(
+    connections: RedisConnections,
+    private readonly keys: RedisKeys,
+    private readonly historyLimit: number,
+    node: string,
+    private readonly idempotencyMs: number,
+  ) {
     this.command = connections.command;
     this.subscriber = connections.subscriber;
     this.directory = new RedisDirectory(this.command, keys, node, () => this.subscribed && this.command.status === 'ready');
@@ -51,14 +62,14 @@ export class RedisBus implements Bus {
     this.listener = listener;
   }
 
-  async publish(draft: MessageDraft): Promise<RoomMessage> {
-    const body = storedBody(draft);
-    const id = await guarded(this.command.chatPublish(...publishArgs(this.keys, this.historyLimit, draft, body)));
-    return { room: draft.room, id, event: messageEvent(draft.room, id, body) };
+  async publish(draft: MessageDraft): Promise<Published> {
+    const [id, duplicate] = await guarded(this.command.chatPublish(...publishArgs(this.keys, this.historyLimit, this.idempotencyMs, draft, storedBody(draft))));
+    return { room: draft.room, id, duplicate: duplicate === 1 };
   }
 
-  async direct(to: string, from: string, event: string, originConn: string, receivedAt: number): Promise<boolean> {
-    return (await guarded(this.command.chatDirect(...directArgs(this.keys, to, from, event, originConn, receivedAt)))) > 0;
+  async direct(draft: DirectDraft): Promise<DirectOutcome> {
+    const [reached, id, duplicate] = await guarded(this.command.chatDirect(...directArgs(this.keys, this.idempotencyMs, draft)));
+    return { reached: reached > 0, id, duplicate: duplicate === 1 };
   }
 
   async subscribeRoom(room: string): Promise<void> {
@@ -166,12 +177,19 @@ export function parseRoomPayload(room: string, payload: string): RoomEvent | und
 }
 
 /** The chatPublish script's arguments for a draft; every caller of the script goes through here. */
-export function publishArgs(keys: RedisKeys, historyLimit: number, draft: MessageDraft, body: string) {
-  return [keys.roomLog(draft.room), keys.roomTrimmed(draft.room), historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt] as const;
+export function publishArgs(keys: RedisKeys, historyLimit: number, idempotencyMs: number, draft: MessageDraft, body: string) {
+  const log = keys.roomLog(draft.room);
+  const key = draft.idempotencyKey;
+  const once = key === undefined ? log : keys.roomOnce(draft.room, key);
+  return [log, once, historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt, key === undefined ? 0 : idempotencyMs] as const;
 }
 
 /** The chatDirect script's arguments; every caller of the script goes through here. */
-export function directArgs(keys: RedisKeys, to: string, from: string, event: string, originConn: string, receivedAt: number) {
+export function directArgs(keys: RedisKeys, idempotencyMs: number, draft: DirectDraft) {
+  const { to, from, event, originConn, receivedAt, id, idempotencyKey } = draft;
   const sender = from === to ? '' : from;
-  return [keys.directoryNodes(), keys.directoryUsers(''), keys.nodeChannel(''), to, sender, `${to} ${sender} ${originConn} ${receivedAt} ${event}`] as const;
+  const nodes = keys.directoryNodes();
+  const once = idempotencyKey === undefined ? nodes : keys.directOnce(idempotencyKey);
+  const payload = `${to} ${sender} ${originConn} ${receivedAt} ${event}`;
+  return [nodes, once, keys.directoryUsers(''), keys.nodeChannel(''), to, sender, payload, id, idempotencyKey === undefined ? 0 : idempotencyMs] as const;
 }

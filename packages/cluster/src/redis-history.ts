@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { compareIds } from '@chat/protocol';
 import { messageEvent, type RoomMessage } from './bus.js';
-import type { HistoryRead, HistoryStore } from './history-store.js';
+import { MAX_ID, type HistoryRead, type HistoryStore } from './history-store.js';
 import { guarded } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { StreamEntry } from './redis-scripts.js';
@@ -17,13 +17,14 @@ export class RedisHistory implements HistoryStore {
   }
 
   async after(room: string, since: string, max: number): Promise<HistoryRead> {
-    const [deleted, entries] = await guarded(this.redis.chatAfter(this.keys.roomLog(room), this.keys.roomTrimmed(room), since, max));
-    // No log at all: anything the client saw before is gone (expired, or Redis lost its data).
-    const gap = since !== '' && (deleted === '' || compareIds(since, deleted) < 0);
-    return { messages: toMessages(room, entries), gap };
+    const nothingAfter = since === MAX_ID ? '1' : '0';
+    const [held, tip, entries] = await guarded(this.redis.chatAfter(this.keys.roomLog(room), since, max, nothingAfter));
+    return { messages: toMessages(room, entries), gap: held !== 1, tip };
   }
 
   async before(room: string, before: string | undefined, limit: number): Promise<RoomMessage[]> {
+    // Redis refuses an exclusive range that ends before the smallest id.
+    if (before !== undefined && compareIds(before, '0-1') < 0) return [];
     const end = before === undefined ? '+' : `(${before}`;
     const entries = await guarded(this.redis.xrevrange(this.keys.roomLog(room), end, '-', 'COUNT', limit));
     return toMessages(room, entries.reverse());
@@ -36,5 +37,11 @@ export class RedisHistory implements HistoryStore {
 }
 
 function toMessages(room: string, entries: StreamEntry[]): RoomMessage[] {
-  return entries.map(([id, fields]) => ({ room, id, event: messageEvent(room, id, fields[1] ?? '{}') }));
+  return entries.map(([id, fields]) => ({ room, id, event: messageEvent(room, id, bodyOf(fields)) }));
+}
+
+/** Entries are `p <prev> b <body>`; those written before the `p` field are `b <body>`. */
+function bodyOf(fields: string[]): string {
+  const at = fields[0] === 'b' ? 1 : fields.indexOf('b', 2) + 1;
+  return (at > 0 ? fields[at] : undefined) ?? '{}';
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { messageEvent, storedBody, BusUnavailableError, type MessageDraft, type RoomMessage } from './bus.js';
+import { messageEvent, storedBody, BusUnavailableError, type DirectDraft, type MessageDraft, type RoomMessage } from './bus.js';
 import { directArgs, publishArgs } from './redis-bus.js';
 import { guarded } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -28,6 +28,7 @@ export class RedisInbox {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly historyLimit: number,
+    /** Also the window of a draft's own idempotency key, should one carry it. */
     private readonly receiptTtlMs: number,
   ) {}
 
@@ -42,9 +43,9 @@ export class RedisInbox {
     const body = storedBody(draft);
     const receipt = this.receiptKey(draft.room, delivery);
     const batch = this.redis.multi()
-      .chatPublish(...publishArgs(this.keys, this.historyLimit, draft, body))
+      .chatPublish(...publishArgs(this.keys, this.historyLimit, this.receiptTtlMs, draft, body))
       .set(receipt, delivery.fingerprint, 'PX', this.receiptTtlMs);
-    const id = await this.exec<string>(batch.exec(), receipt);
+    const [id] = await this.exec<[string, number]>(batch.exec(), receipt);
     return { room: draft.room, id, event: messageEvent(draft.room, id, body) };
   }
 
@@ -54,10 +55,13 @@ export class RedisInbox {
    */
   async direct(to: string, from: string, event: string, originConn: string, receivedAt: number, delivery: Delivery): Promise<boolean> {
     const receipt = this.receiptKey(undefined, delivery);
+    // The receipt makes this exactly once; no idempotency key of the bus's own is needed (id unused).
+    const draft: DirectDraft = { to, from, event, originConn, receivedAt, id: '' };
     const batch = this.redis.multi()
-      .chatDirect(...directArgs(this.keys, to, from, event, originConn, receivedAt))
+      .chatDirect(...directArgs(this.keys, this.receiptTtlMs, draft))
       .set(receipt, delivery.fingerprint, 'PX', this.receiptTtlMs);
-    return (await this.exec<number>(batch.exec(), receipt)) > 0;
+    const [reached] = await this.exec<[number, string, number]>(batch.exec(), receipt);
+    return reached > 0;
   }
 
   /** A room's receipts share its hash slot, so the MULTI stays single-slot on Redis Cluster. */

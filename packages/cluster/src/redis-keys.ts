@@ -9,9 +9,14 @@ export class RedisKeys {
     return `${this.prefix}{${room}}:log`;
   }
 
-  /** Id of the newest message trimmed from the room log. */
-  roomTrimmed(room: string): string {
-    return `${this.prefix}{${room}}:trimmed`;
+  /** The id first stored under an idempotency key in `room` (a string with a ttl), in the room's slot. */
+  roomOnce(room: string, key: string): string {
+    return `${this.prefix}{${room}}:once:${key}`;
+  }
+
+  /** The id of the first direct message sent under an idempotency key. */
+  directOnce(key: string): string {
+    return `${this.prefix}once:${key}`;
   }
 
   roomChannel(room: string): string {

@@ -1,28 +1,34 @@
 /**
- * The Lua scripts behind the Redis implementations. Each runs atomically, so a message is stored
- * and published in one step, and a presence change and its event cannot be split.
+ * The Lua scripts behind the Redis implementations. Each runs atomically, so a message is stored,
+ * checked against its idempotency key and published in one step, and a presence change and its
+ * event cannot be split.
  * Names are validated to [A-Za-z0-9_.-] before they reach here, so concatenating them into JSON
  * inside a script is safe.
  */
 import type { Redis, Result } from 'ioredis';
 
 /**
- * KEYS[1] room log, KEYS[2] newest trimmed id. ARGV: maxlen, channel, body, receivedAt. Returns the new id.
- * Trimming does not move Redis's own max-deleted-entry-id, so the newest id trimmed away is kept in
- * KEYS[2]: a resume from an id older than it has a gap.
+ * KEYS[1] room log, KEYS[2] the idempotency key (KEYS[1] again when there is none, so the script
+ * names only keys of the room's slot). ARGV: maxlen, channel, body, receivedAt, idempotency ttl in ms
+ * ('0' for none). Returns {id, duplicate}: for a key seen within its ttl, the first message's id and 1,
+ * and nothing is stored or published.
+ *
+ * Every entry carries the id before it (field `p`), so a reader can tell "this id was trimmed right
+ * before the oldest entry" (nothing missing) from "this id is not in the log" (lost: see chatAfter).
  */
 const publish = `
-local maxlen = tonumber(ARGV[1])
-local length = redis.call('XLEN', KEYS[1])
-local prev = ''
-if length > 0 then prev = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1] end
-if length >= maxlen then
-  local trimmed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - maxlen + 1)
-  redis.call('SET', KEYS[2], trimmed[#trimmed][1])
+local once = ARGV[5] ~= '0'
+if once then
+  local first = redis.call('GET', KEYS[2])
+  if first then return {first, 1} end
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, '*', 'b', ARGV[3])
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+local prev = ''
+if newest then prev = newest[1] end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'p', prev, 'b', ARGV[3])
+if once then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
 redis.call('PUBLISH', ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .. ARGV[3])
-return id`;
+return {id, 0}`;
 
 /**
  * Nodes subscribe to their own channel and list the users they hold (see RedisBus). A node nobody
@@ -37,13 +43,19 @@ local function forgetDeadNode(nodes, node, usersPrefix, channel)
 end`;
 
 /**
- * KEYS[1] directory nodes. ARGV: users-set key prefix, node channel prefix, recipient, sender ('' when
- * the same), payload. The payload goes once to each live node holding the recipient and, when there
- * is one, to those holding only the sender. Only those nodes are checked for a listener (and forgotten
- * when they have none), so a direct costs one SISMEMBER per node. Returns how many live nodes hold the
- * recipient.
+ * KEYS[1] directory nodes, KEYS[2] the idempotency key (KEYS[1] again when there is none). ARGV:
+ * users-set key prefix, node channel prefix, recipient, sender ('' when the same), payload, message
+ * id, idempotency ttl in ms ('0' for none). The payload goes once to each live node holding the
+ * recipient and, when there is one, to those holding only the sender. Only those nodes are checked
+ * for a listener (and forgotten when they have none), so a direct costs one SISMEMBER per node.
+ * Returns {live nodes holding the recipient, id, duplicate}; a key is kept only for a delivered direct.
  */
 const direct = `${directory}
+local once = ARGV[7] ~= '0'
+if once then
+  local first = redis.call('GET', KEYS[2])
+  if first then return {1, first, 1} end
+end
 local senders = {}
 local reached = 0
 for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -61,8 +73,9 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 if reached > 0 then
   for _, channel in ipairs(senders) do redis.call('PUBLISH', channel, ARGV[5]) end
+  if once then redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[7]) end
 end
-return reached`;
+return {reached, ARGV[6], 0}`;
 
 /** KEYS[1] directory nodes. ARGV: users-set key prefix, node channel prefix. Returns how many were forgotten. */
 const directoryPrune = `${directory}
@@ -73,15 +86,24 @@ end
 return gone`;
 
 /**
- * KEYS[1] room log, KEYS[2] newest trimmed id. ARGV: since ('' for the start), max.
- * Returns {newestTrimmedId, entries}; newestTrimmedId is '' when the log does not exist at all.
+ * KEYS[1] room log. ARGV: since ('' for the start), max, '1' when nothing can follow `since` (the
+ * largest id). Returns {held, tip, entries}: held is 1 when every message after `since` is still in
+ * the log: `since` is in it, or is the `p` (previous id) of its oldest entry. Otherwise `since` was
+ * trimmed further back, or the log lost it (restarted empty, a lagging replica, a flush), or the
+ * oldest entry predates the `p` field: 0, and the caller reports a gap. tip is the newest id ('' none).
  */
 const after = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'', {}} end
-local trimmed = redis.call('GET', KEYS[2]) or '0-0'
-local start = '-'
-if ARGV[1] ~= '' then start = '(' .. ARGV[1] end
-return {trimmed, redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[2])}`;
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+local tip = ''
+if newest then tip = newest[1] end
+if ARGV[1] == '' then return {1, tip, redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', ARGV[2])} end
+local held = 1
+if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  if not oldest or oldest[2][1] ~= 'p' or oldest[2][2] ~= ARGV[1] then held = 0 end
+end
+if ARGV[3] == '1' then return {held, tip, {}} end
+return {held, tip, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}`;
 
 const presenceEvent = `
 local function event(room, user, state)
@@ -147,9 +169,9 @@ return left`;
 
 const scripts = {
   chatPublish: { numberOfKeys: 2, lua: publish },
-  chatDirect: { numberOfKeys: 1, lua: direct },
+  chatDirect: { numberOfKeys: 2, lua: direct },
   chatDirectoryPrune: { numberOfKeys: 1, lua: directoryPrune },
-  chatAfter: { numberOfKeys: 2, lua: after },
+  chatAfter: { numberOfKeys: 1, lua: after },
   chatPresenceJoin: { numberOfKeys: 4, lua: presenceJoin },
   chatPresenceLeave: { numberOfKeys: 3, lua: presenceLeave },
   chatPresenceHeartbeat: { numberOfKeys: 1, lua: presenceHeartbeat },
@@ -162,10 +184,10 @@ export type StreamEntry = [id: string, fields: string[]];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    chatPublish(log: string, trimmed: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg): Result<string, Context>;
-    chatDirect(nodes: string, usersPrefix: string, channelPrefix: string, to: string, from: string, payload: string): Result<number, Context>;
+    chatPublish(log: string, once: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg): Result<[id: string, duplicate: number], Context>;
+    chatDirect(nodes: string, once: string, usersPrefix: string, channelPrefix: string, to: string, from: string, payload: string, id: string, onceTtlMs: Arg): Result<[reached: number, id: string, duplicate: number], Context>;
     chatDirectoryPrune(nodes: string, usersPrefix: string, channelPrefix: string): Result<number, Context>;
-    chatAfter(log: string, trimmed: string, since: string, max: Arg): Result<[string, StreamEntry[]], Context>;
+    chatAfter(log: string, since: string, max: Arg, nothingAfter: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
     chatPresenceJoin(members: string, holders: string, entries: string, heartbeats: string, room: string, user: string, node: string, channel: string): Result<number, Context>;
     chatPresenceLeave(members: string, holders: string, entries: string, room: string, user: string, node: string, channel: string): Result<number, Context>;
     chatPresenceHeartbeat(heartbeats: string, node: string): Result<null, Context>;

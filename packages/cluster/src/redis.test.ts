@@ -12,22 +12,33 @@ before(async () => {
 });
 after(() => server.stop());
 
-runClusterContract('the Redis stores', async ({ historyLimit, presenceTtlMs }) => {
+runClusterContract('the Redis stores', async ({ historyLimit, presenceTtlMs, idempotencyMs }) => {
   const prefix = `t${++prefixes}:`;
-  const cluster = openCluster({ redisUrl: server.url, prefix, historyLimit, presenceTtlMs, name: 'contract' });
+  const cluster = openCluster({ redisUrl: server.url, prefix, historyLimit, presenceTtlMs, idempotencyMs, name: 'contract' });
   await new Promise<void>((ready) => {
     const poll = () => (cluster.bus.connected ? ready() : setTimeout(poll, 10));
     poll();
   });
   return {
     ...cluster,
-    appendSilently: (room, body) => cluster.redis!.command.xadd(cluster.keys.roomLog(room), 'MAXLEN', historyLimit, '*', 'b', body) as Promise<string>,
+    appendSilently: async (room, body) => {
+      const redis = cluster.redis!.command;
+      const log = cluster.keys.roomLog(room);
+      const prev = (await redis.xrevrange(log, '+', '-', 'COUNT', 1))[0]?.[0] ?? '';
+      return (await redis.xadd(log, 'MAXLEN', historyLimit, '*', 'p', prev, 'b', body)) as string;
+    },
+    loseNewest: async (room, count) => {
+      const redis = cluster.redis!.command;
+      const log = cluster.keys.roomLog(room);
+      if (count === Infinity) await redis.del(log);
+      else for (const [id] of await redis.xrevrange(log, '+', '-', 'COUNT', count)) await redis.xdel(log, id);
+    },
   };
 });
 
 test('a directory write that fails on a live connection is made good: the user becomes reachable', async (t) => {
   const prefix = `t${++prefixes}:`;
-  const cluster = openCluster({ redisUrl: server.url, prefix, historyLimit: 10, presenceTtlMs: 5_000, name: 'healing' });
+  const cluster = openCluster({ redisUrl: server.url, prefix, historyLimit: 10, presenceTtlMs: 5_000, idempotencyMs: 60_000, name: 'healing' });
   const admin = new Redis(server.url);
   t.after(async () => {
     admin.disconnect();
@@ -39,8 +50,9 @@ test('a directory write that fails on a live connection is made good: the user b
   // A value of the wrong type makes the next SADD fail with an error reply; the connection stays up.
   await admin.set(cluster.keys.directoryUsers(node!), 'in the way');
   await assert.rejects(cluster.bus.subscribeUser('second'), /WRONGTYPE/);
-  await until('second reachable by direct', () => cluster.bus.direct('second', 'someone', '{}', 'c1', Date.now()));
-  assert.equal(await cluster.bus.direct('first', 'someone', '{}', 'c1', Date.now()), true, 'the rewrite kept the users listed before');
+  const direct = (to: string) => cluster.bus.direct({ to, from: 'someone', event: '{}', originConn: 'c1', receivedAt: Date.now(), id: 'd1' }).then((o) => o.reached);
+  await until('second reachable by direct', () => direct('second'));
+  assert.equal(await direct('first'), true, 'the rewrite kept the users listed before');
 });
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {

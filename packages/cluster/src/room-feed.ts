@@ -8,7 +8,10 @@ export interface FeedSink {
   /** Messages of one room, in id order, each exactly once. `receivedAt` is set for live traffic only. */
   messages(room: string, messages: RoomMessage[], receivedAt?: number): void;
   presence(room: string, event: PresenceEvent, json: string): void;
-  /** Messages of `room` were lost for good (trimmed from history before this node could backfill). */
+  /**
+   * Messages of `room` were lost for good: trimmed from history before this node could backfill,
+   * or lost by the log itself (Redis restarted empty, failed over to a lagging replica).
+   */
   gap(room: string): void;
 }
 
@@ -47,7 +50,7 @@ export interface Snapshot {
  * Turns the bus's at-most-once room traffic into an ordered, gap-free feed per open room. Each
  * published message names the id before it; a node that sees a hole (lost pub/sub traffic, a
  * reconnect, a Redis restart) backfills the hole from history before delivering anything newer.
- * What history no longer holds is reported as a gap.
+ * What history no longer holds is reported as a gap, once, before anything that follows it.
  */
 export class RoomFeed {
   private readonly rooms = new Map<string, RoomState>();
@@ -116,7 +119,7 @@ export class RoomFeed {
     if (state === undefined) throw new Error(`room ${room} closed while joining`);
     if (since !== undefined) await this.catchUp(state, since);
     for (let attempt = 0; ; attempt++) {
-      const read: HistoryRead = since === undefined
+      const read: Pick<HistoryRead, 'messages' | 'gap'> = since === undefined
         ? { messages: await this.history.latest(room, count), gap: false }
         : await this.history.after(room, since, this.options.backfillMax);
       // From here to the return there is no await: live delivery cannot interleave.
@@ -180,10 +183,22 @@ export class RoomFeed {
         return;
       }
       if (state.closed) return;
-      if (read.gap) this.sink.gap(room);
+      if (read.gap) this.restart(room, state, read.tip);
       if (read.messages.length > 0) this.deliver(room, state, read.messages, undefined);
       this.release(room, state);
     })();
+  }
+
+  /**
+   * History lost what this node had delivered (trimmed, or Redis lost it). Members are told first,
+   * so nothing after the loss is presented as following on from what came before it; then the feed
+   * starts over from where the log stands now, with nothing of before the loss kept for joins.
+   */
+  private restart(room: string, state: RoomState, tip: string): void {
+    this.sink.gap(room);
+    state.cursor = tip;
+    state.recent = [];
+    state.evicted = '';
   }
 
   /** Leaves the busy state and applies what was held, which may start another backfill. */

@@ -24,6 +24,8 @@ export interface GatewayConfig {
   /** Bytes a slow client may have buffered before frames to it are dropped. */
   maxBackpressureBytes: number;
   presenceTtlMs: number;
+  /** How long a send's `mid` (or an API Idempotency-Key) is remembered: a repeat within it is a duplicate. */
+  idempotencyMs: number;
   logLevel: LogLevel;
 }
 
@@ -49,6 +51,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     heartbeatMs: envInt(env, 'HEARTBEAT_MS', 25_000, 4_000, 480_000),
     maxBackpressureBytes: envInt(env, 'MAX_BACKPRESSURE', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     presenceTtlMs: envInt(env, 'PRESENCE_TTL_SECONDS', 20, 2, 3600) * 1000,
+    idempotencyMs: envInt(env, 'IDEMPOTENCY_SECONDS', 300, 1, 7 * 24 * 3600) * 1000,
     logLevel: envChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

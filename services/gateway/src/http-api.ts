@@ -8,8 +8,13 @@ export interface ApiRequest {
   method: string;
   path: string;
   authorization: string;
+  /** The Idempotency-Key header, '' when absent. */
+  idempotencyKey: string;
   body: string;
 }
+
+/** An Idempotency-Key: printable ASCII without spaces, as a Redis key part and in logs. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export interface ApiResponse {
   status: number;
@@ -20,7 +25,9 @@ const ROUTE = /^\/api\/(rooms|users)\/([^/]+)\/messages$/;
 
 /**
  * Server-side publishing for backends (SPEC section 4): a room message marked `via: "api"`, or a
- * direct message to a user. Guarded by `Authorization: Bearer API_KEY` when API_KEY is set.
+ * direct message to a user. Guarded by `Authorization: Bearer API_KEY` when API_KEY is set. With an
+ * Idempotency-Key, the same key on the same route within IDEMPOTENCY_SECONDS stores once and
+ * answers the first id again, so a backend may retry a 503 or a timeout safely.
  */
 export async function handleApi(gw: Gateway, req: ApiRequest): Promise<ApiResponse> {
   const route = ROUTE.exec(req.path);
@@ -31,18 +38,24 @@ export async function handleApi(gw: Gateway, req: ApiRequest): Promise<ApiRespon
   }
   const [, kind, target] = route as unknown as [string, 'rooms' | 'users', string];
   if (!isValidName(target)) return failure(400, ErrorCode.BadRequest, `${kind === 'rooms' ? 'room' : 'user'} must match ^[A-Za-z0-9_.-]{1,64}$`);
+  if (req.idempotencyKey !== '' && !IDEMPOTENCY_KEY.test(req.idempotencyKey)) {
+    return failure(400, ErrorCode.BadRequest, 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
+  }
   const input = parseBody(req.body, gw.config.maxTextChars);
   if ('status' in input) return input;
+  const key = req.idempotencyKey === '' ? undefined : req.idempotencyKey;
   try {
     if (kind === 'rooms') {
-      const message = await publishMessage(gw, target, input.from, input.text, 'api');
+      const message = await publishMessage(gw, { room: target, from: input.from, text: input.text, via: 'api', once: key === undefined ? undefined : `api:${key}` });
       return { status: 202, body: { id: message.id } };
     }
-    const id = await publishDirect(gw, target, input.from, input.text, '', 'api');
-    return id === undefined ? failure(404, ErrorCode.UserOffline, `${target} has no open connection`) : { status: 202, body: { id } };
+    const once = key === undefined ? undefined : `api:${target}:${key}`;
+    const outcome = await publishDirect(gw, { to: target, from: input.from, text: input.text, originConn: '', via: 'api', once });
+    return outcome.reached ? { status: 202, body: { id: outcome.id } } : failure(404, ErrorCode.UserOffline, `${target} has no open connection`);
   } catch (error) {
     if (!(error instanceof BusUnavailableError)) throw error;
-    return failure(503, ErrorCode.Unavailable, 'the cluster bus is unreachable; nothing was published');
+    const retry = key === undefined ? 'retry with an Idempotency-Key to store it at most once' : 'retry with the same Idempotency-Key';
+    return failure(503, ErrorCode.Unavailable, `the cluster bus did not confirm the message: it was not published, or the outcome is unknown; ${retry}`);
   }
 }
 

@@ -20,6 +20,7 @@ const cluster = openCluster({
   prefix: config.redisPrefix,
   historyLimit: config.historyLimit,
   presenceTtlMs: config.presenceTtlMs,
+  idempotencyMs: config.idempotencyMs,
   name: config.nodeId,
   onError: (error) => log.warn('bus connection problem', { error }),
 });

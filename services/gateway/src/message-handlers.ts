@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, type DirectFrame, type DirectMessage, type SendFrame, type Via } from '@chat/protocol';
-import type { RoomMessage } from '@chat/cluster';
+import type { DirectOutcome, Published } from '@chat/cluster';
 import { nowMs } from '@chat/runtime';
 import type { Gateway } from './gateway.js';
 import type { Session } from './session.js';
@@ -10,31 +10,77 @@ export async function send(gw: Gateway, s: Session, f: SendFrame): Promise<void>
     gw.reply(s, { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before sending to it` }, f.ref);
     return;
   }
-  const message = await publishMessage(gw, f.room, s.user, f.text, undefined);
-  gw.reply(s, { type: 'ack', id: message.id }, f.ref);
+  const once = f.mid === undefined ? undefined : userKey(s.user, f.mid);
+  const message = await publishMessage(gw, { room: f.room, from: s.user, text: f.text, once });
+  gw.reply(s, ack(message.id, message.duplicate), f.ref);
 }
 
 export async function direct(gw: Gateway, s: Session, f: DirectFrame): Promise<void> {
-  const id = await publishDirect(gw, f.to, s.user, f.text, s.conn.id, undefined);
-  if (id === undefined) gw.reply(s, { type: 'error', code: ErrorCode.UserOffline, message: `${f.to} has no open connection` }, f.ref);
-  else gw.reply(s, { type: 'ack', id }, f.ref);
+  const once = f.mid === undefined ? undefined : userKey(s.user, `${f.to}:${f.mid}`);
+  const outcome = await publishDirect(gw, { to: f.to, from: s.user, text: f.text, originConn: s.conn.id, once });
+  if (!outcome.reached) gw.reply(s, { type: 'error', code: ErrorCode.UserOffline, message: `${f.to} has no open connection` }, f.ref);
+  else gw.reply(s, ack(outcome.id, outcome.duplicate), f.ref);
+}
+
+/** A post into a room, from a client or the HTTP API. */
+export interface Post {
+  room: string;
+  from: string;
+  text: string;
+  via?: Via;
+  /** The idempotency key, already scoped to its sender (see userKey) or API route. */
+  once: string | undefined;
 }
 
 /** The one path into a room, for clients and the HTTP API alike. Rejects with BusUnavailableError. */
-export async function publishMessage(gw: Gateway, room: string, from: string, text: string, via: Via | undefined): Promise<RoomMessage> {
+export async function publishMessage(gw: Gateway, post: Post): Promise<Published> {
   const receivedAt = nowMs();
-  const draft = { room, from, text, ts: Math.floor(receivedAt), receivedAt };
-  const message = await gw.bus.publish(via === undefined ? draft : { ...draft, via });
+  const draft = { room: post.room, from: post.from, text: post.text, ts: Math.floor(receivedAt), receivedAt };
+  const message = await gw.bus.publish({
+    ...draft,
+    ...(post.via === undefined ? {} : { via: post.via }),
+    ...(post.once === undefined ? {} : { idempotencyKey: post.once }),
+  });
   gw.metrics.busPublish((nowMs() - receivedAt) / 1000);
+  if (message.duplicate) gw.metrics.duplicate();
   return message;
 }
 
-/** Sends a direct message; resolves with its id, or undefined when the user has no open connection. */
-export async function publishDirect(gw: Gateway, to: string, from: string, text: string, originConn: string, via: Via | undefined): Promise<string | undefined> {
+/** A direct message, from a client or the HTTP API. */
+export interface Letter {
+  to: string;
+  from: string;
+  text: string;
+  /** The sending connection, which gets no copy; '' for the API. */
+  originConn: string;
+  via?: Via;
+  once: string | undefined;
+}
+
+/** Sends a direct message; `reached` is false when the user has no open connection. */
+export async function publishDirect(gw: Gateway, letter: Letter): Promise<DirectOutcome> {
   const receivedAt = nowMs();
-  const event: DirectMessage = { type: 'direct', id: randomUUID(), from, to, text, ts: Math.floor(receivedAt) };
-  if (via !== undefined) event.via = via;
-  const reached = await gw.bus.direct(to, from, JSON.stringify(event), originConn, receivedAt);
+  const event: DirectMessage = { type: 'direct', id: randomUUID(), from: letter.from, to: letter.to, text: letter.text, ts: Math.floor(receivedAt) };
+  if (letter.via !== undefined) event.via = letter.via;
+  const outcome = await gw.bus.direct({
+    to: letter.to,
+    from: letter.from,
+    id: event.id,
+    event: JSON.stringify(event),
+    originConn: letter.originConn,
+    receivedAt,
+    ...(letter.once === undefined ? {} : { idempotencyKey: letter.once }),
+  });
   gw.metrics.busPublish((nowMs() - receivedAt) / 1000);
-  return reached ? event.id : undefined;
+  if (outcome.duplicate) gw.metrics.duplicate();
+  return outcome;
+}
+
+/** A client's `mid` is its own: the same mid from two users is two messages. */
+function userKey(user: string, mid: string): string {
+  return `u:${user}:${mid}`;
+}
+
+function ack(id: string, duplicate: boolean) {
+  return duplicate ? { type: 'ack' as const, id, duplicate } : { type: 'ack' as const, id };
 }

@@ -160,7 +160,7 @@ export class UwsTransport {
         () => aborted.done || res.cork(() => void res.writeStatus('500 Internal Server Error').end()),
       );
     });
-    this.app.any('/api/*', (res, req) => this.api(res, req.getMethod(), req.getUrl(), req.getHeader('authorization')));
+    this.app.any('/api/*', (res, req) => this.api(res, req.getMethod(), req.getUrl(), req.getHeader('authorization'), req.getHeader('idempotency-key')));
     this.app.get('/*', (res, req) => {
       const file = this.files.get(req.getUrl());
       if (file === undefined) {
@@ -173,7 +173,7 @@ export class UwsTransport {
   }
 
   /** Reads the body (bounded by MAX_PAYLOAD), then answers from handleApi. */
-  private api(res: HttpResponse, method: string, path: string, authorization: string): void {
+  private api(res: HttpResponse, method: string, path: string, authorization: string, idempotencyKey: string): void {
     const aborted = watchAbort(res);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -193,7 +193,7 @@ export class UwsTransport {
       }
       chunks.push(Buffer.from(chunk.slice(0)));
       if (!isLast) return;
-      handleApi(this.gw, { method, path, authorization, body: Buffer.concat(chunks).toString('utf8') }).then(answer, (error: unknown) => {
+      handleApi(this.gw, { method, path, authorization, idempotencyKey, body: Buffer.concat(chunks).toString('utf8') }).then(answer, (error: unknown) => {
         this.log.error('api request failed', { path, error });
         answer(failure(500, 'internal', 'internal error'));
       });

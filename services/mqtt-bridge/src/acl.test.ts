@@ -58,7 +58,7 @@ describe('the deploy/mosquitto ACL, anonymous mode (devices pinned by client id)
     await victim.publish('chat/users/snoop/direct/send/victim-2', 'not for chat/#');
     // Once the bridge has seen the device online, it lists the device in the directory.
     await waitFor('the device to be reachable', async () =>
-      (await chat.bus.direct('victim-2', 'carol', '{"type":"direct","id":"x","from":"carol","to":"victim-2","text":"secret","ts":1}', '', Date.now())) ? true : undefined);
+      (await chat.bus.direct({ to: 'victim-2', from: 'carol', id: 'x', event: '{"type":"direct","id":"x","from":"carol","to":"victim-2","text":"secret","ts":1}', originConn: '', receivedAt: Date.now() })).reached ? true : undefined);
     await victim.next((m) => m.topic === 'chat/users/victim-2/direct');
     const seen = await snoop.collect(() => true, 700);
     assert.ok(seen.length > 0, 'the room message itself is readable');

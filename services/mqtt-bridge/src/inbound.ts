@@ -82,7 +82,7 @@ export class Inbound {
     const json = JSON.stringify(event);
     const origin = deviceConn(device);
     const reached = delivery === undefined
-      ? await this.once(message.topic, () => this.deps.bus.direct(to, device, json, origin, receivedAt))
+      ? await this.once(message.topic, async () => (await this.deps.bus.direct({ to, from: device, id: event.id, event: json, originConn: origin, receivedAt })).reached)
       : await exactlyOnce(() => this.deps.inbox.direct(to, device, json, origin, receivedAt, delivery), () => this.deps.inbox.handled(undefined, delivery));
     if (reached === undefined) return;
     if (!reached) return this.drop(DropReason.UserOffline, message.topic, `${to} has no open connection`);
