@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { ErrorCode, type ChatMessage, type ClientFrame, type DirectMessage } from '@chat/protocol';
-import { InvalidMidError, SendTimeoutError, ServerError } from './errors.js';
+import { CloseCode, ErrorCode, type ChatMessage, type ClientFrame, type DirectMessage } from '@chat/protocol';
+import { DisconnectedError, InvalidMidError, SendTimeoutError, ServerError } from './errors.js';
+import type { StatusChange } from './events.js';
 import { createNodeClient } from './node.js';
 import type { ChatClient, ChatClientOptions } from './index.js';
 import { FakeGateway, FakeRooms, type FakeGatewayOptions } from './testing/fake-gateway.js';
@@ -23,14 +24,15 @@ async function node(options: FakeGatewayOptions): Promise<FakeGateway> {
   return gateway;
 }
 
-interface Seen { client: ChatClient; messages: ChatMessage[]; directs: DirectMessage[] }
+interface Seen { client: ChatClient; messages: ChatMessage[]; directs: DirectMessage[]; statuses: StatusChange[] }
 
 async function joined(options: ChatClientOptions, room = 'lobby'): Promise<Seen> {
   const c = createNodeClient({ backoff: { initialMs: 30, maxMs: 100 }, ...options });
-  const seen: Seen = { client: c, messages: [], directs: [] };
+  const seen: Seen = { client: c, messages: [], directs: [], statuses: [] };
   c.on('message', (m) => seen.messages.push(m));
   c.on('joined', (j) => seen.messages.push(...j.history));
   c.on('direct', (m) => seen.directs.push(m));
+  c.on('status', (s) => seen.statuses.push(s));
   cleanup.push(() => c.close());
   await c.connect();
   await c.join(room);
@@ -141,4 +143,36 @@ test('an application mid is sent as given, and one the server would refuse is re
   const minted = new Set(sends(n1).map((f) => f.mid));
   minted.add((await alice.client.send('lobby', 'a')).mid).add((await alice.client.send('lobby', 'b')).mid);
   assert.equal(minted.size, 3, 'every minted mid is new');
+});
+
+test('a slow-consumer close (4008) is resumed like a lost connection', async () => {
+  const n1 = await node({ node: 'n1' });
+  const alice = await joined({ url: n1.url, user: 'alice' });
+  await alice.client.send('lobby', 'before');
+  n1.closeAll(CloseCode.SlowConsumer, 'slow consumer');
+  await waitFor('the close to be seen', () => alice.statuses.some((s) => s.code === CloseCode.SlowConsumer));
+  n1.rooms.publish('lobby', 'bob', 'missed');
+  await waitFor('alice back', () => alice.client.state === 'connected');
+  await alice.client.send('lobby', 'after');
+  await waitFor('"after"', () => texts(alice.messages).includes('after'));
+  assert.deepEqual(texts(alice.messages), ['before', 'missed', 'after']);
+});
+
+test('a 4403 close stops the client for good: an `ended` event, pending sends rejected, no reconnect', async () => {
+  const n1 = await node({ node: 'n1', onSend: () => 'ignore' });
+  const alice = await joined({ url: n1.url, user: 'alice' });
+  const ended: { code: number; reason: string }[] = [];
+  alice.client.on('ended', (e) => ended.push(e));
+  const pending = alice.client.send('lobby', 'in flight');
+  await waitFor('the send to be written', () => sends(n1).length === 1);
+  n1.closeAll(CloseCode.Disconnected, 'bye');
+  await assert.rejects(pending, DisconnectedError);
+  await waitFor('the ended event', () => ended.length === 1);
+  assert.deepEqual(ended.map((e) => [e.code, e.reason]), [[CloseCode.Disconnected, 'bye']]);
+  assert.equal(alice.client.state, 'closed');
+  assert.deepEqual(alice.statuses.at(-1), { state: 'closed', code: CloseCode.Disconnected, reason: 'bye' });
+  await assert.rejects(alice.client.send('lobby', 'later'), DisconnectedError);
+  await assert.rejects(alice.client.connect(), DisconnectedError);
+  await sleep(300);
+  assert.equal(n1.connections, 0, 'no reconnect');
 });

@@ -4,7 +4,7 @@ import type { ChatClientOptions } from './client-options.js';
 import { DEFAULT_SEND_TIMEOUT_MS, MidSource, type SendOptions, type Sent } from './delivery.js';
 import { Emitter, type Listener } from './emitter.js';
 import { Endpoints } from './endpoints.js';
-import { ChatClientError, ClientClosedError, InvalidMidError, InvalidNameError } from './errors.js';
+import { ChatClientError, ClientClosedError, DisconnectedError, InvalidMidError, InvalidNameError } from './errors.js';
 import type { ClientEvents, ConnectionState, StatusChange } from './events.js';
 import { Link, type Down } from './link.js';
 import { Outbox, type Reply, type Request } from './outbox.js';
@@ -33,6 +33,8 @@ export class ChatClient {
   #state: ConnectionState = 'idle';
   #welcome: WelcomeFrame | undefined;
   #url: string | undefined;
+  /** Why the client stopped, once it has: what connect() and later requests reject with. */
+  #ended: ChatClientError | undefined;
 
   constructor(options: ChatClientOptions) {
     if (options.user !== undefined && !isValidName(options.user)) throw new InvalidNameError('user', options.user);
@@ -58,6 +60,7 @@ export class ChatClient {
       up: (welcome, url) => this.#onUp(welcome, url),
       frame: (frame) => this.#onFrame(frame),
       down: (down) => this.#onDown(down),
+      ended: (code, reason) => this.#onEnded(code, reason),
     });
   }
 
@@ -104,12 +107,12 @@ export class ChatClient {
 
   /** Starts connecting; resolves at the first `welcome`. Attempts go on until close(). */
   connect(): Promise<WelcomeFrame> {
-    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
     if (this.#welcome !== undefined && this.#state === 'connected') return Promise.resolve(this.#welcome);
     const welcomed = new Promise<WelcomeFrame>((resolve, reject) => {
       const offWelcome = this.#events.once('welcome', (w) => { offStatus(); resolve(w); });
       const offStatus = this.#events.on('status', (s) => {
-        if (s.state === 'closed') { offWelcome(); offStatus(); reject(new ClientClosedError()); }
+        if (s.state === 'closed') { offWelcome(); offStatus(); reject(this.#closedError()); }
       });
     });
     this.#link.start();
@@ -119,7 +122,7 @@ export class ChatClient {
   /** Joins the room now or at the next connection, and keeps it joined across reconnects. */
   join(room: string): Promise<RoomJoined> {
     if (!isValidName(room)) return Promise.reject(new InvalidNameError('room', room));
-    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
     return this.#joins.want(room);
   }
 
@@ -179,8 +182,12 @@ export class ChatClient {
     return options.mid;
   }
 
+  #closedError(): ChatClientError {
+    return this.#ended ?? new ClientClosedError();
+  }
+
   #request(frame: Request, room?: string): Promise<Reply> {
-    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
     const reply = this.#outbox.request(frame, room);
     this.#flush();
     return reply;
@@ -210,6 +217,16 @@ export class ChatClient {
       state: this.#welcome ? 'reconnecting' : 'connecting',
       url: down.nextUrl, code: down.code, reason: down.reason, retryInMs: down.retryInMs,
     });
+  }
+
+  /** Close 4403: the session is over. Everything pending fails with DisconnectedError; nothing reconnects. */
+  #onEnded(code: number, reason: string): void {
+    const error = new DisconnectedError(reason);
+    this.#ended = error;
+    this.#joins.stop(error);
+    this.#outbox.rejectAll(error);
+    this.#setState({ state: 'closed', code, reason });
+    this.#events.emit('ended', { code, reason, error });
   }
 
   #onFrame(frame: ServerFrame): void {

@@ -69,6 +69,16 @@ export class ClientClosedError extends ChatClientError {
   }
 }
 
+/**
+ * An operator disconnected this user (close 4403, SPEC section 4). The client does not reconnect:
+ * its state is `closed`, and every pending promise rejects with this error.
+ */
+export class DisconnectedError extends ChatClientError {
+  constructor(reason: string) {
+    super('disconnected', `disconnected by the server${reason ? `: ${reason}` : ''}; not reconnecting`);
+  }
+}
+
 /** A `mid` the server would refuse (`^[A-Za-z0-9_.:-]{1,64}$`). */
 export class InvalidMidError extends ChatClientError {
   constructor(value: string) {

@@ -59,6 +59,9 @@ function listen(c) {
     const text = `Lost node ${lastNode} (${describeClose(d.code, d.reason)}). Reconnecting…`;
     for (const conv of rooms()) conv.note(text, 'warn');
   });
+  c.on('ended', (e) => {
+    for (const conv of rooms()) conv.note(`${describeClose(e.code, e.reason)}. Not reconnecting: reload the page to come back.`, 'warn');
+  });
   c.on('joined', (j) => {
     const conv = conversation('room', j.room);
     if (j.resumed) {
