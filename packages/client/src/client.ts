@@ -105,7 +105,7 @@ export class ChatClient {
     return this.#joins.rooms.lastId(room);
   }
 
-  /** Starts connecting; resolves at the first `welcome`. Attempts go on until close(). */
+  /** Starts connecting; resolves at the first `welcome`. Attempts go on until close() or a 4403 close (`ended`). */
   connect(): Promise<WelcomeFrame> {
     if (this.#state === 'closed') return Promise.reject(this.#closedError());
     if (this.#welcome !== undefined && this.#state === 'connected') return Promise.resolve(this.#welcome);

@@ -52,7 +52,7 @@ export interface ClientEvents {
   error: ErrorFrame & { room?: string };
   /** A rejoin could not replay everything since the last message seen (also in `joined.gap`). */
   gap: { room: string };
-  /** A welcomed connection ended; `status` follows with the retry plan. */
+  /** A welcomed connection ended; `status` follows with the retry plan. After 4403, `ended` comes instead. */
   disconnected: Down;
   /**
    * The server ended the session for good: close 4403, an operator disconnected this user. The
