@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CloseCode } from '@chat/protocol';
 import { Backoff } from './backoff.js';
-import { retryPlan } from './link.js';
+import { isTerminal, retryPlan } from './link.js';
 
 test('backoff doubles from 500 ms and stays at the 15 s cap', () => {
   const longest = new Backoff({ random: () => 0 });
@@ -53,4 +53,12 @@ test('a dropped connection and a failed attempt back off and move on', () => {
   const backoff = new Backoff({ random: () => 0 });
   assert.deepEqual(retryPlan(1006, true, backoff), { delayMs: 500, sameNode: false });
   assert.deepEqual(retryPlan(CloseCode.Draining, false, backoff), { delayMs: 1000, sameNode: false });
+});
+
+test('a slow consumer (4008) is resumed like a dropped connection; only 4403 stops reconnecting', () => {
+  const backoff = new Backoff({ random: () => 0 });
+  assert.deepEqual(retryPlan(CloseCode.SlowConsumer, true, backoff), { delayMs: 500, sameNode: false });
+  assert.equal(isTerminal(CloseCode.SlowConsumer), false);
+  assert.equal(isTerminal(CloseCode.Disconnected), true);
+  for (const code of [1000, 1001, 1006, 1011, 4401, 4429]) assert.equal(isTerminal(code), false, String(code));
 });

@@ -45,7 +45,7 @@ test('after its node is SIGKILLed a client resumes on another node with nothing 
 
   const sent: string[] = [];
   for (let i = 0; i < 40; i += 1) {
-    sent.push(await bob.send('kill', `m${i}`));
+    sent.push((await bob.send('kill', `m${i}`)).id);
     if (i === 10) await g1.kill();
     await sleep(15);
   }
@@ -70,7 +70,7 @@ test('a draining node (SIGTERM) moves its clients to another node at once, losin
   const stopped = g3.stop('SIGTERM');
   const sent: string[] = [];
   for (let i = 0; i < 30; i += 1) {
-    sent.push(await bob.send('drain', `d${i}`));
+    sent.push((await bob.send('drain', `d${i}`)).id);
     await sleep(40);
   }
   assert.equal(await stopped, 0, 'a drained node exits 0');
@@ -96,7 +96,7 @@ test('sends made while no node is reachable are queued, bounded, and go out when
   const queued = ['q1', 'q2', 'q3'].map((text) => dave.send('queue', text));
   await assert.rejects(dave.send('queue', 'q4'), QueueFullError);
   await cluster.add('g1c', g1.port);
-  const ids = await Promise.all(queued);
+  const ids = (await Promise.all(queued)).map((s) => s.id);
   await waitFor('bob to see the queued sends', () => seen.texts('queue').length >= 3, 10_000);
   assert.deepEqual(seen.texts('queue'), ['q1', 'q2', 'q3']);
   assert.deepEqual(seen.ids('queue'), ids);
@@ -128,14 +128,14 @@ test('with auth on, a short-lived token is refreshed and the client survives its
     const sent: string[] = [];
     while (!seen.statuses.some((s) => s.code === CloseCode.TokenExpired) || erin.state !== 'connected' || sent.length < 10) {
       assert.ok(Date.now() - firstWelcomeAt < 15_000, `no 4401 then reconnect within 15 s: ${JSON.stringify(seen.statuses)}`);
-      sent.push(await bob.send('auth', `t${sent.length}`));
+      sent.push((await bob.send('auth', `t${sent.length}`)).id);
       await sleep(100);
     }
     const expiredAt = Date.now();
     await waitFor('erin to receive everything', () => seen.ids('auth').length >= sent.length, 10_000);
     assert.deepEqual(seen.ids('auth'), sent, 'nothing lost or doubled across the token swap');
     assert.ok(fetchedAt.length >= 1 && (fetchedAt[0] ?? Infinity) < expiredAt, 'a token was fetched ahead of expiry');
-    assert.match(await erin.send('auth', 'still here'), /^\d+-\d+$/);
+    assert.match((await erin.send('auth', 'still here')).id, /^\d+-\d+$/);
   } finally {
     await auth.stop();
   }
@@ -156,7 +156,7 @@ test('a resume after more messages than the server keeps reports a gap and repla
     await waitFor('frank to see the first message', () => seen.texts('gap').length === 1);
     await h1.kill();
     const sent: string[] = [];
-    for (let i = 0; i < 12; i += 1) sent.push(await bob.send('gap', `g${i}`));
+    for (let i = 0; i < 12; i += 1) sent.push((await bob.send('gap', `g${i}`)).id);
     await waitFor('frank to resume', () => seen.joined.some((j) => j.resumed), 10_000);
     const resumed = seen.joined.find((j) => j.resumed);
     assert.equal(resumed?.gap, true);

@@ -1,8 +1,10 @@
-import { isValidName, type ChatMessage, type ServerFrame, type WelcomeFrame } from '@chat/protocol';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { isMid, isValidName, type ChatMessage, type ServerFrame, type WelcomeFrame } from '@chat/protocol';
+import { Backoff } from './backoff.js';
+import type { ChatClientOptions } from './client-options.js';
+import { DEFAULT_SEND_TIMEOUT_MS, MidSource, type SendOptions, type Sent } from './delivery.js';
 import { Emitter, type Listener } from './emitter.js';
 import { Endpoints } from './endpoints.js';
-import { ChatClientError, ClientClosedError, InvalidNameError } from './errors.js';
+import { ChatClientError, ClientClosedError, DisconnectedError, InvalidMidError, InvalidNameError } from './errors.js';
 import type { ClientEvents, ConnectionState, StatusChange } from './events.js';
 import { Link, type Down } from './link.js';
 import { Outbox, type Reply, type Request } from './outbox.js';
@@ -10,56 +12,39 @@ import { RecentIds } from './recent-ids.js';
 import { RoomJoins } from './room-joins.js';
 import type { RoomJoined } from './rooms.js';
 import { asMessage } from './server-frames.js';
-import { resolveWebSocket, type WebSocketConstructor } from './socket.js';
-import { TokenKeeper, type TokenSource } from './token.js';
-
-export interface ChatClientOptions {
-  /** One gateway URL (`ws://host:port/ws`), or several nodes to rotate through on failure. */
-  url: string | readonly string[];
-  /** Identity when auth is off (`?user=`). */
-  user?: string;
-  /** A JWT when auth is on (`?token=`). */
-  token?: string;
-  /** Fetches a fresh JWT: ahead of expiry, and after the server closed with 4401. */
-  getToken?: TokenSource;
-  /** Needed where there is no global WebSocket (Node 20: the `ws` package's class). */
-  WebSocket?: WebSocketConstructor;
-  backoff?: Partial<BackoffOptions>;
-  /** A connection up this long resets the backoff (default 10 s). */
-  stableMs?: number;
-  /** An attempt without `welcome` after this long is abandoned (default 10 s). */
-  connectTimeoutMs?: number;
-  /** Every request (send, direct, history, join...) settles within this (default 10 s). */
-  requestTimeoutMs?: number;
-  /** Most requests held while disconnected (default 100); more are rejected with QueueFullError. */
-  maxQueued?: number;
-  /** Ping interval; default: the server's `welcome.heartbeat`; 0 disables pings. */
-  heartbeatMs?: number;
-  /** Fetch the next token at most this long before expiry (default 30 s). */
-  tokenRefreshMarginMs?: number;
-}
+import { resolveWebSocket } from './socket.js';
+import { TokenKeeper } from './token.js';
 
 /**
  * A chat.v1 client that keeps itself connected. It rejoins its rooms after every reconnect with
  * `since` = the last id seen, hands each message id to the application at most once, queues
- * requests made while disconnected, and settles every request by its reply or a timeout.
- * Runs in browsers and in Node; it imports nothing but @chat/protocol.
+ * requests made while disconnected, and resends every `send` and `direct` with its `mid` until it
+ * is acked, so that none is lost or posted twice (see Outbox). Every request settles by its reply,
+ * a final error or a deadline. Runs in browsers and in Node; it imports nothing but @chat/protocol.
  */
 export class ChatClient {
   readonly #events = new Emitter<ClientEvents>();
   readonly #joins: RoomJoins;
   readonly #directs = new RecentIds(1000);
   readonly #outbox: Outbox;
+  readonly #mids = new MidSource();
   readonly #link: Link;
   readonly #timeoutMs: number;
   #state: ConnectionState = 'idle';
   #welcome: WelcomeFrame | undefined;
   #url: string | undefined;
+  /** Why the client stopped, once it has: what connect() and later requests reject with. */
+  #ended: ChatClientError | undefined;
 
   constructor(options: ChatClientOptions) {
     if (options.user !== undefined && !isValidName(options.user)) throw new InvalidNameError('user', options.user);
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.#outbox = new Outbox({ maxQueued: options.maxQueued ?? 100, timeoutMs: this.#timeoutMs });
+    this.#outbox = new Outbox({
+      maxQueued: options.maxQueued ?? 100,
+      timeoutMs: this.#timeoutMs,
+      sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
+      wake: () => this.#flush(),
+    });
     this.#joins = new RoomJoins((frame) => this.#link.send(frame), () => this.#link.isUp, this.#timeoutMs);
     this.#link = new Link({
       endpoints: new Endpoints(options.url),
@@ -75,6 +60,7 @@ export class ChatClient {
       up: (welcome, url) => this.#onUp(welcome, url),
       frame: (frame) => this.#onFrame(frame),
       down: (down) => this.#onDown(down),
+      ended: (code, reason) => this.#onEnded(code, reason),
     });
   }
 
@@ -119,14 +105,14 @@ export class ChatClient {
     return this.#joins.rooms.lastId(room);
   }
 
-  /** Starts connecting; resolves at the first `welcome`. Attempts go on until close(). */
+  /** Starts connecting; resolves at the first `welcome`. Attempts go on until close() or a 4403 close (`ended`). */
   connect(): Promise<WelcomeFrame> {
-    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
     if (this.#welcome !== undefined && this.#state === 'connected') return Promise.resolve(this.#welcome);
     const welcomed = new Promise<WelcomeFrame>((resolve, reject) => {
       const offWelcome = this.#events.once('welcome', (w) => { offStatus(); resolve(w); });
       const offStatus = this.#events.on('status', (s) => {
-        if (s.state === 'closed') { offWelcome(); offStatus(); reject(new ClientClosedError()); }
+        if (s.state === 'closed') { offWelcome(); offStatus(); reject(this.#closedError()); }
       });
     });
     this.#link.start();
@@ -136,7 +122,7 @@ export class ChatClient {
   /** Joins the room now or at the next connection, and keeps it joined across reconnects. */
   join(room: string): Promise<RoomJoined> {
     if (!isValidName(room)) return Promise.reject(new InvalidNameError('room', room));
-    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
     return this.#joins.want(room);
   }
 
@@ -147,16 +133,23 @@ export class ChatClient {
     if (this.#link.isUp) await this.#request({ type: 'leave', room });
   }
 
-  /** Posts to a room; resolves with the message id from the `ack`. */
-  async send(room: string, text: string): Promise<string> {
+  /**
+   * Posts to a room, exactly once: the frame carries a `mid` and is resent with it until acked
+   * (after `unavailable`, `rate_limited`, a reply timeout, a reconnect: then once the room is joined
+   * again, in call order). Resolves with the ack; rejects with ServerError for a final refusal
+   * (`not_joined`, `too_large`, `forbidden`...) or SendTimeoutError after `sendTimeoutMs`.
+   */
+  async send(room: string, text: string, options: SendOptions = {}): Promise<Sent> {
     if (!isValidName(room)) throw new InvalidNameError('room', room);
-    return expect(await this.#request({ type: 'send', room, text }, room), 'ack').id;
+    const mid = this.#mid(options);
+    return sent(await this.#request({ type: 'send', room, text, mid }, room), mid);
   }
 
-  /** Sends a direct message; rejects with ServerError `user_offline` when the user has no connection. */
-  async direct(to: string, text: string): Promise<string> {
+  /** Sends a direct message, exactly once as send() does; rejects with ServerError `user_offline` when the user is not online. */
+  async direct(to: string, text: string, options: SendOptions = {}): Promise<Sent> {
     if (!isValidName(to)) throw new InvalidNameError('user', to);
-    return expect(await this.#request({ type: 'direct', to, text }), 'ack').id;
+    const mid = this.#mid(options);
+    return sent(await this.#request({ type: 'direct', to, text, mid }), mid);
   }
 
   /** Older messages of a joined room, oldest first (at most 100 per call): pass `before` = the oldest id shown. */
@@ -183,8 +176,18 @@ export class ChatClient {
     this.#events.removeAll();
   }
 
+  #mid(options: SendOptions): string {
+    if (options.mid === undefined) return this.#mids.next();
+    if (!isMid(options.mid)) throw new InvalidMidError(options.mid);
+    return options.mid;
+  }
+
+  #closedError(): ChatClientError {
+    return this.#ended ?? new ClientClosedError();
+  }
+
   #request(frame: Request, room?: string): Promise<Reply> {
-    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
     const reply = this.#outbox.request(frame, room);
     this.#flush();
     return reply;
@@ -214,6 +217,16 @@ export class ChatClient {
       state: this.#welcome ? 'reconnecting' : 'connecting',
       url: down.nextUrl, code: down.code, reason: down.reason, retryInMs: down.retryInMs,
     });
+  }
+
+  /** Close 4403: the session is over. Everything pending fails with DisconnectedError; nothing reconnects. */
+  #onEnded(code: number, reason: string): void {
+    const error = new DisconnectedError(reason);
+    this.#ended = error;
+    this.#joins.stop(error);
+    this.#outbox.rejectAll(error);
+    this.#setState({ state: 'closed', code, reason });
+    this.#events.emit('ended', { code, reason, error });
   }
 
   #onFrame(frame: ServerFrame): void {
@@ -267,6 +280,11 @@ export class ChatClient {
     this.#state = change.state;
     this.#events.emit('status', change);
   }
+}
+
+function sent(reply: Reply, mid: string): Sent {
+  const ack = expect(reply, 'ack');
+  return { id: ack.id, duplicate: ack.duplicate === true, mid };
 }
 
 function expect<T extends Reply['type']>(reply: Reply, type: T): Extract<Reply, { type: T }> {

@@ -29,6 +29,22 @@ export class TimeoutError extends ChatClientError {
   }
 }
 
+/**
+ * A send or direct got no ack within `sendTimeoutMs`, across every resend; the SDK stops trying.
+ * `written`: it went out at least once, so the server may have stored it. Sending again with the
+ * same `mid` (SendOptions) within the server's IDEMPOTENCY_SECONDS still stores it at most once.
+ */
+export class SendTimeoutError extends TimeoutError {
+  constructor(
+    readonly mid: string,
+    readonly written: boolean,
+    timeoutMs: number,
+  ) {
+    super(`no ack within ${timeoutMs} ms for mid ${mid}` +
+      (written ? '; it may have been stored (resend with the same mid to find out)' : '; it was never sent'));
+  }
+}
+
 /** The offline queue already holds `maxQueued` requests; this one was not accepted. */
 export class QueueFullError extends ChatClientError {
   constructor(maxQueued: number) {
@@ -37,8 +53,8 @@ export class QueueFullError extends ChatClientError {
 }
 
 /**
- * The connection dropped after the request was written and before its reply: the server may or
- * may not have accepted it. The SDK does not resend it, because a resent `send` would post twice.
+ * The connection dropped after a `history`, `leave` or `ping` was written and before its reply.
+ * Never used for `send` and `direct`: those carry a `mid` and are resent on the next connection.
  */
 export class ConnectionLostError extends ChatClientError {
   constructor() {
@@ -50,6 +66,23 @@ export class ConnectionLostError extends ChatClientError {
 export class ClientClosedError extends ChatClientError {
   constructor(message = 'client closed') {
     super('closed', message);
+  }
+}
+
+/**
+ * An operator disconnected this user (close 4403, SPEC section 4). The client does not reconnect:
+ * its state is `closed`, and every pending promise rejects with this error.
+ */
+export class DisconnectedError extends ChatClientError {
+  constructor(reason: string) {
+    super('disconnected', `disconnected by the server${reason ? `: ${reason}` : ''}; not reconnecting`);
+  }
+}
+
+/** A `mid` the server would refuse (`^[A-Za-z0-9_.:-]{1,64}$`). */
+export class InvalidMidError extends ChatClientError {
+  constructor(value: string) {
+    super('invalid_mid', `mid "${value.slice(0, 80)}" must match ^[A-Za-z0-9_.:-]{1,64}$`);
   }
 }
 

@@ -1,6 +1,7 @@
 import type {
   AckFrame, ChatMessage, DirectMessage, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, WelcomeFrame,
 } from '@chat/protocol';
+import type { ChatClientError } from './errors.js';
 import type { Down } from './link.js';
 import type { RoomJoined } from './rooms.js';
 
@@ -9,7 +10,7 @@ import type { RoomJoined } from './rooms.js';
  * - connecting: before the first `welcome`.
  * - connected: welcomed; rooms are being (re)joined.
  * - reconnecting: the connection was lost; attempts go on until close().
- * - closed: close() was called; final.
+ * - closed: final: close() was called, or the server ended the session (close 4403, see `ended`).
  */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -51,6 +52,12 @@ export interface ClientEvents {
   error: ErrorFrame & { room?: string };
   /** A rejoin could not replay everything since the last message seen (also in `joined.gap`). */
   gap: { room: string };
-  /** A welcomed connection ended; `status` follows with the retry plan. */
+  /** A welcomed connection ended; `status` follows with the retry plan. After 4403, `ended` comes instead. */
   disconnected: Down;
+  /**
+   * The server ended the session for good: close 4403, an operator disconnected this user. The
+   * client does not reconnect; its state is `closed` and every pending promise was rejected with
+   * `error` (DisconnectedError). To come back, the application creates a new client.
+   */
+  ended: { code: number; reason: string; error: ChatClientError };
 }

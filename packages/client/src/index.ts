@@ -1,10 +1,13 @@
-export { ChatClient, type ChatClientOptions } from './client.js';
+export { ChatClient } from './client.js';
+export type { ChatClientOptions } from './client-options.js';
 export type { ClientEvents, ConnectionState, StatusChange } from './events.js';
 export type { RoomJoined } from './rooms.js';
 export type { Down } from './link.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { tokenExpiryMs, type TokenSource } from './token.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
+export { DEFAULT_SEND_TIMEOUT_MS, type SendOptions, type Sent } from './delivery.js';
 export {
-  ChatClientError, ClientClosedError, ConnectionLostError, InvalidNameError, QueueFullError, ServerError, TimeoutError,
+  ChatClientError, ClientClosedError, ConnectionLostError, DisconnectedError, InvalidMidError, InvalidNameError,
+  QueueFullError, SendTimeoutError, ServerError, TimeoutError,
 } from './errors.js';

@@ -36,6 +36,8 @@ export interface LinkEvents {
   up(welcome: WelcomeFrame, url: string): void;
   frame(frame: ServerFrame): void;
   down(down: Down): void;
+  /** The server ended the session for good (see isTerminal): no attempt follows, the link is stopped. */
+  ended(code: number, reason: string): void;
 }
 
 /**
@@ -124,6 +126,11 @@ export class Link {
   }
 
   #retry(code: number, reason: string, wasUp: boolean): void {
+    if (isTerminal(code)) {
+      this.#stopped = true;
+      this.#events.ended(code, reason);
+      return;
+    }
     if (code === CloseCode.TokenExpired) this.#o.tokens.invalidate(this.#tokenUsed);
     const plan = retryPlan(code, wasUp, this.#o.backoff);
     const nextUrl = plan.sameNode ? this.#o.endpoints.current : this.#o.endpoints.advance();
@@ -163,11 +170,21 @@ export class Link {
 }
 
 /**
- * When and where to reconnect after a close (codes in SPEC section 3):
+ * A close after which the client must not reconnect by itself: 4403, an operator disconnected the
+ * user (SPEC section 4). Reconnecting at once would undo the operator's action, and no backoff
+ * length is right for every reason an operator may have; so the application is told and decides.
+ */
+export function isTerminal(code: number): boolean {
+  return code === CloseCode.Disconnected;
+}
+
+/**
+ * When and where to reconnect after a close (codes in SPEC section 3), for any code not isTerminal:
  * - 1001, the node is draining: at once, to the next node.
  * - 4401, the token expired: at once, same node, with a fresh token.
  * - 4429, rate-limit abuse: after the longest delay.
- * - anything else, or any failed attempt: after the next backoff delay, to the next node.
+ * - anything else, or any failed attempt: after the next backoff delay, to the next node. This
+ *   includes 4008 (slow consumer): like 1006, the rejoin with `since` replays what was not read.
  */
 export function retryPlan(code: number, wasUp: boolean, backoff: Backoff): { delayMs: number; sameNode: boolean } {
   if (wasUp && code === CloseCode.Draining) return { delayMs: 0, sameNode: false };

@@ -3,7 +3,8 @@
  * Browsers must import the package root instead; this file is the only one that imports `ws`.
  */
 import WebSocket from 'ws';
-import { ChatClient, type ChatClientOptions } from './client.js';
+import { ChatClient } from './client.js';
+import type { ChatClientOptions } from './client-options.js';
 import type { WebSocketConstructor } from './socket.js';
 
 /** `ws`'s class with the one constructor signature the SDK calls (its first overload takes null). */

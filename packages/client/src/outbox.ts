@@ -1,11 +1,21 @@
 import type { ClientFrame, ErrorFrame, ServerFrame } from '@chat/protocol';
-import { ConnectionLostError, QueueFullError, ServerError, TimeoutError } from './errors.js';
+import { resendDelayMs } from './delivery.js';
+import { ConnectionLostError, QueueFullError, SendTimeoutError, ServerError, TimeoutError } from './errors.js';
 
 export interface OutboxOptions {
-  /** Most requests waiting to be written (sent while disconnected, or to a room not yet rejoined). */
+  /** Most requests waiting to be written: made while disconnected, for a room not yet rejoined, or due for a resend. */
   maxQueued: number;
-  /** A request's whole life, queued plus in flight, in ms. */
+  /**
+   * A `history`, `leave` or `ping`: its whole life, queued plus in flight. A `send` or `direct`: how
+   * long one written attempt waits for its reply before the same frame is written again.
+   */
   timeoutMs: number;
+  /** A `send` or `direct`: its whole life, from request() to its ack, across every resend. */
+  sendTimeoutMs: number;
+  /** Called when a resend falls due (a retry delay or an attempt's reply wait ran out): call flush(). */
+  wake: () => void;
+  /** Jitter of the retry delays; tests pass a fixed one. */
+  random?: () => number;
 }
 
 /** A frame the client writes; the outbox adds the `ref`. */
@@ -14,12 +24,23 @@ export type Request = ClientFrame extends infer F ? (F extends ClientFrame ? Omi
 /** A reply that carries a `ref`, so it can settle a request. */
 export type Reply = Exclude<ServerFrame, { type: 'message' | 'direct' | 'presence' | 'welcome' }>;
 
+/** queued: to be written when its room is ready; written: awaiting its reply; waiting: refused for now, resent after a delay. */
+type State = 'queued' | 'written' | 'waiting';
+
 interface Entry {
   frame: ClientFrame;
   /** The room the frame must wait for, or undefined to go out as soon as a connection is up. */
   room: string | undefined;
-  written: boolean;
-  timer: ReturnType<typeof setTimeout>;
+  /** The `mid` of a send or direct: such a frame is written again, unchanged, until it is answered. */
+  mid: string | undefined;
+  /** Frames of one lane (a room, or a recipient) are written in request order. */
+  lane: string | undefined;
+  state: State;
+  writes: number;
+  refusals: number;
+  deadline: ReturnType<typeof setTimeout>;
+  /** A written send's reply wait, or a refused send's delay before its next write. */
+  retry: ReturnType<typeof setTimeout> | undefined;
   resolve(reply: Reply): void;
   reject(error: Error): void;
 }
@@ -27,80 +48,114 @@ interface Entry {
 /**
  * Requests that wait for a reply matched by `ref`, and the bounded queue of those not written yet.
  *
- * Order: queued requests go out in the order they were made (per room, that is the order the
- * server will see). Each promise settles exactly once: with its reply, with ServerError for an
- * `error` frame, with TimeoutError, with ConnectionLostError when the connection dropped after the
- * frame was written (never resent: a resent `send` could post twice), or with the close reason.
+ * A `send` or `direct` carries a `mid`, which makes a repeat harmless (the server stores a mid once
+ * and answers the repeat `ack` with `duplicate: true`, SPEC section 3). So it is written again with
+ * the same frame after `unavailable` or `rate_limited` (after a delay, see resendDelayMs), after
+ * `timeoutMs` without a reply, and after the connection dropped (on the next connection, once its
+ * room is joined again), until it is acked. It rejects only with a final ServerError, with
+ * SendTimeoutError after `sendTimeoutMs`, or with the close reason.
+ *
+ * Other requests settle exactly once: with their reply, ServerError, TimeoutError, or
+ * ConnectionLostError when the connection dropped after they were written.
+ *
+ * Order: queued frames go out in the order they were made; a frame waiting for its resend delay
+ * holds back the later frames of its lane. Only a resend after a reply timeout, on a connection
+ * that stays up, can land behind later frames that were already in flight.
  */
 export class Outbox {
   readonly #entries = new Map<string, Entry>();
-  readonly #options: OutboxOptions;
+  readonly #o: OutboxOptions;
   #seq = 0;
-  #queued = 0;
 
   constructor(options: OutboxOptions) {
-    this.#options = options;
+    this.#o = options;
   }
 
-  /** Requests not written yet. */
+  /** Requests not written yet, or due to be written again. */
   get queued(): number {
-    return this.#queued;
+    let n = 0;
+    for (const entry of this.#entries.values()) if (entry.state !== 'written') n += 1;
+    return n;
   }
 
   /** Requests written and waiting for their reply. */
   get inFlight(): number {
-    return this.#entries.size - this.#queued;
+    return this.#entries.size - this.queued;
   }
 
+  /** Queues a request; rejects with QueueFullError when `maxQueued` are waiting to be written. */
   request(frame: Request, room?: string): Promise<Reply> {
-    if (this.#queued >= this.#options.maxQueued) return Promise.reject(new QueueFullError(this.#options.maxQueued));
+    if (this.queued >= this.#o.maxQueued) return Promise.reject(new QueueFullError(this.#o.maxQueued));
     const ref = `r${++this.#seq}`;
+    const mid = frame.type === 'send' || frame.type === 'direct' ? frame.mid : undefined;
+    const lane = frame.type === 'send' ? `room:${frame.room}` : frame.type === 'direct' ? `user:${frame.to}` : undefined;
+    const lifeMs = mid === undefined ? this.#o.timeoutMs : this.#o.sendTimeoutMs;
     return new Promise<Reply>((resolve, reject) => {
       const entry: Entry = {
         frame: { ...frame, ref } as ClientFrame,
-        room,
-        written: false,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
+        room, mid, lane, state: 'queued', writes: 0, refusals: 0, retry: undefined, resolve, reject,
+        deadline: setTimeout(() => {
           this.#delete(ref, entry);
-          reject(new TimeoutError(`no reply to "${frame.type}" within ${this.#options.timeoutMs} ms` +
-            (entry.written ? '; it may still take effect' : '; it was never sent')));
-        }, this.#options.timeoutMs),
+          reject(mid !== undefined ? new SendTimeoutError(mid, entry.writes > 0, lifeMs)
+            : new TimeoutError(`no reply to "${frame.type}" within ${lifeMs} ms` +
+              (entry.writes > 0 ? '; it may still take effect' : '; it was never sent')));
+        }, lifeMs),
       };
       this.#entries.set(ref, entry);
-      this.#queued += 1;
     });
   }
 
   /**
-   * Writes queued requests, oldest first, whose room is ready. Stops at the first write that
-   * fails (the socket is gone), so the rest keep their order for the next connection.
+   * Writes the requests due, oldest first, whose room is ready and whose lane is not held by an
+   * earlier one. Stops at the first write that fails (the socket is gone), so the rest keep their
+   * order for the next connection.
    */
   flush(write: (frame: ClientFrame) => boolean, ready: (room: string | undefined) => boolean): void {
+    const held = new Set<string>();
     for (const entry of this.#entries.values()) {
-      if (entry.written || !ready(entry.room)) continue;
+      if (entry.state === 'written') continue;
+      const lane = entry.lane;
+      if (entry.state === 'waiting' || !ready(entry.room) || (lane !== undefined && held.has(lane))) {
+        if (lane !== undefined) held.add(lane);
+        continue;
+      }
       if (!write(entry.frame)) return;
-      entry.written = true;
-      this.#queued -= 1;
+      this.#written(entry);
     }
   }
 
-  /** Settles the request this reply answers; false when no request has its ref. */
+  /** Settles (or, for a refusal of a send that is worth retrying, reschedules) the request this reply answers; false when no request has its ref. */
   settle(reply: Reply): boolean {
     const ref = reply.ref;
     const entry = ref === undefined ? undefined : this.#entries.get(ref);
     if (ref === undefined || entry === undefined) return false;
+    if (reply.type === 'error' && entry.mid !== undefined) {
+      const delayMs = resendDelayMs(reply.code, entry.refusals, this.#o.random);
+      if (delayMs !== undefined) {
+        // Not 'written': a late answer to an earlier attempt, whose resend is already due.
+        if (entry.state === 'written') this.#waitThenResend(entry, delayMs);
+        return true;
+      }
+    }
     this.#delete(ref, entry);
     if (reply.type === 'error') entry.reject(serverError(reply));
     else entry.resolve(reply);
     return true;
   }
 
-  /** The connection dropped: requests in flight fail; queued ones wait for the next connection. */
+  /**
+   * The connection dropped. Sends and directs in flight are due again on the next connection (their
+   * reply, if any, is lost); other requests in flight fail with ConnectionLostError. Queued ones wait.
+   */
   connectionLost(): void {
     for (const [ref, entry] of this.#entries) {
-      if (!entry.written) continue;
+      if (entry.state !== 'written') continue;
+      if (entry.mid !== undefined) {
+        clearTimeout(entry.retry);
+        entry.retry = undefined;
+        entry.state = 'queued';
+        continue;
+      }
       this.#delete(ref, entry);
       entry.reject(new ConnectionLostError());
     }
@@ -113,10 +168,32 @@ export class Outbox {
     }
   }
 
+  #written(entry: Entry): void {
+    entry.state = 'written';
+    entry.writes += 1;
+    if (entry.mid === undefined) return;
+    entry.retry = setTimeout(() => {
+      entry.retry = undefined;
+      entry.state = 'queued';
+      this.#o.wake();
+    }, this.#o.timeoutMs);
+  }
+
+  #waitThenResend(entry: Entry, delayMs: number): void {
+    clearTimeout(entry.retry);
+    entry.state = 'waiting';
+    entry.refusals += 1;
+    entry.retry = setTimeout(() => {
+      entry.retry = undefined;
+      entry.state = 'queued';
+      this.#o.wake();
+    }, delayMs);
+  }
+
   #delete(ref: string, entry: Entry): void {
     if (!this.#entries.delete(ref)) return;
-    clearTimeout(entry.timer);
-    if (!entry.written) this.#queued -= 1;
+    clearTimeout(entry.deadline);
+    clearTimeout(entry.retry);
   }
 }
 

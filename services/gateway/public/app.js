@@ -59,6 +59,9 @@ function listen(c) {
     const text = `Lost node ${lastNode} (${describeClose(d.code, d.reason)}). Reconnecting…`;
     for (const conv of rooms()) conv.note(text, 'warn');
   });
+  c.on('ended', (e) => {
+    for (const conv of rooms()) conv.note(`${describeClose(e.code, e.reason)}. Not reconnecting: reload the page to come back.`, 'warn');
+  });
   c.on('joined', (j) => {
     const conv = conversation('room', j.room);
     if (j.resumed) {
@@ -98,8 +101,9 @@ $('#composer').addEventListener('submit', (event) => {
   const conv = current;
   const shown = conv.pending(text);
   const sent = conv.kind === 'room' ? client.send(conv.name, text) : client.direct(conv.name, text);
+  // The SDK resends with the message's mid until acked (across reconnects): it is posted once, or fails here.
   sent.then(
-    (id) => shown.done({ type: conv.kind === 'room' ? 'message' : 'direct', id, room: conv.name, from: me, to: conv.name, text, ts: Date.now() }),
+    ({ id }) => shown.done({ type: conv.kind === 'room' ? 'message' : 'direct', id, room: conv.name, from: me, to: conv.name, text, ts: Date.now() }),
     (error) => shown.failed(error.code === 'user_offline' ? `${conv.name} is offline` : error.message),
   );
 });

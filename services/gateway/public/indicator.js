@@ -1,7 +1,10 @@
 // The connection pill in the top bar. Its `data-state` (connecting, connected, resumed, gap,
 // reconnecting, closed) and `data-node` attributes are what the end-to-end tests read.
 
-const CLOSE_REASONS = { 1001: 'the node is shutting down', 1006: 'connection lost', 1011: 'server error', 4401: 'sign-in expired', 4429: 'too many messages' };
+const CLOSE_REASONS = {
+  1001: 'the node is shutting down', 1006: 'connection lost', 1011: 'server error', 4008: 'too slow to keep up',
+  4401: 'sign-in expired', 4403: 'disconnected by an operator', 4429: 'too many messages',
+};
 
 export class ConnectionIndicator {
   constructor(root, text) {
@@ -14,7 +17,7 @@ export class ConnectionIndicator {
   status(s) {
     clearTimeout(this.timer);
     if (s.state === 'connected') return this.#set('connected', `Connected to node ${s.node}`, s.node);
-    if (s.state === 'closed') return this.#set('closed', 'Signed out');
+    if (s.state === 'closed') return this.#set('closed', s.code === undefined ? 'Signed out' : capitalise(describeClose(s.code, s.reason)));
     const verb = s.state === 'connecting' ? 'Connecting' : 'Reconnecting';
     if (s.retryInMs === undefined) return this.#set(s.state, `${verb} to ${host(s.url)}…`);
     const why = describeClose(s.code, s.reason);

@@ -53,14 +53,17 @@ export function formatStatus(s: StatusChange): string | undefined {
       return `* ${s.state === 'connecting' ? 'cannot connect' : 'disconnected'} (${describeClose(s)}); ` +
         `retrying ${s.url ?? ''} in ${(s.retryInMs / 1000).toFixed(1)} s`;
     case 'closed':
-      return '* closed';
+      return s.code === undefined ? '* closed' : `* closed by the server (${describeClose(s)}); not reconnecting`;
     case 'idle':
       return undefined;
   }
 }
 
 function describeClose(s: StatusChange): string {
-  const known: Record<number, string> = { 1000: 'closed', 1001: 'node draining', 1006: 'connection lost', 4401: 'token expired', 4429: 'rate limited' };
+  const known: Record<number, string> = {
+    1000: 'closed', 1001: 'node draining', 1006: 'connection lost', 4008: 'too slow to read',
+    4401: 'token expired', 4403: 'disconnected by an operator', 4429: 'rate limited',
+  };
   const name = s.code === undefined ? 'closed' : known[s.code] ?? `code ${s.code}`;
   return s.reason ? `${name}: ${s.reason}` : name;
 }

@@ -98,7 +98,7 @@ export class Terminal {
         return false;
       case 'dm':
         if (arg === undefined || rest.length < 2) return this.#usage('/dm USER TEXT');
-        this.#track(this.#client.direct(arg, rest.slice(1).join(' ')).then((id) => this.print(`* dm to ${arg} delivered (${id})`)));
+        this.#track(this.#client.direct(arg, rest.slice(1).join(' ')).then((sent) => this.print(`* dm to ${arg} delivered (${sent.id})`)));
         return false;
       case 'who': {
         const room = arg ?? this.#current;

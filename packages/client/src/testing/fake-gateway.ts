@@ -1,19 +1,33 @@
 /**
  * A scripted stand-in for a gateway, for fast and deterministic tests of the SDK's own logic
- * (resume, dedup, failover, token refresh, heartbeat). It exists beside the tests against real
+ * (resume, dedup, failover, token refresh, heartbeat, resends by mid). It exists beside the tests against real
  * gateways on real Redis (client.cluster.test.ts), never instead of them: it speaks just enough
  * chat.v1 to drive the client, and nodes built on one FakeRooms share rooms like a cluster.
  * Extend it by adding a case to handle(), or a knob to FakeGatewayOptions.
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { compareIds, ErrorCode, SUBPROTOCOL, type ChatMessage, type ClientFrame, type ServerFrame } from '@chat/protocol';
+import {
+  compareIds, ErrorCode, SUBPROTOCOL, type ChatMessage, type ClientFrame, type DirectFrame, type SendFrame, type ServerFrame,
+} from '@chat/protocol';
 
 /** The rooms of one fake cluster, shared by its nodes. */
 export class FakeRooms {
   readonly messages = new Map<string, ChatMessage[]>();
   readonly nodes = new Set<FakeGateway>();
+  /** What the real bus keeps for IDEMPOTENCY_SECONDS: the id stored for each (room, user, mid) or (from, to, mid). */
+  readonly mids = new Map<string, string>();
   #ms = 1_700_000_000_000;
+  #directs = 0;
+
+  /** Delivers a direct message to every connection of `to` and every other one of `from`, on every node. */
+  direct(from: string, to: string, text: string, sender: WebSocket): string | undefined {
+    const peers = [...this.nodes].flatMap((node) => node.peersOf(to, from, sender));
+    if (!peers.some((p) => p.user === to)) return undefined;
+    const id = `d${++this.#directs}`;
+    for (const peer of peers) peer.socket.send(JSON.stringify({ type: 'direct', id, from, to, text, ts: this.#ms }));
+    return id;
+  }
 
   publish(room: string, from: string, text: string): ChatMessage {
     const list = this.messages.get(room) ?? [];
@@ -37,10 +51,23 @@ export interface FakeGatewayOptions {
   refuseJoin?: (room: string) => ErrorCode | undefined;
   /** Replays also the `since` message itself, and re-sends each live message: the client must drop both. */
   duplicate?: boolean;
+  /** Scripts a fault for the n-th frame (1-based) this node receives with a given `mid`. */
+  onSend?: (frame: SendFrame | DirectFrame, attempt: number) => SendFault | undefined;
 }
+
+/**
+ * What the fake does with one send or direct instead of storing and acking it:
+ * - `{ error }`: answers that error code; nothing is stored (as `unavailable` after a failed write).
+ * - `ignore`: neither stores nor answers (a reply lost, or a bus timeout without an answer).
+ * - `drop`: cuts the connection without storing (the frame died with the connection).
+ * - `store-then-drop`: stores and delivers it, then cuts the connection before the ack.
+ */
+export type SendFault = { error: ErrorCode } | 'ignore' | 'drop' | 'store-then-drop';
 
 interface Peer {
   socket: WebSocket;
+  /** Cut by the fake: frames still buffered from it are not handled, as on a dead connection. */
+  cut: boolean;
   user: string;
   token: string | undefined;
   rooms: Set<string>;
@@ -51,6 +78,7 @@ export class FakeGateway {
   readonly received: ClientFrame[] = [];
   readonly #peers = new Set<Peer>();
   readonly #server: WebSocketServer;
+  readonly #attempts = new Map<string, number>();
   #silent = false;
 
   private constructor(readonly options: FakeGatewayOptions, server: WebSocketServer) {
@@ -96,6 +124,11 @@ export class FakeGateway {
     for (const peer of this.#peers) peer.socket.terminate();
   }
 
+  /** The connections a direct from `from` to `to` reaches on this node, other than the sender's. */
+  peersOf(to: string, from: string, sender: WebSocket): { user: string; socket: WebSocket }[] {
+    return [...this.#peers].filter((p) => p.socket !== sender && (p.user === to || p.user === from));
+  }
+
   deliver(message: ChatMessage): void {
     for (const peer of this.#peers) {
       if (!peer.rooms.has(message.room)) continue;
@@ -111,12 +144,12 @@ export class FakeGateway {
   }
 
   #accept(socket: WebSocket, url: URL): void {
-    const peer: Peer = { socket, user: url.searchParams.get('user') ?? 'guest-0001', token: url.searchParams.get('token') ?? undefined, rooms: new Set() };
+    const peer: Peer = { socket, cut: false, user: url.searchParams.get('user') ?? 'guest-0001', token: url.searchParams.get('token') ?? undefined, rooms: new Set() };
     if (peer.token !== undefined) peer.user = peer.token.split(':')[0] ?? 'guest';
     this.#peers.add(peer);
     socket.on('close', () => this.#peers.delete(peer));
     socket.on('message', (data) => {
-      if (this.#silent) return;
+      if (this.#silent || peer.cut) return;
       const frame = JSON.parse(String(data)) as ClientFrame;
       this.received.push(frame);
       this.#handle(peer, frame);
@@ -139,18 +172,41 @@ export class FakeGateway {
       case 'leave':
         peer.rooms.delete(frame.room);
         return this.#send(peer, { type: 'left', room: frame.room, ...ref });
-      case 'send': {
+      case 'send':
         if (!peer.rooms.has(frame.room)) return this.#send(peer, { type: 'error', code: ErrorCode.NotJoined, message: 'join first', ...ref });
-        const message = this.rooms.publish(frame.room, peer.user, frame.text);
-        return this.#send(peer, { type: 'ack', id: message.id, ...ref });
-      }
+        return this.#store(peer, frame, `${frame.room}/${peer.user}/${frame.mid}`,
+          () => this.rooms.publish(frame.room, peer.user, frame.text).id);
       case 'direct':
-        return this.#send(peer, { type: 'error', code: ErrorCode.UserOffline, message: `${frame.to} is offline`, ...ref });
+        return this.#store(peer, frame, `${peer.user}->${frame.to}/${frame.mid}`,
+          () => this.rooms.direct(peer.user, frame.to, frame.text, peer.socket));
       case 'history':
         return this.#send(peer, { type: 'history', room: frame.room, messages: [], ...ref });
       case 'ping':
         return this.#send(peer, { type: 'pong', ts: Date.now(), ...ref });
     }
+  }
+
+  /** Stores a send or direct once per mid, as the real bus does, unless onSend scripts a fault. */
+  #store(peer: Peer, frame: SendFrame | DirectFrame, key: string, store: () => string | undefined): void {
+    const ref = frame.ref === undefined ? {} : { ref: frame.ref };
+    const attempt = (this.#attempts.get(frame.mid ?? '') ?? 0) + 1;
+    if (frame.mid !== undefined) this.#attempts.set(frame.mid, attempt);
+    const fault = this.options.onSend?.(frame, attempt);
+    if (fault === 'ignore') return;
+    if (fault === 'drop') return this.#cut(peer);
+    if (typeof fault === 'object') return this.#send(peer, { type: 'error', code: fault.error, message: 'scripted', ...ref });
+    const first = frame.mid === undefined ? undefined : this.rooms.mids.get(key);
+    if (first !== undefined) return this.#send(peer, { type: 'ack', id: first, duplicate: true, ...ref });
+    const id = store();
+    if (id === undefined) return this.#send(peer, { type: 'error', code: ErrorCode.UserOffline, message: 'offline', ...ref });
+    if (frame.mid !== undefined) this.rooms.mids.set(key, id);
+    if (fault === 'store-then-drop') return this.#cut(peer);
+    this.#send(peer, { type: 'ack', id, ...ref });
+  }
+
+  #cut(peer: Peer): void {
+    peer.cut = true;
+    peer.socket.terminate();
   }
 
   #send(peer: Peer, frame: ServerFrame): void {
