@@ -6,14 +6,16 @@ import { MemoryHistory } from './memory-history.js';
 import { MemoryPresence } from './memory-presence.js';
 import type { PresenceStore } from './presence-store.js';
 import { RedisBus } from './redis-bus.js';
-import { connectRedis, type RedisConnections } from './redis-connection.js';
+import { connectRedis, type RedisConnections, type RedisTarget } from './redis-connection.js';
 import { RedisHistory } from './redis-history.js';
 import { RedisKeys } from './redis-keys.js';
 import { RedisPresence } from './redis-presence.js';
 
 export interface ClusterOptions {
-  /** Unset: the embedded in-process bus, for a single node. */
+  /** Unset (with no redisClusterNodes): the embedded in-process bus, for a single node. */
   redisUrl: string | undefined;
+  /** The `host:port` seeds of a Redis Cluster, instead of redisUrl. */
+  redisClusterNodes?: readonly string[] | undefined;
   prefix: string;
   historyLimit: number;
   presenceTtlMs: number;
@@ -38,21 +40,28 @@ export interface Cluster {
 /** IDEMPOTENCY_SECONDS's default (SPEC section 7). */
 export const DEFAULT_IDEMPOTENCY_MS = 300_000;
 
+/** The backend options name: none (memory), one Redis, or a Redis Cluster. */
+export function redisTarget(options: Pick<ClusterOptions, 'redisUrl' | 'redisClusterNodes'>): RedisTarget | undefined {
+  if (options.redisClusterNodes !== undefined && options.redisClusterNodes.length > 0) return { clusterNodes: options.redisClusterNodes };
+  return options.redisUrl === undefined ? undefined : { url: options.redisUrl };
+}
+
 export function openCluster(options: ClusterOptions): Cluster {
   const idempotencyMs = options.idempotencyMs ?? DEFAULT_IDEMPOTENCY_MS;
   const keys = new RedisKeys(options.prefix);
-  if (options.redisUrl === undefined) {
+  const target = redisTarget(options);
+  if (target === undefined) {
     const history = new MemoryHistory(options.historyLimit);
     const bus = new MemoryBus(history, idempotencyMs);
     return { bus, history, presence: new MemoryPresence(bus, options.presenceTtlMs), redis: undefined, keys, close: () => bus.close() };
   }
-  const redis = connectRedis(options.redisUrl, options.name, options.onError);
+  const redis = connectRedis(target, options.name, options.onError);
   // A restarted process is a new node: what Redis lists for the old one is not its users.
   const bus = new RedisBus(redis, keys, options.historyLimit, `${options.name}.${randomBytes(4).toString('hex')}`, idempotencyMs);
   return {
     bus,
     history: new RedisHistory(redis.command, keys),
-    presence: new RedisPresence(redis.command, keys, options.presenceTtlMs),
+    presence: new RedisPresence(redis.command, keys, redis.sharded ? 'SPUBLISH' : 'PUBLISH', options.presenceTtlMs),
     redis,
     keys,
     close: () => bus.close(),

@@ -1,7 +1,11 @@
-import type { Redis, Result } from 'ioredis';
-import { guarded } from './redis-connection.js';
+import type { Result } from 'ioredis';
+import { guarded, type RedisClient } from './redis-connection.js';
 
-/** The MQTT bridge's own keys, beside the cluster's under the same prefix. */
+/**
+ * The MQTT bridge's own keys, beside the cluster's under the same prefix. The ones its scripts use
+ * together (lease, epoch, cursors, origin) share the hash tag `{bridge}`, so they share a Redis
+ * Cluster slot.
+ */
 export class BridgeKeys {
   /** The outbound leader's lease and its epoch counter (fencing tokens). */
   readonly leader: string;
@@ -14,11 +18,11 @@ export class BridgeKeys {
   readonly sessions: string;
 
   constructor(readonly prefix: string) {
-    this.leader = `${prefix}bridge:leader`;
-    this.epoch = `${prefix}bridge:epoch`;
-    this.cursors = `${prefix}bridge:cursors`;
-    this.origin = `${prefix}bridge:origin`;
-    this.sessions = `${prefix}bridge:sessions`;
+    this.leader = `${prefix}{bridge}:leader`;
+    this.epoch = `${prefix}{bridge}:epoch`;
+    this.cursors = `${prefix}{bridge}:cursors`;
+    this.origin = `${prefix}{bridge}:origin`;
+    this.sessions = `${prefix}{bridge}:sessions`;
   }
 
   adoption(session: string): string {
@@ -68,7 +72,7 @@ declare module 'ioredis' {
 }
 
 /** Connections the scripts below are registered on. */
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
 /** How long a device's list of rooms is kept after its last post. */
 const DEVICE_ROOMS_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -79,7 +83,7 @@ const DEVICE_ROOMS_TTL_MS = 30 * 24 * 3600 * 1000;
  * dead replica's persistent session can be found and drained by a live one.
  */
 export class RedisBridgeState {
-  constructor(private readonly redis: Redis, readonly keys: BridgeKeys) {
+  constructor(private readonly redis: RedisClient, readonly keys: BridgeKeys) {
     if (!defined.has(redis)) {
       defined.add(redis);
       redis.defineCommand('chatBridgeLoad', { numberOfKeys: 2, lua: load });

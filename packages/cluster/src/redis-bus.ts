@@ -1,30 +1,36 @@
-import type { Redis } from 'ioredis';
 import {
   storedBody, messageEvent, type Bus, type BusListener, type DirectDraft, type DirectOutcome, type MessageDraft, type Published, type RoomEvent,
 } from './bus.js';
-import { guarded, type RedisConnections } from './redis-connection.js';
+import { guarded, isReady, type RedisClient, type RedisConnections } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
 import type { RedisKeys } from './redis-keys.js';
+import type { PublishCommand } from './redis-scripts.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
 
 /**
- * The cluster bus on Redis: a room message is XADDed to the room's stream and PUBLISHed in one
- * Lua script, so the stream id is the message id and pub/sub order is stream order. A node holds
- * a room's channel only while it has members there. Direct messages travel on one channel per node,
- * to the nodes the directory lists for the user (RedisDirectory). When the subscriber connection
- * comes back after a loss, every channel is subscribed again, the directory is written again and
- * the listener is told to resync (backfill).
+ * The cluster bus on Redis or a Redis Cluster: a room message is XADDed to the room's stream and
+ * published in one Lua script, so the stream id is the message id and pub/sub order is stream order.
+ * A node holds a room's channel only while it has members there. Direct messages travel on one
+ * channel per node, to the nodes the directory lists for the user (RedisDirectory).
+ *
+ * On one Redis, channels are classic (SUBSCRIBE on a connection of its own, which RedisBus restores
+ * after a reconnect). On a Redis Cluster they are sharded (SSUBSCRIBE/SPUBLISH: a shard carries only
+ * its rooms' traffic), held by ioredis's subscriber group, one connection per master, which
+ * resubscribes after a slot migration or a failover. Either way, whenever the subscriptions are
+ * (re)established the directory is written again and the listener is told to resync (backfill).
  */
 export class RedisBus implements Bus {
   private listener = ignore;
   private readonly rooms = new Map<string, string>();
   private readonly directory: RedisDirectory;
   private readonly nodeChannel: string;
-  private readonly command: Redis;
-  private readonly subscriber: Redis;
+  private readonly command: RedisClient;
+  private readonly subscriber: RedisClient;
+  private readonly sharded: boolean;
+  private readonly publishCommand: PublishCommand;
   private wasConnected: boolean;
-  /** The subscriber connection is up with every channel subscribed. */
+  /** The subscriber side is up with every channel subscribed. */
   private subscribed = false;
 
   /**
@@ -38,24 +44,33 @@ export class RedisBus implements Bus {
     node: string,
     private readonly idempotencyMs: number,
   ) {
-    this.command = connections.command;
-    this.subscriber = connections.subscriber;
-    this.directory = new RedisDirectory(this.command, keys, node, () => this.subscribed && this.command.status === 'ready');
+    ({ command: this.command, subscriber: this.subscriber, sharded: this.sharded } = connections);
+    this.publishCommand = this.sharded ? 'SPUBLISH' : 'PUBLISH';
+    this.directory = new RedisDirectory(this.command, keys, node, this.publishCommand, () => this.subscribed && isReady(this.command));
     this.nodeChannel = keys.nodeChannel(node);
     this.wasConnected = this.connected;
-    this.subscriber.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
-    this.subscriber.on('ready', () => void this.restoreSubscriptions());
+    if (this.sharded) {
+      this.subscriber.on('smessage', (channel: string, payload: string) => this.onMessage(channel, payload));
+      // The subscriber group resubscribed every channel (after a start, a slot move, a failover).
+      this.subscriber.on('subscribersReady', () => this.onSubscribed());
+      this.subscriber.on('ready', () => void this.restoreSubscriptions());
+      this.subscriber.on('-subscriber', () => (this.subscribed = false));
+    } else {
+      this.subscriber.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
+      this.subscriber.on('ready', () => void this.restoreSubscriptions());
+    }
     this.subscriber.on('close', () => (this.subscribed = false));
     // Directory writes fail while the command connection is down; once both are up it is rewritten.
     this.command.on('ready', () => this.subscribed && this.restoreDirectory());
     for (const client of [this.command, this.subscriber]) {
       client.on('ready', () => this.reportStatus());
       client.on('close', () => this.reportStatus());
+      client.on('end', () => this.reportStatus());
     }
   }
 
   get connected(): boolean {
-    return this.command.status === 'ready' && this.subscriber.status === 'ready';
+    return isReady(this.command) && isReady(this.subscriber);
   }
 
   listen(listener: BusListener): void {
@@ -63,20 +78,20 @@ export class RedisBus implements Bus {
   }
 
   async publish(draft: MessageDraft): Promise<Published> {
-    const [id, duplicate] = await guarded(this.command.chatPublish(...publishArgs(this.keys, this.historyLimit, this.idempotencyMs, draft, storedBody(draft))));
+    const args = publishArgs(this.keys, this.historyLimit, this.idempotencyMs, draft, storedBody(draft), this.publishCommand);
+    const [id, duplicate] = await guarded(this.command.chatPublish(...args));
     return { room: draft.room, id, duplicate: duplicate === 1 };
   }
 
-  async direct(draft: DirectDraft): Promise<DirectOutcome> {
-    const [reached, id, duplicate] = await guarded(this.command.chatDirect(...directArgs(this.keys, this.idempotencyMs, draft)));
-    return { reached: reached > 0, id, duplicate: duplicate === 1 };
+  direct(draft: DirectDraft): Promise<DirectOutcome> {
+    return this.directory.direct(draft, directPayload(draft), this.idempotencyMs);
   }
 
   async subscribeRoom(room: string): Promise<void> {
     const channel = this.keys.roomChannel(room);
     this.rooms.set(channel, room);
     try {
-      await guarded(this.subscriber.subscribe(channel));
+      await guarded(this.subscribe(channel));
     } catch (error) {
       this.rooms.delete(channel);
       throw error;
@@ -87,7 +102,7 @@ export class RedisBus implements Bus {
     const channel = this.keys.roomChannel(room);
     if (!this.rooms.delete(channel)) return;
     // While disconnected there is nothing to undo: only channels still listed are restored.
-    await this.subscriber.unsubscribe(channel).catch(() => undefined);
+    await (this.sharded ? this.subscriber.sunsubscribe(channel) : this.subscriber.unsubscribe(channel)).catch(() => undefined);
   }
 
   subscribeUser(user: string): Promise<void> {
@@ -104,18 +119,34 @@ export class RedisBus implements Bus {
     await Promise.allSettled([this.command.quit(), this.subscriber.quit()]);
   }
 
+  /** Sharded channels must be subscribed one slot at a time: one call per channel. */
+  private subscribe(...channels: string[]): Promise<unknown> {
+    if (!this.sharded) return this.subscriber.subscribe(...channels);
+    return Promise.all(channels.map((channel) => this.subscriber.ssubscribe(channel)));
+  }
+
+  /**
+   * After the subscriber side (re)connects. One Redis forgets subscriptions with the connection, so
+   * every channel is subscribed again; ioredis's cluster subscriber group keeps its own list and
+   * only needs this node's channel once (a repeat would be harmless).
+   */
   private async restoreSubscriptions(): Promise<void> {
     try {
-      await this.subscriber.subscribe(this.nodeChannel, ...this.rooms.keys());
+      await this.subscribe(this.nodeChannel, ...(this.sharded ? [] : this.rooms.keys()));
     } catch {
       return; // the connection dropped again; the next 'ready' retries
     }
-    this.subscribed = true;
-    if (this.command.status === 'ready') this.restoreDirectory();
-    this.listener.resync();
+    this.onSubscribed();
   }
 
-  /** Redis may have lost the directory (a restart), or dropped this node from it while it was away. */
+  private onSubscribed(): void {
+    this.subscribed = true;
+    if (isReady(this.command)) this.restoreDirectory();
+    this.listener.resync();
+    this.reportStatus();
+  }
+
+  /** Redis may have lost the directory (a restart), or a sender dropped this node from it while it was away. */
   private restoreDirectory(): void {
     this.directory.restore().catch(() => undefined); // retried by the directory itself, or at the next 'ready'
   }
@@ -150,7 +181,6 @@ export class RedisBus implements Bus {
       if (this.directory.users.has(user)) this.listener.user({ user, originConn, receivedAt, event });
     }
   }
-
 }
 
 /**
@@ -177,19 +207,15 @@ export function parseRoomPayload(room: string, payload: string): RoomEvent | und
 }
 
 /** The chatPublish script's arguments for a draft; every caller of the script goes through here. */
-export function publishArgs(keys: RedisKeys, historyLimit: number, idempotencyMs: number, draft: MessageDraft, body: string) {
+export function publishArgs(keys: RedisKeys, historyLimit: number, idempotencyMs: number, draft: MessageDraft, body: string, publish: PublishCommand) {
   const log = keys.roomLog(draft.room);
   const key = draft.idempotencyKey;
   const once = key === undefined ? log : keys.roomOnce(draft.room, key);
-  return [log, once, historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt, key === undefined ? 0 : idempotencyMs] as const;
+  return [log, once, historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt, key === undefined ? 0 : idempotencyMs, publish] as const;
 }
 
-/** The chatDirect script's arguments; every caller of the script goes through here. */
-export function directArgs(keys: RedisKeys, idempotencyMs: number, draft: DirectDraft) {
-  const { to, from, event, originConn, receivedAt, id, idempotencyKey } = draft;
-  const sender = from === to ? '' : from;
-  const nodes = keys.directoryNodes();
-  const once = idempotencyKey === undefined ? nodes : keys.directOnce(idempotencyKey);
-  const payload = `${to} ${sender} ${originConn} ${receivedAt} ${event}`;
-  return [nodes, once, keys.directoryUsers(''), keys.nodeChannel(''), to, sender, payload, id, idempotencyKey === undefined ? 0 : idempotencyMs] as const;
+/** What a node's channel carries for a direct: `<to> <from> <originConn> <receivedAt> <event>`. */
+export function directPayload(draft: DirectDraft): string {
+  const sender = draft.from === draft.to ? '' : draft.from;
+  return `${draft.to} ${sender} ${draft.originConn} ${draft.receivedAt} ${draft.event}`;
 }

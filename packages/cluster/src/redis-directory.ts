@@ -1,24 +1,27 @@
-import type { Redis } from 'ioredis';
-import { BusUnavailableError } from './bus.js';
-import { guarded } from './redis-connection.js';
+import type { DirectDraft, DirectOutcome } from './bus.js';
+import { guarded, type RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
+import type { PublishCommand } from './redis-scripts.js';
 
-/** Users per SADD when the whole list is written again. */
-const RESTORE_CHUNK = 1_000;
+/** Users written at once when the whole list is written again. */
+const RESTORE_CHUNK = 500;
 /** After a failed write (a timeout, an error reply) on a live connection, the list is rewritten this much later. */
 const RETRY_MS = 1_000;
 
 /**
- * Which users this node holds, as Redis sees it: the node's entry in the directory that the
- * chatDirect script reads. One set per node rather than one channel per user, so a connection costs
- * a set member instead of a subscription (the bookkeeping ioredis and Redis keep for each channel
- * made up half of a gateway's memory per idle connection).
+ * Where direct messages go: for each user, the set of nodes holding a connection of it (one key per
+ * user, in the user's own hash slot, so it works the same on a Redis Cluster). A node adds itself
+ * to the sets of the users it holds and listens on a channel of its own; a direct is published to
+ * the channel of every node listed for the recipient (and then for the sender's other connections).
  *
- * Changes are coalesced for one event-loop turn and written as one pipeline; a reconnect storm
- * becomes a few large SADDs. After Redis comes back (it may have lost everything) the whole list
- * is written again, and a write that failed while the connection stayed up is made good by rewriting
- * the whole list a second later. A node that dies leaves its entry behind until a direct message for
- * one of its users, or a node start, finds that nobody listens on its channel any more and removes it.
+ * Liveness needs no heartbeat: PUBLISH and SPUBLISH answer how many subscribers got the message,
+ * and a node nobody listens for (its process died) is dropped from the set at that moment. A node
+ * whose subscriber connection comes back writes its whole list again (Redis may have lost it, or a
+ * sender may have dropped it meanwhile). Changes are coalesced for one event-loop turn.
+ *
+ * Directs are at most once, like pub/sub. With an idempotency key, a repeat within the window is
+ * acked with the first id and not delivered: the key is claimed (SET NX) before delivery, and given
+ * back when nobody was reached, so the sender may try again once the user is online.
  */
 export class RedisDirectory {
   /** The users with a connection here: what Redis must list for this node. */
@@ -31,7 +34,13 @@ export class RedisDirectory {
   private closed = false;
 
   /** `live`: this node's channel is subscribed and commands can run, so writing the list means something. */
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, readonly node: string, private readonly live: () => boolean) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: RedisKeys,
+    readonly node: string,
+    private readonly publishCommand: PublishCommand,
+    private readonly live: () => boolean,
+  ) {}
 
   /** Resolves once Redis lists the user here; rejects (BusUnavailableError) when it could not be written. */
   add(user: string): Promise<void> {
@@ -48,10 +57,7 @@ export class RedisDirectory {
     return this.scheduleFlush();
   }
 
-  /**
-   * Writes the whole list again, atomically, and forgets dead nodes. Call it once this node's channel
-   * is subscribed: a node is live for the others exactly while its channel has a subscriber.
-   */
+  /** Writes the whole list again. Call it once this node's channel is subscribed. */
   restore(): Promise<void> {
     this.restoring ??= this.rewrite().finally(() => {
       this.restoring = undefined;
@@ -63,19 +69,21 @@ export class RedisDirectory {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
-    await exec(this.redis.multi().del(this.keys.directoryUsers(this.node)).srem(this.keys.directoryNodes(), this.node).exec());
+    await this.write([], [...this.users]);
+  }
+
+  /** Publishes `draft` to the nodes holding its recipient, then to those holding only its sender. */
+  direct(draft: DirectDraft, payload: string, onceTtlMs: number): Promise<DirectOutcome> {
+    const claim = draft.idempotencyKey === undefined ? undefined : { key: this.keys.directOnce(draft.idempotencyKey), value: draft.id, ttlMs: onceTtlMs };
+    return sendDirect(this.redis, this.keys, this.publishCommand, draft, payload, claim);
   }
 
   private async rewrite(): Promise<void> {
     clearTimeout(this.retry);
     if (this.closed) return;
-    const own = this.keys.directoryUsers(this.node);
-    const batch = this.redis.multi().sadd(this.keys.directoryNodes(), this.node).del(own);
     const users = [...this.users];
-    for (let i = 0; i < users.length; i += RESTORE_CHUNK) batch.sadd(own, ...users.slice(i, i + RESTORE_CHUNK));
     try {
-      await exec(batch.exec());
-      await guarded(this.redis.chatDirectoryPrune(this.keys.directoryNodes(), this.keys.directoryUsers(''), this.keys.nodeChannel('')));
+      for (let i = 0; i < users.length; i += RESTORE_CHUNK) await this.write(users.slice(i, i + RESTORE_CHUNK), []);
     } catch (error) {
       this.retryLater();
       throw error;
@@ -95,30 +103,66 @@ export class RedisDirectory {
   private scheduleFlush(): Promise<void> {
     this.flush ??= new Promise<void>((turn) => setImmediate(turn)).then(() => {
       this.flush = undefined;
-      return this.write();
+      if (this.closed) return undefined;
+      const added = [...this.added];
+      const removed = [...this.removed];
+      this.added = new Set();
+      this.removed = new Set();
+      return this.write(added, removed).catch((error: unknown) => {
+        this.retryLater();
+        throw error;
+      });
     });
     return this.flush;
   }
 
-  private async write(): Promise<void> {
-    if (this.closed) return;
-    const own = this.keys.directoryUsers(this.node);
-    const batch = this.redis.pipeline();
-    if (this.added.size > 0) batch.sadd(this.keys.directoryNodes(), this.node).sadd(own, ...this.added);
-    if (this.removed.size > 0) batch.srem(own, ...this.removed);
-    this.added = new Set();
-    this.removed = new Set();
-    try {
-      await exec(batch.exec());
-    } catch (error) {
-      this.retryLater();
-      throw error;
-    }
+  /** One command per user (each user's set is in its own slot), all sent without waiting for each other. */
+  private async write(added: string[], removed: string[]): Promise<void> {
+    await guarded(Promise.all([
+      ...added.map((user) => this.redis.sadd(this.keys.userNodes(user), this.node)),
+      ...removed.map((user) => this.redis.srem(this.keys.userNodes(user), this.node)),
+    ]));
   }
 }
 
-async function exec(run: Promise<[error: Error | null, result: unknown][] | null>): Promise<void> {
-  const results = await guarded(run);
-  const failed = results?.find(([error]) => error !== null)?.[0];
-  if (failed) throw new BusUnavailableError(`Redis: ${failed.message}`, { cause: failed });
+/** An idempotency key claimed before a direct goes out: `value` is what a repeat is answered with. */
+export interface DirectClaim {
+  key: string;
+  value: string;
+  ttlMs: number;
+}
+
+/**
+ * One direct message through the directory: to every node listed for the recipient, then (when one
+ * was reached) to those listed only for the sender. With a claim, a repeat whose key is still held
+ * is answered with its value and not delivered; the claim is given back when nobody was reached.
+ */
+export async function sendDirect(
+  redis: RedisClient, keys: RedisKeys, publishCommand: PublishCommand, draft: DirectDraft, payload: string, claim: DirectClaim | undefined,
+): Promise<DirectOutcome> {
+  if (claim !== undefined && (await guarded(redis.set(claim.key, claim.value, 'PX', claim.ttlMs, 'NX'))) !== 'OK') {
+    const first = await guarded(redis.get(claim.key));
+    if (first !== null) return { reached: true, id: first, duplicate: true };
+  }
+  try {
+    const recipients = await guarded(redis.smembers(keys.userNodes(draft.to)));
+    const reached = await publishTo(redis, keys, publishCommand, draft.to, recipients, payload);
+    if (reached > 0 && draft.from !== draft.to) {
+      const senders = await guarded(redis.smembers(keys.userNodes(draft.from)));
+      await publishTo(redis, keys, publishCommand, draft.from, senders.filter((node) => !recipients.includes(node)), payload);
+    }
+    if (reached === 0 && claim !== undefined) await guarded(redis.del(claim.key));
+    return { reached: reached > 0, id: draft.id, duplicate: false };
+  } catch (error) {
+    if (claim !== undefined) await redis.del(claim.key).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Publishes to each node's channel; a node with no listener is dropped from the user's set. Returns how many heard. */
+async function publishTo(redis: RedisClient, keys: RedisKeys, publishCommand: PublishCommand, user: string, nodes: string[], payload: string): Promise<number> {
+  const heard = await Promise.all(nodes.map((node) => guarded(redis.call(publishCommand, keys.nodeChannel(node), payload) as Promise<number>)));
+  const dead = nodes.filter((_, i) => heard[i] === 0);
+  if (dead.length > 0) await redis.srem(keys.userNodes(user), ...dead).catch(() => undefined);
+  return heard.filter((n) => n > 0).length;
 }

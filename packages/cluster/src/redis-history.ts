@@ -1,14 +1,13 @@
-import type { Redis } from 'ioredis';
 import { compareIds } from '@chat/protocol';
 import { messageEvent, type RoomMessage } from './bus.js';
 import { MAX_ID, type HistoryRead, type HistoryStore } from './history-store.js';
-import { guarded } from './redis-connection.js';
+import { guarded, type RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { StreamEntry } from './redis-scripts.js';
 
 /** History read from the room streams RedisBus appends to. */
 export class RedisHistory implements HistoryStore {
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {}
 
   async latest(room: string, count: number): Promise<RoomMessage[]> {
     if (count <= 0) return [];

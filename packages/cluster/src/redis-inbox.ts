@@ -1,8 +1,9 @@
-import type { Redis } from 'ioredis';
 import { messageEvent, storedBody, BusUnavailableError, type DirectDraft, type MessageDraft, type RoomMessage } from './bus.js';
-import { directArgs, publishArgs } from './redis-bus.js';
-import { guarded } from './redis-connection.js';
+import { directPayload, publishArgs } from './redis-bus.js';
+import { guarded, type RedisClient } from './redis-connection.js';
+import { sendDirect } from './redis-directory.js';
 import type { RedisKeys } from './redis-keys.js';
+import type { PublishCommand } from './redis-scripts.js';
 
 /**
  * One delivery of a message by a broker that may deliver it again (MQTT QoS 1): `id` names the
@@ -25,11 +26,13 @@ export interface Delivery {
  */
 export class RedisInbox {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly historyLimit: number,
     /** Also the window of a draft's own idempotency key, should one carry it. */
     private readonly receiptTtlMs: number,
+    /** PUBLISH on one Redis, SPUBLISH on a Redis Cluster (RedisConnections.sharded). */
+    private readonly publishCommand: PublishCommand = 'PUBLISH',
   ) {}
 
   /** True when this delivery was already handled. `room` is the room of a post, undefined for a direct. */
@@ -43,7 +46,7 @@ export class RedisInbox {
     const body = storedBody(draft);
     const receipt = this.receiptKey(draft.room, delivery);
     const batch = this.redis.multi()
-      .chatPublish(...publishArgs(this.keys, this.historyLimit, this.receiptTtlMs, draft, body))
+      .chatPublish(...publishArgs(this.keys, this.historyLimit, this.receiptTtlMs, draft, body, this.publishCommand))
       .set(receipt, delivery.fingerprint, 'PX', this.receiptTtlMs);
     const [id] = await this.exec<[string, number]>(batch.exec(), receipt);
     return { room: draft.room, id, event: messageEvent(draft.room, id, body) };
@@ -51,17 +54,15 @@ export class RedisInbox {
 
   /**
    * RedisBus.direct with a receipt: delivers `event` to `to`'s connections and the sender's other
-   * ones (all but `originConn`); false when `to` has none.
+   * ones (all but `originConn`); false when `to` has none. The receipt is claimed before delivery and
+   * given back when nobody was reached; directs are at most once, so a crash after the claim loses
+   * the direct rather than doubling it.
    */
   async direct(to: string, from: string, event: string, originConn: string, receivedAt: number, delivery: Delivery): Promise<boolean> {
-    const receipt = this.receiptKey(undefined, delivery);
-    // The receipt makes this exactly once; no idempotency key of the bus's own is needed (id unused).
     const draft: DirectDraft = { to, from, event, originConn, receivedAt, id: '' };
-    const batch = this.redis.multi()
-      .chatDirect(...directArgs(this.keys, this.receiptTtlMs, draft))
-      .set(receipt, delivery.fingerprint, 'PX', this.receiptTtlMs);
-    const [reached] = await this.exec<[number, string, number]>(batch.exec(), receipt);
-    return reached > 0;
+    const claim = { key: this.receiptKey(undefined, delivery), value: delivery.fingerprint, ttlMs: this.receiptTtlMs };
+    const outcome = await sendDirect(this.redis, this.keys, this.publishCommand, draft, directPayload(draft), claim);
+    return outcome.reached;
   }
 
   /** A room's receipts share its hash slot, so the MULTI stays single-slot on Redis Cluster. */

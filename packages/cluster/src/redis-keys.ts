@@ -1,6 +1,7 @@
 /**
- * Key and channel names. Everything of one room carries the hash tag `{room}` so a room's keys
- * share a Redis Cluster slot and its Lua scripts stay single-slot.
+ * Key and channel names. Each carries a hash tag naming what it belongs to, so that everything a
+ * script touches shares one Redis Cluster slot: every key of one room (`{room}`: its log, presence,
+ * idempotency keys and channel), the directory entry of one user (`{user}`), the channel of one node.
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
@@ -12,11 +13,6 @@ export class RedisKeys {
   /** The id first stored under an idempotency key in `room` (a string with a ttl), in the room's slot. */
   roomOnce(room: string, key: string): string {
     return `${this.prefix}{${room}}:once:${key}`;
-  }
-
-  /** The id of the first direct message sent under an idempotency key. */
-  directOnce(key: string): string {
-    return `${this.prefix}once:${key}`;
   }
 
   roomChannel(room: string): string {
@@ -42,18 +38,18 @@ export class RedisKeys {
     return `${this.prefix}presence:node:${node}`;
   }
 
-  /** Every node that holds users, for direct messages (a set). */
-  directoryNodes(): string {
-    return `${this.prefix}directory:nodes`;
-  }
-
-  /** The users with a connection on `node` (a set). */
-  directoryUsers(node: string): string {
-    return `${this.prefix}directory:node:${node}`;
+  /** The nodes holding a connection of `user` (a set): where a direct message to it goes. */
+  userNodes(user: string): string {
+    return `${this.prefix}directory:{${user}}`;
   }
 
   /** A node's own channel: direct messages for the users it holds. */
   nodeChannel(node: string): string {
-    return `${this.prefix}node:${node}`;
+    return `${this.prefix}node:{${node}}`;
+  }
+
+  /** The id of the first direct message sent under an idempotency key. */
+  directOnce(key: string): string {
+    return `${this.prefix}once:${key}`;
   }
 }

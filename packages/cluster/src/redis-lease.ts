@@ -1,5 +1,5 @@
-import type { Redis, Result } from 'ioredis';
-import { guarded } from './redis-connection.js';
+import type { Result } from 'ioredis';
+import { guarded, type RedisClient } from './redis-connection.js';
 
 /** KEYS[1] lease, KEYS[2] epoch counter. ARGV: holder, ttlMs. Returns the fencing token, or false when held. */
 const acquire = `
@@ -28,7 +28,7 @@ declare module 'ioredis' {
 }
 
 /** Connections the scripts below are registered on. */
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
 /**
  * A lease in Redis that at most one holder has at a time: SET NX PX on `key`, renewed by its holder
@@ -41,7 +41,7 @@ const defined = new WeakSet<Redis>();
  */
 export class RedisLease {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly epochKey: string,
     readonly ttlMs: number,

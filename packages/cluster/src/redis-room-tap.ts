@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { BusUnavailableError } from './bus.js';
 import { parseRoomPayload } from './redis-bus.js';
 import { guarded, type RedisConnections } from './redis-connection.js';
@@ -27,6 +27,9 @@ export class RedisRoomTap {
   private readonly logPattern: string;
 
   constructor(connections: RedisConnections, private readonly keys: RedisKeys, name: string) {
+    if (!(connections.command instanceof Redis) || !(connections.subscriber instanceof Redis)) {
+      throw new Error('the room tap pattern-subscribes, which only one Redis (REDIS_URL) offers');
+    }
     this.command = connections.command;
     this.subscriber = connections.subscriber.duplicate({ connectionName: `${name}:tap` });
     // Room channels are `<prefix>{<room>}`; the prefix has no glob characters (see the config check).

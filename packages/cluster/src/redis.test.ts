@@ -46,10 +46,10 @@ test('a directory write that fails on a live connection is made good: the user b
   });
   await until('connected', async () => cluster.bus.connected);
   await cluster.bus.subscribeUser('first');
-  const [node] = await admin.smembers(cluster.keys.directoryNodes());
   // A value of the wrong type makes the next SADD fail with an error reply; the connection stays up.
-  await admin.set(cluster.keys.directoryUsers(node!), 'in the way');
+  await admin.set(cluster.keys.userNodes('second'), 'in the way');
   await assert.rejects(cluster.bus.subscribeUser('second'), /WRONGTYPE/);
+  await admin.del(cluster.keys.userNodes('second'));
   const direct = (to: string) => cluster.bus.direct({ to, from: 'someone', event: '{}', originConn: 'c1', receivedAt: Date.now(), id: 'd1' }).then((o) => o.reached);
   await until('second reachable by direct', () => direct('second'));
   assert.equal(await direct('first'), true, 'the rewrite kept the users listed before');

@@ -66,3 +66,14 @@ export function envName(env: Env, name: string, fallback: string, pattern: RegEx
   if (!pattern.test(value)) throw new ConfigError(name, `"${value}" must match ${pattern}`);
   return value;
 }
+
+/** A comma list of `host:port` (a Redis Cluster's seeds); undefined when unset. */
+export function envHostPorts(env: Env, name: string): string[] | undefined {
+  const items = envList(env, name);
+  if (items === undefined) return undefined;
+  for (const item of items) {
+    const match = /^([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(item);
+    if (match === null || Number(match[2]) < 1 || Number(match[2]) > 65535) throw new ConfigError(name, `"${item}" is not host:port`);
+  }
+  return items;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, envInt, envList, envUrl } from './env.js';
+import { ConfigError, envHostPorts, envInt, envList, envUrl } from './env.js';
 import { roomAllowed, signHs256, verifyHs256 } from './jwt.js';
 
 test('a bad environment value names the variable', () => {
@@ -9,6 +9,14 @@ test('a bad environment value names the variable', () => {
   assert.throws(() => envUrl({ REDIS_URL: 'http://x' }, 'REDIS_URL', ['redis:']), /REDIS_URL: protocol/);
   assert.equal(envInt({}, 'PORT', 8080, 0, 65535), 8080);
   assert.deepEqual(envList({ ALLOWED_ORIGINS: 'https://a, https://b' }, 'ALLOWED_ORIGINS'), ['https://a', 'https://b']);
+});
+
+test('REDIS_CLUSTER_NODES is a list of host:port, and anything else names the variable', () => {
+  assert.deepEqual(envHostPorts({ N: 'redis-0:6379, 10.0.0.2:7000,[::1]:7001' }, 'N'), ['redis-0:6379', '10.0.0.2:7000', '[::1]:7001']);
+  assert.equal(envHostPorts({}, 'N'), undefined);
+  for (const bad of ['redis-0', 'redis-0:0', 'redis-0:70000', 'redis://x:1', 'a:1,b']) {
+    assert.throws(() => envHostPorts({ N: bad }, 'N'), /^ConfigError: N: |N: /, bad);
+  }
 });
 
 test('HS256 tokens verify, and tampered, expired or wrongly signed ones do not', () => {

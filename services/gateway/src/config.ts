@@ -1,5 +1,5 @@
 import { NAME_PATTERN } from '@chat/protocol';
-import { LOG_LEVELS, envChoice, envInt, envList, envName, envOptional, envString, envUrl, safeHostname, type Env, type LogLevel } from '@chat/runtime';
+import { ConfigError, LOG_LEVELS, envChoice, envHostPorts, envInt, envList, envName, envOptional, envString, envUrl, safeHostname, type Env, type LogLevel } from '@chat/runtime';
 
 /** Everything a gateway reads from its environment (SPEC section 7), validated once at start. */
 export interface GatewayConfig {
@@ -7,6 +7,8 @@ export interface GatewayConfig {
   host: string;
   nodeId: string;
   redisUrl: string | undefined;
+  /** The seeds of a Redis Cluster (REDIS_CLUSTER_NODES), instead of redisUrl. */
+  redisClusterNodes: string[] | undefined;
   redisPrefix: string;
   historyLimit: number;
   historyJoin: number;
@@ -31,11 +33,15 @@ export interface GatewayConfig {
 
 export function readGatewayConfig(env: Env): GatewayConfig {
   const historyLimit = envInt(env, 'HISTORY_LIMIT', 1000, 1, 1_000_000);
+  const redisUrl = envUrl(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const redisClusterNodes = envHostPorts(env, 'REDIS_CLUSTER_NODES');
+  if (redisUrl !== undefined && redisClusterNodes !== undefined) throw new ConfigError('REDIS_CLUSTER_NODES', 'set it or REDIS_URL, not both');
   return {
     port: envInt(env, 'PORT', 8080, 0, 65535),
     host: envString(env, 'HOST', '0.0.0.0'),
     nodeId: envName(env, 'NODE_ID', safeHostname('gateway'), NAME_PATTERN),
-    redisUrl: envUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisUrl,
+    redisClusterNodes,
     redisPrefix: envName(env, 'REDIS_PREFIX', 'chat:', /^[A-Za-z0-9_.:-]{0,64}$/),
     historyLimit,
     historyJoin: envInt(env, 'HISTORY_JOIN', 50, 0, historyLimit),

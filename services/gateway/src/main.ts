@@ -17,6 +17,7 @@ try {
 const metrics = createGatewayMetrics(config.nodeId);
 const cluster = openCluster({
   redisUrl: config.redisUrl,
+  redisClusterNodes: config.redisClusterNodes,
   prefix: config.redisPrefix,
   historyLimit: config.historyLimit,
   presenceTtlMs: config.presenceTtlMs,
@@ -30,7 +31,7 @@ const port = await transport.listen().catch((error: unknown) => {
   log.error('cannot start', { error });
   process.exit(1);
 });
-log.info('gateway listening', { url: `http://${config.host}:${port}`, bus: config.redisUrl === undefined ? 'in-process' : 'redis', auth: config.authJwtSecret !== undefined });
+log.info('gateway listening', { url: `http://${config.host}:${port}`, bus: config.redisClusterNodes !== undefined ? 'redis-cluster' : config.redisUrl === undefined ? 'in-process' : 'redis', auth: config.authJwtSecret !== undefined });
 if (config.apiKey === undefined) log.warn('API_KEY is not set: the HTTP publish routes accept anyone who can reach this port');
 
 stopOnSignals(async (signal) => {
