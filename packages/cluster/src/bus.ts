@@ -115,15 +115,3 @@ export interface Bus {
   unsubscribeUser(user: string): Promise<void>;
   close(): Promise<void>;
 }
-
-/** The JSON body stored in history: everything of a message event but its type, room and id. */
-export function storedBody(draft: MessageDraft): string {
-  const body: { from: string; text: string; ts: number; via?: Via } = { from: draft.from, text: draft.text, ts: draft.ts };
-  if (draft.via !== undefined) body.via = draft.via;
-  return JSON.stringify(body);
-}
-
-/** Builds the `message` event from a stored body without parsing it. */
-export function messageEvent(room: string, id: string, body: string): string {
-  return `{"type":"message","room":${JSON.stringify(room)},"id":"${id}",${body.slice(1)}`;
-}

@@ -3,6 +3,7 @@ export * from './cluster.js';
 export * from './history-store.js';
 export * from './presence-store.js';
 export * from './room-feed.js';
+export * from './room-wire.js';
 export * from './memory-bus.js';
 export * from './memory-history.js';
 export * from './memory-presence.js';

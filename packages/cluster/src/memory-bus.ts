@@ -1,8 +1,7 @@
-import {
-  storedBody, type Bus, type BusListener, type DirectDraft, type DirectOutcome, type MessageDraft, type Published, type RoomEvent,
-} from './bus.js';
+import type { Bus, BusListener, DirectDraft, DirectOutcome, MessageDraft, Published, RoomEvent } from './bus.js';
 import type { MemoryHistory } from './memory-history.js';
 import { MemoryOnce } from './memory-once.js';
+import { storedBody } from './room-wire.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
 

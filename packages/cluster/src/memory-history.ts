@@ -1,5 +1,5 @@
-import { compareIds } from '@chat/protocol';
-import { messageEvent, type RoomMessage } from './bus.js';
+import { compareIds, messageJson } from '@chat/protocol';
+import type { RoomMessage } from './bus.js';
 import type { HistoryRead, HistoryStore } from './history-store.js';
 
 interface Entry {
@@ -32,7 +32,7 @@ export class MemoryHistory implements HistoryStore {
     }
     const id = `${log.lastMs}-${log.lastSeq}`;
     const prev = log.entries.at(-1)?.message.id ?? '';
-    const message = { room, id, event: messageEvent(room, id, body) };
+    const message = { room, id, event: messageJson(room, id, body) };
     log.entries.push({ message, prev });
     if (log.entries.length > this.limit) log.entries.splice(0, log.entries.length - this.limit);
     return { message, prev };

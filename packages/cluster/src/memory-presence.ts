@@ -1,5 +1,6 @@
 import type { MemoryBus } from './memory-bus.js';
-import { DEFAULT_PRESENCE_TTL_MS, presenceJson, type PresenceStore } from './presence-store.js';
+import { DEFAULT_PRESENCE_TTL_MS, type PresenceStore } from './presence-store.js';
+import { presenceEvent } from './room-wire.js';
 
 /** Presence for the embedded bus, with the same rules as Redis so both pass one contract. */
 export class MemoryPresence implements PresenceStore {
@@ -66,6 +67,6 @@ export class MemoryPresence implements PresenceStore {
   }
 
   private announce(room: string, user: string, state: 'join' | 'leave'): void {
-    this.bus.emitRoom({ kind: 'presence', room, event: { type: 'presence', room, user, state }, json: presenceJson(room, user, state) });
+    this.bus.emitRoom(presenceEvent(room, user, state));
   }
 }

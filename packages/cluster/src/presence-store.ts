@@ -20,7 +20,3 @@ export interface PresenceStore {
 }
 
 export const DEFAULT_PRESENCE_TTL_MS = 20_000;
-
-export function presenceJson(room: string, user: string, state: 'join' | 'leave'): string {
-  return JSON.stringify({ type: 'presence', room, user, state });
-}

@@ -1,10 +1,9 @@
-import {
-  storedBody, messageEvent, type Bus, type BusListener, type DirectDraft, type DirectOutcome, type MessageDraft, type Published, type RoomEvent,
-} from './bus.js';
+import type { Bus, BusListener, DirectDraft, DirectOutcome, MessageDraft, Published } from './bus.js';
 import { guarded, isReady, type RedisClient, type RedisConnections } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { PublishCommand } from './redis-scripts.js';
+import { directPayload, parseDirectPayload, parseRoomPayload, storedBody } from './room-wire.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
 
@@ -168,42 +167,12 @@ export class RedisBus implements Bus {
     if (channel === this.nodeChannel) this.onDirectPayload(payload);
   }
 
-  /** `<to> <from> <originConn> <receivedAt> <event>`, from '' when the sender is the recipient. */
   private onDirectPayload(payload: string): void {
-    const a = payload.indexOf(' ');
-    const b = payload.indexOf(' ', a + 1);
-    const c = payload.indexOf(' ', b + 1);
-    const d = payload.indexOf(' ', c + 1);
-    const originConn = payload.slice(b + 1, c);
-    const receivedAt = Number(payload.slice(c + 1, d));
-    const event = payload.slice(d + 1);
-    for (const user of [payload.slice(0, a), payload.slice(a + 1, b)]) {
+    const { users, originConn, receivedAt, event } = parseDirectPayload(payload);
+    for (const user of users) {
       if (this.directory.users.has(user)) this.listener.user({ user, originConn, receivedAt, event });
     }
   }
-}
-
-/**
- * What the publish and presence scripts put on a room's channel: `m<prev> <id> <receivedAt> <body>`
- * for a message, `p<json>` for presence. Undefined for anything else.
- */
-export function parseRoomPayload(room: string, payload: string): RoomEvent | undefined {
-  if (payload[0] === 'p') {
-    const json = payload.slice(1);
-    return { kind: 'presence', room, event: JSON.parse(json), json };
-  }
-  if (payload[0] !== 'm') return undefined;
-  const a = payload.indexOf(' ');
-  const b = payload.indexOf(' ', a + 1);
-  const c = payload.indexOf(' ', b + 1);
-  if (a < 0 || b < 0 || c < 0) return undefined;
-  const id = payload.slice(a + 1, b);
-  return {
-    kind: 'message',
-    prev: payload.slice(1, a),
-    receivedAt: Number(payload.slice(b + 1, c)),
-    message: { room, id, event: messageEvent(room, id, payload.slice(c + 1)) },
-  };
 }
 
 /** The chatPublish script's arguments for a draft; every caller of the script goes through here. */
@@ -212,10 +181,4 @@ export function publishArgs(keys: RedisKeys, historyLimit: number, idempotencyMs
   const key = draft.idempotencyKey;
   const once = key === undefined ? log : keys.roomOnce(draft.room, key);
   return [log, once, historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt, key === undefined ? 0 : idempotencyMs, publish] as const;
-}
-
-/** What a node's channel carries for a direct: `<to> <from> <originConn> <receivedAt> <event>`. */
-export function directPayload(draft: DirectDraft): string {
-  const sender = draft.from === draft.to ? '' : draft.from;
-  return `${draft.to} ${sender} ${draft.originConn} ${draft.receivedAt} ${draft.event}`;
 }

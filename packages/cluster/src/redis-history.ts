@@ -1,9 +1,10 @@
-import { compareIds } from '@chat/protocol';
-import { messageEvent, type RoomMessage } from './bus.js';
+import { compareIds, messageJson } from '@chat/protocol';
+import type { RoomMessage } from './bus.js';
 import { MAX_ID, type HistoryRead, type HistoryStore } from './history-store.js';
 import { guarded, type RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { StreamEntry } from './redis-scripts.js';
+import { entryBody } from './room-wire.js';
 
 /** History read from the room streams RedisBus appends to. */
 export class RedisHistory implements HistoryStore {
@@ -36,11 +37,5 @@ export class RedisHistory implements HistoryStore {
 }
 
 function toMessages(room: string, entries: StreamEntry[]): RoomMessage[] {
-  return entries.map(([id, fields]) => ({ room, id, event: messageEvent(room, id, bodyOf(fields)) }));
-}
-
-/** Entries are `p <prev> b <body>`; those written before the `p` field are `b <body>`. */
-function bodyOf(fields: string[]): string {
-  const at = fields[0] === 'b' ? 1 : fields.indexOf('b', 2) + 1;
-  return (at > 0 ? fields[at] : undefined) ?? '{}';
+  return entries.map(([id, fields]) => ({ room, id, event: messageJson(room, id, entryBody(fields)) }));
 }

@@ -1,5 +1,7 @@
-import { messageEvent, storedBody, BusUnavailableError, type DirectDraft, type MessageDraft, type RoomMessage } from './bus.js';
-import { directPayload, publishArgs } from './redis-bus.js';
+import { messageJson } from '@chat/protocol';
+import { BusUnavailableError, type DirectDraft, type MessageDraft, type RoomMessage } from './bus.js';
+import { publishArgs } from './redis-bus.js';
+import { directPayload, storedBody } from './room-wire.js';
 import { guarded, type RedisClient } from './redis-connection.js';
 import { sendDirect } from './redis-directory.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -49,7 +51,7 @@ export class RedisInbox {
       .chatPublish(...publishArgs(this.keys, this.historyLimit, this.receiptTtlMs, draft, body, this.publishCommand))
       .set(receipt, delivery.fingerprint, 'PX', this.receiptTtlMs);
     const [id] = await this.exec<[string, number]>(batch.exec(), receipt);
-    return { room: draft.room, id, event: messageEvent(draft.room, id, body) };
+    return { room: draft.room, id, event: messageJson(draft.room, id, body) };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { BusUnavailableError } from './bus.js';
-import { parseRoomPayload } from './redis-bus.js';
+import { parseRoomPayload } from './room-wire.js';
 import { guarded, type RedisConnections } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 

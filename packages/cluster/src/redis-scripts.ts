@@ -6,8 +6,7 @@
  * Every script names only keys of one hash slot (a room's, or one single key), and publishes only
  * on a channel of that slot, so each runs unchanged on one Redis and on a Redis Cluster. The
  * publish command is an argument: PUBLISH on one Redis, SPUBLISH (sharded: only the slot's master
- * carries it) on a Redis Cluster. Names are validated to [A-Za-z0-9_.-] before they reach here, so
- * concatenating them into JSON inside a script is safe.
+ * carries it) on a Redis Cluster. What the scripts publish is read by room-wire.ts.
  */
 import type { Result } from 'ioredis';
 import type { RedisClient } from './redis-connection.js';
@@ -56,8 +55,8 @@ if ARGV[3] == '1' then return {held, tip, {}} end
 return {held, tip, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}`;
 
 const presenceEvent = `
-local function event(room, user, state)
-  return 'p{"type":"presence","room":"' .. room .. '","user":"' .. user .. '","state":"' .. state .. '"}'
+local function event(user, state)
+  return 'u' .. state .. ' ' .. user
 end
 local function now()
   local t = redis.call('TIME')
@@ -72,7 +71,7 @@ end`;
 const presenceJoin = `${presenceEvent}
 if redis.call('SADD', KEYS[2], ARGV[3]) == 1 and redis.call('SCARD', KEYS[2]) == 1 then
   redis.call('SADD', KEYS[1], ARGV[2])
-  redis.call(ARGV[5], ARGV[4], event(ARGV[1], ARGV[2], 'join'))
+  redis.call(ARGV[5], ARGV[4], event(ARGV[2], 'join'))
   return 1
 end
 return 0`;
@@ -81,7 +80,7 @@ return 0`;
 const presenceLeave = `${presenceEvent}
 if redis.call('SREM', KEYS[2], ARGV[3]) == 1 and redis.call('SCARD', KEYS[2]) == 0 then
   redis.call('SREM', KEYS[1], ARGV[2])
-  redis.call(ARGV[5], ARGV[4], event(ARGV[1], ARGV[2], 'leave'))
+  redis.call(ARGV[5], ARGV[4], event(ARGV[2], 'leave'))
   return 1
 end
 return 0`;

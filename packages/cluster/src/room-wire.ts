@@ -1,0 +1,76 @@
+/**
+ * What crosses Redis, in one place: the body stored with a message, the payloads the scripts put on
+ * a room's channel and a node's channel, and the fields of a stream entry. The Lua scripts in
+ * redis-scripts.ts write the channel payloads; this file is their only reader.
+ *
+ * Room channel payloads (the first character says what follows):
+ * - `m<prev> <id> <receivedAt> <body>`: a stored message, with the id stored before it ('' for a
+ *   log's first), the accepting gateway's receipt time, and the stored body (JSON);
+ * - `u<state> <user>`: presence, state `join` or `leave` (the room is the channel's).
+ * Anything else is ignored, so a newer node can add kinds without breaking an older one.
+ */
+import { encodeMessageBody, messageJson, presenceJson, type PresenceState } from '@chat/protocol';
+import type { DirectDraft, MessageDraft, RoomEvent } from './bus.js';
+
+/** The JSON stored with a message: everything of its event but the type, the room and the id. */
+export function storedBody(draft: MessageDraft): string {
+  return encodeMessageBody(draft);
+}
+
+export function parseRoomPayload(room: string, payload: string): RoomEvent | undefined {
+  if (payload[0] === 'u') {
+    const cut = payload.indexOf(' ');
+    const state = payload.slice(1, cut);
+    if (state !== 'join' && state !== 'leave') return undefined;
+    return presenceEvent(room, payload.slice(cut + 1), state);
+  }
+  if (payload[0] !== 'm') return undefined;
+  const a = payload.indexOf(' ');
+  const b = payload.indexOf(' ', a + 1);
+  const c = payload.indexOf(' ', b + 1);
+  if (a < 0 || b < 0 || c < 0) return undefined;
+  const id = payload.slice(a + 1, b);
+  return {
+    kind: 'message',
+    prev: payload.slice(1, a),
+    receivedAt: Number(payload.slice(b + 1, c)),
+    message: { room, id, event: messageJson(room, id, payload.slice(c + 1)) },
+  };
+}
+
+export function presenceEvent(room: string, user: string, state: PresenceState): RoomEvent {
+  return { kind: 'presence', room, event: { type: 'presence', room, user, state }, json: presenceJson(room, user, state) };
+}
+
+/** A stream entry's fields are `p <prev> b <body>`; entries written before the `p` field are `b <body>`. */
+export function entryBody(fields: readonly string[]): string {
+  const at = fields[0] === 'b' ? 1 : fields.indexOf('b', 2) + 1;
+  return (at > 0 ? fields[at] : undefined) ?? '{}';
+}
+
+/** What a node's channel carries for a direct: `<to> <from> <originConn> <receivedAt> <event>`, from '' when it is to. */
+export function directPayload(draft: DirectDraft): string {
+  const sender = draft.from === draft.to ? '' : draft.from;
+  return `${draft.to} ${sender} ${draft.originConn} ${draft.receivedAt} ${draft.event}`;
+}
+
+export interface DirectDelivery {
+  /** The users this node should hand it to (when it holds them): the recipient and the sender ('' for none). */
+  users: [to: string, from: string];
+  originConn: string;
+  receivedAt: number;
+  event: string;
+}
+
+export function parseDirectPayload(payload: string): DirectDelivery {
+  const a = payload.indexOf(' ');
+  const b = payload.indexOf(' ', a + 1);
+  const c = payload.indexOf(' ', b + 1);
+  const d = payload.indexOf(' ', c + 1);
+  return {
+    users: [payload.slice(0, a), payload.slice(a + 1, b)],
+    originConn: payload.slice(b + 1, c),
+    receivedAt: Number(payload.slice(c + 1, d)),
+    event: payload.slice(d + 1),
+  };
+}

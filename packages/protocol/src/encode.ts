@@ -1,0 +1,49 @@
+import type { PresenceState, ServerFrame, Via } from './frames.js';
+
+/**
+ * Server frames as JSON text: the one place their wire form is written. A frame built from typed
+ * values goes through encodeFrame. The hot paths take pieces that are JSON already (a message's
+ * stored body, the events of a history page) and splice them in, so a message is serialized once
+ * when it is stored and never parsed again on its way to thousands of sockets.
+ */
+export function encodeFrame(frame: ServerFrame): string {
+  return JSON.stringify(frame);
+}
+
+/** What a room message carries besides its type, room and id: stored once, as JSON, with the message. */
+export interface MessageBody {
+  from: string;
+  text: string;
+  ts: number;
+  via?: Via;
+}
+
+/** A message's body as stored: `{"from","text","ts"[,"via"]}`. */
+export function encodeMessageBody(body: MessageBody): string {
+  const fields: MessageBody = { from: body.from, text: body.text, ts: body.ts };
+  if (body.via !== undefined) fields.via = body.via;
+  return JSON.stringify(fields);
+}
+
+/** The `message` event from a stored body (JSON text), without parsing the body. */
+export function messageJson(room: string, id: string, body: string): string {
+  return `{"type":"message","room":${JSON.stringify(room)},"id":${JSON.stringify(id)},${body.slice(1)}`;
+}
+
+/** The `joined` reply; `history` holds `message` events as JSON text, oldest first. */
+export function joinedJson(room: string, members: readonly string[], history: readonly string[], gap: boolean, ref?: string): string {
+  return `{"type":"joined","room":${JSON.stringify(room)},"members":${JSON.stringify(members)},"history":[${history.join(',')}],"gap":${gap}${refField(ref)}}`;
+}
+
+/** The `history` reply; `messages` holds `message` events as JSON text, oldest first. */
+export function historyJson(room: string, messages: readonly string[], ref?: string): string {
+  return `{"type":"history","room":${JSON.stringify(room)},"messages":[${messages.join(',')}]${refField(ref)}}`;
+}
+
+export function presenceJson(room: string, user: string, state: PresenceState): string {
+  return encodeFrame({ type: 'presence', room, user, state });
+}
+
+function refField(ref: string | undefined): string {
+  return ref === undefined ? '' : `,"ref":${JSON.stringify(ref)}`;
+}
