@@ -1,6 +1,7 @@
 import type { Bus, BusListener, DirectDraft, DirectOutcome, MessageDraft, Published } from './bus.js';
 import { guarded, isReady, type RedisClient, type RedisConnections } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
+import { RoomLister } from './redis-room-index.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { PublishCommand } from './redis-scripts.js';
 import { directPayload, parseDirectPayload, parseRoomPayload, storedBody } from './room-wire.js';
@@ -23,6 +24,7 @@ export class RedisBus implements Bus {
   private listener = ignore;
   private readonly rooms = new Map<string, string>();
   private readonly directory: RedisDirectory;
+  private readonly lister: RoomLister;
   private readonly nodeChannel: string;
   private readonly command: RedisClient;
   private readonly subscriber: RedisClient;
@@ -46,6 +48,7 @@ export class RedisBus implements Bus {
     ({ command: this.command, subscriber: this.subscriber, sharded: this.sharded } = connections);
     this.publishCommand = this.sharded ? 'SPUBLISH' : 'PUBLISH';
     this.directory = new RedisDirectory(this.command, keys, node, this.publishCommand, () => this.subscribed && isReady(this.command));
+    this.lister = new RoomLister(this.command, keys, this.publishCommand);
     this.nodeChannel = keys.nodeChannel(node);
     this.wasConnected = this.connected;
     if (this.sharded) {
@@ -79,6 +82,8 @@ export class RedisBus implements Bus {
   async publish(draft: MessageDraft): Promise<Published> {
     const args = publishArgs(this.keys, this.historyLimit, this.idempotencyMs, draft, storedBody(draft), this.publishCommand);
     const [id, duplicate] = await guarded(this.command.chatPublish(...args));
+    // Stored and acked whatever the listing does: a failed listing is retried at the next store here.
+    this.lister.list(draft.room).catch(() => undefined);
     return { room: draft.room, id, duplicate: duplicate === 1 };
   }
 

@@ -35,6 +35,8 @@ export interface RedisConnections {
   sharded: boolean;
   /** Where the connections go, without passwords, for logs. */
   where: string;
+  /** Another subscriber like `subscriber`, for a part that subscribes on its own (the room tap). Not yet connecting. */
+  newSubscriber(name: string): RedisClient;
 }
 
 /**
@@ -59,9 +61,9 @@ export function connectRedis(target: RedisTarget, name: string, onError: (error:
 
 function single(url: string, name: string): RedisConnections {
   const command = new Redis(url, { ...common, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: `${name}:cmd` });
-  // Subscriptions are restored by RedisBus itself after a reconnect, followed by a backfill.
-  const subscriber = new Redis(url, { ...common, autoResubscribe: false, connectionName: `${name}:sub` });
-  return { command, subscriber, sharded: false, where: redact(url) };
+  // Subscriptions are restored by their owners after a reconnect, followed by a backfill.
+  const newSubscriber = (label: string) => new Redis(url, { ...common, autoResubscribe: false, connectionName: label });
+  return { command, subscriber: newSubscriber(`${name}:sub`), sharded: false, where: redact(url), newSubscriber };
 }
 
 function cluster(seeds: readonly string[], name: string): RedisConnections {
@@ -82,9 +84,9 @@ function cluster(seeds: readonly string[], name: string): RedisConnections {
   } satisfies ClusterOptions;
   const command = new Cluster(startup, { ...options, redisOptions: { ...options.redisOptions, connectionName: `${name}:cmd` } });
   // ioredis resubscribes sharded channels after a slot moves or a master fails over ('subscribersReady');
-  // RedisBus still treats every such reset as a possible hole and backfills.
-  const subscriber = new Cluster(startup, { ...options, shardedSubscribers: true, redisOptions: { ...options.redisOptions, connectionName: `${name}:sub` } });
-  return { command, subscriber, sharded: true, where: `Redis Cluster ${seeds.join(',')}` };
+  // their owners still treat every such reset as a possible hole and backfill.
+  const newSubscriber = (label: string) => new Cluster(startup, { ...options, shardedSubscribers: true, redisOptions: { ...options.redisOptions, connectionName: label } });
+  return { command, subscriber: newSubscriber(`${name}:sub`), sharded: true, where: `Redis Cluster ${seeds.join(',')}`, newSubscriber };
 }
 
 /** Runs a Redis call, turning every connection or timeout failure into BusUnavailableError. */

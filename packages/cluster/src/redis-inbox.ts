@@ -4,6 +4,7 @@ import { publishArgs } from './redis-bus.js';
 import { directPayload, storedBody } from './room-wire.js';
 import { guarded, type RedisClient } from './redis-connection.js';
 import { sendDirect } from './redis-directory.js';
+import { RoomLister } from './redis-room-index.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { PublishCommand } from './redis-scripts.js';
 
@@ -27,6 +28,8 @@ export interface Delivery {
  * step), so they get ids, history and order like any other message.
  */
 export class RedisInbox {
+  private readonly lister: RoomLister;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
@@ -35,7 +38,9 @@ export class RedisInbox {
     private readonly receiptTtlMs: number,
     /** PUBLISH on one Redis, SPUBLISH on a Redis Cluster (RedisConnections.sharded). */
     private readonly publishCommand: PublishCommand = 'PUBLISH',
-  ) {}
+  ) {
+    this.lister = new RoomLister(redis, keys, publishCommand);
+  }
 
   /** True when this delivery was already handled. `room` is the room of a post, undefined for a direct. */
   async handled(room: string | undefined, delivery: Delivery): Promise<boolean> {
@@ -50,7 +55,8 @@ export class RedisInbox {
     const batch = this.redis.multi()
       .chatPublish(...publishArgs(this.keys, this.historyLimit, this.receiptTtlMs, draft, body, this.publishCommand))
       .set(receipt, delivery.fingerprint, 'PX', this.receiptTtlMs);
-    const [id] = await this.exec<[string, number]>(batch.exec(), receipt);
+    const [id] = await this.exec<[string, number, string]>(batch.exec(), receipt);
+    this.lister.list(draft.room).catch(() => undefined); // retried at the next post to the room
     return { room: draft.room, id, event: messageJson(draft.room, id, body) };
   }
 

@@ -48,6 +48,21 @@ export class RedisKeys {
     return `${this.prefix}node:{${node}}`;
   }
 
+  /** Every room that has a log (a set), for the bridge's tap: rooms are found here, not by a key scan. */
+  roomIndex(): string {
+    return `${this.prefix}{rooms}:index`;
+  }
+
+  /** Where a room's first message announces the room to the tap. */
+  roomIndexChannel(): string {
+    return `${this.prefix}{rooms}:new`;
+  }
+
+  /** Set once every log that predates the index has been added to it. */
+  roomIndexComplete(): string {
+    return `${this.prefix}{rooms}:complete`;
+  }
+
   /** The id of the first direct message sent under an idempotency key. */
   directOnce(key: string): string {
     return `${this.prefix}once:${key}`;

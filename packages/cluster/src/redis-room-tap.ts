@@ -1,43 +1,51 @@
-import { Redis } from 'ioredis';
 import { BusUnavailableError } from './bus.js';
-import { parseRoomPayload } from './room-wire.js';
-import { guarded, type RedisConnections } from './redis-connection.js';
+import { guarded, isReady, type RedisClient, type RedisConnections } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
+import { parseRoomPayload } from './room-wire.js';
 
 export interface RoomTapListener {
   /** A message stored in `room` with `id`, right after `prev` ('' for the room's first). */
   message(room: string, prev: string, id: string, event: string): void;
-  /** The pattern subscription was lost and is back: messages may have been missed meanwhile. */
+  /** A room appeared after the tap started: its first messages may have gone by before it was subscribed. */
+  room(room: string): void;
+  /** The subscriptions were lost and are back: messages of any room may have been missed meanwhile. */
   resync(): void;
 }
 
-const noop: RoomTapListener = { message() {}, resync() {} };
+const noop: RoomTapListener = { message() {}, room() {}, resync() {} };
+
+/** How often the tap reads the room list again, in case an announcement was missed. */
+const RELIST_MS = 30_000;
+/** Keys per SCAN step when the tap lists logs that predate the room index. */
+const SCAN_COUNT = 1_000;
 
 /**
  * Every room's traffic at once, for a service that must see all rooms (the MQTT bridge's outbound
- * leader) rather than the rooms its members are in: a PSUBSCRIBE on the room channels, on a
- * subscriber connection of its own. Like the bus, delivery is at-most-once; `rooms()` lists every
- * room log in Redis, so a caller that lost traffic can compare each log with where it stands.
+ * leader) rather than the rooms its members are in. It needs no pattern subscription (a Redis
+ * Cluster's sharded pub/sub has none): it subscribes to every room in the room index, and to the
+ * index channel that announces new rooms, on a subscriber of its own. Like the bus, delivery is
+ * at-most-once; `rooms()` lists every room, so a caller that lost traffic can compare each log with
+ * where it stands.
  */
 export class RedisRoomTap {
-  private readonly command: Redis;
-  private readonly subscriber: Redis;
+  private readonly command: RedisClient;
+  private readonly subscriber: RedisClient;
+  private readonly sharded: boolean;
   private listener = noop;
-  private readonly pattern: string;
-  private readonly logPattern: string;
+  /** channel -> room, for the rooms subscribed. */
+  private readonly channels = new Map<string, string>();
+  private readonly indexChannel: string;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(connections: RedisConnections, private readonly keys: RedisKeys, name: string) {
-    if (!(connections.command instanceof Redis) || !(connections.subscriber instanceof Redis)) {
-      throw new Error('the room tap pattern-subscribes, which only one Redis (REDIS_URL) offers');
-    }
     this.command = connections.command;
-    this.subscriber = connections.subscriber.duplicate({ connectionName: `${name}:tap` });
-    // Room channels are `<prefix>{<room>}`; the prefix has no glob characters (see the config check).
-    this.pattern = `${keys.prefix}{*}`;
-    this.logPattern = `${keys.prefix}{*}:log`;
+    this.sharded = connections.sharded;
+    this.subscriber = connections.newSubscriber(`${name}:tap`);
+    this.indexChannel = keys.roomIndexChannel();
     this.subscriber.on('error', () => { /* the bus reports Redis outages */ });
-    this.subscriber.on('pmessage', (_pattern: string, channel: string, payload: string) => this.onMessage(channel, payload));
-    this.subscriber.on('ready', () => void this.restore());
+    this.subscriber.on(this.sharded ? 'smessage' : 'message', (channel: string, payload: string) => this.onMessage(channel, payload));
+    if (this.sharded) this.subscriber.on('subscribersReady', () => this.tapping && this.listener.resync());
+    else this.subscriber.on('ready', () => void this.restore());
     this.subscriber.connect().catch(() => undefined);
   }
 
@@ -48,51 +56,91 @@ export class RedisRoomTap {
   async start(listener: RoomTapListener): Promise<void> {
     this.listener = listener;
     try {
-      await guarded(this.subscriber.psubscribe(this.pattern));
+      await guarded(this.subscribe([this.indexChannel]));
+      await this.relist();
     } catch (error) {
-      this.listener = noop;
+      await this.stop();
       throw error;
     }
+    this.timer = setInterval(() => void this.relist().catch(() => undefined), RELIST_MS);
+    this.timer.unref();
   }
 
   async stop(): Promise<void> {
     this.listener = noop;
-    await this.subscriber.punsubscribe(this.pattern).catch(() => undefined);
+    clearInterval(this.timer);
+    const channels = [this.indexChannel, ...this.channels.keys()];
+    this.channels.clear();
+    await Promise.allSettled(channels.map((channel) => (this.sharded ? this.subscriber.sunsubscribe(channel) : this.subscriber.unsubscribe(channel))));
   }
 
-  /** Every room that has a log (SCAN: the whole keyspace is walked, so call it rarely). */
+  /** Every listed room (and, the first time, every log that predates the index). */
   async rooms(): Promise<string[]> {
-    if (this.command.status !== 'ready') throw new BusUnavailableError('Redis: not connected');
-    const found = new Set<string>();
-    const head = `${this.keys.prefix}{`;
-    let cursor = '0';
-    do {
-      const [next, batch] = await guarded(this.command.scan(cursor, 'MATCH', this.logPattern, 'COUNT', 1000, 'TYPE', 'stream'));
-      cursor = next;
-      for (const key of batch) found.add(key.slice(head.length, key.length - '}:log'.length));
-    } while (cursor !== '0');
-    return [...found];
+    if (!isReady(this.command)) throw new BusUnavailableError('Redis: not connected');
+    if ((await guarded(this.command.exists(this.keys.roomIndexComplete()))) === 0) await this.indexOldLogs();
+    return guarded(this.command.smembers(this.keys.roomIndex()));
   }
 
   async close(): Promise<void> {
     this.listener = noop;
+    clearInterval(this.timer);
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
 
+  /** Subscribes to every listed room not subscribed yet. */
+  private async relist(): Promise<void> {
+    const fresh = (await this.rooms()).filter((room) => !this.channels.has(this.keys.roomChannel(room)));
+    await this.add(fresh);
+  }
+
+  private async add(rooms: string[]): Promise<void> {
+    const channels = rooms.map((room) => this.keys.roomChannel(room));
+    rooms.forEach((room, i) => this.channels.set(channels[i]!, room));
+    await guarded(this.subscribe(channels));
+  }
+
+  /** One Redis forgets subscriptions with its connection; ioredis's cluster subscriber group does not. */
   private async restore(): Promise<void> {
     if (!this.tapping) return;
     try {
-      await this.subscriber.psubscribe(this.pattern);
+      await this.subscribe([this.indexChannel, ...this.channels.keys()]);
     } catch {
       return; // lost again; the next 'ready' retries
     }
     this.listener.resync();
   }
 
-  /** Messages only: presence payloads are not parsed at all. */
+  private subscribe(channels: string[]): Promise<unknown> {
+    if (channels.length === 0) return Promise.resolve();
+    if (!this.sharded) return this.subscriber.subscribe(...channels);
+    return Promise.all(channels.map((channel) => this.subscriber.ssubscribe(channel)));
+  }
+
   private onMessage(channel: string, payload: string): void {
-    if (payload[0] !== 'm') return;
-    const event = parseRoomPayload(channel.slice(this.keys.prefix.length + 1, -1), payload);
-    if (event?.kind === 'message') this.listener.message(event.message.room, event.prev, event.message.id, event.message.event);
+    if (channel === this.indexChannel) {
+      if (this.channels.has(this.keys.roomChannel(payload))) return;
+      this.add([payload]).then(() => this.listener.room(payload), () => this.listener.resync());
+      return;
+    }
+    const room = this.channels.get(channel);
+    if (room === undefined || payload[0] !== 'm') return; // presence is not parsed at all
+    const event = parseRoomPayload(room, payload);
+    if (event?.kind === 'message') this.listener.message(room, event.prev, event.message.id, event.message.event);
+  }
+
+  /** Lists the logs written before the room index existed: a key scan of every master, once per deployment. */
+  private async indexOldLogs(): Promise<void> {
+    const head = `${this.keys.prefix}{`;
+    const nodes = 'nodes' in this.command ? this.command.nodes('master') : [this.command];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await guarded(node.scan(cursor, 'MATCH', `${head}*}:log`, 'COUNT', SCAN_COUNT, 'TYPE', 'stream'));
+        cursor = next;
+        const rooms = batch.map((key) => key.slice(head.length, key.length - '}:log'.length));
+        if (rooms.length > 0) await guarded(this.command.sadd(this.keys.roomIndex(), ...rooms));
+      } while (cursor !== '0');
+    }
+    await guarded(this.command.set(this.keys.roomIndexComplete(), '1'));
   }
 }

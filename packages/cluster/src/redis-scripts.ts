@@ -14,8 +14,8 @@ import type { RedisClient } from './redis-connection.js';
 /**
  * KEYS[1] room log, KEYS[2] the idempotency key (KEYS[1] again when there is none, so the script
  * names only keys of the room's slot). ARGV: maxlen, channel, body, receivedAt, idempotency ttl in ms
- * ('0' for none), publish command. Returns {id, duplicate}: for a key seen within its ttl, the first
- * message's id and 1, and nothing is stored or published.
+ * ('0' for none), publish command. Returns {id, duplicate, prev}: for a key seen within its ttl, the
+ * first message's id and 1, and nothing is stored or published; prev is '' for a log's first message.
  *
  * Every entry carries the id before it (field `p`), so a reader can tell "this id was trimmed right
  * before the oldest entry" (nothing missing) from "this id is not in the log" (lost: see chatAfter).
@@ -24,7 +24,7 @@ const publish = `
 local once = ARGV[5] ~= '0'
 if once then
   local first = redis.call('GET', KEYS[2])
-  if first then return {first, 1} end
+  if first then return {first, 1, '-'} end
 end
 local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local prev = ''
@@ -32,7 +32,7 @@ if newest then prev = newest[1] end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'p', prev, 'b', ARGV[3])
 if once then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
 redis.call(ARGV[6], ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .. ARGV[3])
-return {id, 0}`;
+return {id, 0, prev}`;
 
 /**
  * KEYS[1] room log. ARGV: since ('' for the start), max, '1' when nothing can follow `since` (the
@@ -109,7 +109,7 @@ export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    chatPublish(log: string, once: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand): Result<[id: string, duplicate: number], Context>;
+    chatPublish(log: string, once: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand): Result<[id: string, duplicate: number, prev: string], Context>;
     chatAfter(log: string, since: string, max: Arg, nothingAfter: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
     chatPresenceJoin(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;
     chatPresenceLeave(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;

@@ -111,7 +111,12 @@ export class Bridge {
 
   private async lead(token: string): Promise<void> {
     await this.feed.start(token);
-    await this.deps.tap.start({ message: (room, prev, id, event) => this.feed.message(room, prev, id, event), resync: () => void this.catchUp() });
+    await this.deps.tap.start({
+      message: (room, prev, id, event) => this.feed.message(room, prev, id, event),
+      // A new room's first messages may have gone by before the tap subscribed: read it from its cursor.
+      room: (room) => void this.feed.catchUp([room]).catch((error: unknown) => this.deps.log.warn('reading a new room failed; the next catch-up retries', { room, error })),
+      resync: () => void this.catchUp(),
+    });
     await this.devices.lead();
     void this.catchUp();
   }

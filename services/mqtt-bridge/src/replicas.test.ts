@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Cluster } from '@chat/cluster';
+import { BridgeKeys, type Cluster } from '@chat/cluster';
 import { compareIds } from '@chat/protocol';
 import { waitFor, type NodeService } from '@chat/testkit';
 import { connectDevice, type TestDevice } from './testing/device.js';
@@ -36,7 +36,7 @@ describe('two bridge replicas', { timeout: 120_000 }, () => {
 
   async function leaderId(): Promise<string> {
     return waitFor('an outbound leader', async () => {
-      const value = await chat.redis!.command.get(`${prefix}bridge:leader`);
+      const value = await chat.redis!.command.get(new BridgeKeys(prefix).leader);
       return value === null ? undefined : value.slice(0, value.indexOf('#'));
     });
   }
