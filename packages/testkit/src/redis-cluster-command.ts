@@ -97,10 +97,14 @@ export class NodeConnection {
     const socket = connect(this.port, this.host);
     socket.setNoDelay(true);
     // A node that stops answering (killed mid-reply, paused) must not hang a harness step forever.
-    socket.setTimeout(this.timeoutMs, () => this.fail(new Error(`no reply from ${this.host}:${this.port} in ${this.timeoutMs} ms`)));
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', (error) => this.fail(error));
-    socket.on('close', () => this.fail(new Error(`connection to ${this.host}:${this.port} closed`)));
+    // Events of a socket already given up on (its 'close' comes after fail()) must not touch the next one.
+    const current = (then: () => void) => { if (this.socket === socket) then(); };
+    socket.setTimeout(this.timeoutMs, () => current(() => {
+      if (this.pending.length > 0) this.fail(new Error(`no reply from ${this.host}:${this.port} in ${this.timeoutMs} ms`));
+    }));
+    socket.on('data', (chunk: Buffer) => current(() => this.receive(chunk)));
+    socket.on('error', (error) => current(() => this.fail(error)));
+    socket.on('close', () => current(() => this.fail(new Error(`connection to ${this.host}:${this.port} closed`))));
     this.socket = socket;
     return socket;
   }

@@ -12,10 +12,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { findBinary, freePort, startProcess, waitFor, type Service } from './processes.js';
-import { NodeConnection, type RespValue } from './redis-cluster-command.js';
+import { findBinary, freePort, startProcess, waitFor } from './processes.js';
+import { ClusterNodeHandle, type RedisClusterNode } from './redis-cluster-node.js';
 import { keySlot, SLOT_COUNT } from './redis-cluster-slot.js';
 import { parseClusterNodes, parseInfo, servesSlot, slotsCovered, type NodeEntry } from './redis-cluster-view.js';
+
+export type { RedisClusterNode } from './redis-cluster-node.js';
 
 export interface RedisClusterOptions {
   masters?: number;
@@ -26,19 +28,6 @@ export interface RedisClusterOptions {
   appendonly?: boolean;
   /** Bound on the whole start (processes, join, every node agreeing). */
   startTimeoutMs?: number;
-}
-
-export interface RedisClusterNode extends Service {
-  readonly id: string;
-  readonly port: number;
-  /** `127.0.0.1:port`, as a seed or as CLUSTER NODES prints it. */
-  readonly address: string;
-  /** false once the process has exited (killed or stopped); it is never restarted here. */
-  readonly alive: boolean;
-  /** The node's role now, asked of the node itself (ROLE). */
-  role(): Promise<'master' | 'replica'>;
-  /** One command to this node only; redirections (-MOVED, -ASK) come back as RespError. */
-  command(...args: (string | number)[]): Promise<RespValue>;
 }
 
 export interface RedisCluster {
@@ -108,6 +97,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         // A replica whose master just died is always a candidate, however long ago it last heard
         // from it: tests kill masters on purpose and want the promotion, not a stuck cluster.
         '--cluster-replica-validity-factor', '0',
+        // A replica's first sync starts at once, not after the 5 s Redis waits for more replicas.
+        '--repl-diskless-sync-delay', '0',
         '--save', '',
         ...(options.appendonly === true ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no']),
       ];
@@ -136,43 +127,6 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     throw error;
-  }
-}
-
-class ClusterNodeHandle implements RedisClusterNode {
-  id = '';
-  readonly address: string;
-  readonly pid: number;
-  readonly exited: Promise<number | null>;
-  private running = true;
-  private readonly connection: NodeConnection;
-
-  constructor(private readonly service: Service, readonly port: number) {
-    this.address = `127.0.0.1:${port}`;
-    this.pid = service.pid;
-    this.connection = new NodeConnection(port);
-    this.exited = service.exited.then((code) => {
-      this.running = false;
-      this.connection.close();
-      return code;
-    });
-  }
-
-  get alive(): boolean { return this.running; }
-  output(): string { return this.service.output(); }
-  command(...args: (string | number)[]): Promise<RespValue> { return this.connection.command(...args); }
-  async role(): Promise<'master' | 'replica'> {
-    const reply = await this.command('ROLE');
-    return Array.isArray(reply) && reply[0] === 'master' ? 'master' : 'replica';
-  }
-  async stop(signal?: NodeJS.Signals): Promise<number | null> {
-    const code = await this.service.stop(signal);
-    await this.exited;
-    return code;
-  }
-  async kill(): Promise<void> {
-    await this.service.kill();
-    await this.exited;
   }
 }
 
