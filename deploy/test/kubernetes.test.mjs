@@ -151,3 +151,57 @@ describe('the KEDA overlay', () => {
     assert.ok(scaled.spec.triggers.some((trigger) => trigger.type === 'cpu'));
   });
 });
+
+describe('the Redis Cluster overlay', () => {
+  let rendered;
+  let list;
+  before(async () => {
+    rendered = await build('deploy/k8s/overlays/redis-cluster');
+    list = objects(rendered);
+  });
+
+  test('renders, and every object validates against the Kubernetes schemas', async () => {
+    const { code, stdout, stderr } = await kubeconform(rendered);
+    assert.equal(code, 0, `kubeconform:\n${stdout}${stderr}`);
+    assert.match(stdout, new RegExp(`Valid: ${list.length}, Invalid: 0, Errors: 0, Skipped: 0`));
+  });
+
+  test('replaces the single Redis with six cluster nodes behind a headless Service, and a Job that joins them', () => {
+    assert.equal(find(list, 'StatefulSet', 'redis'), undefined, 'the single Redis is removed');
+    assert.equal(find(list, 'Service', 'redis'), undefined);
+    const nodes = find(list, 'StatefulSet', 'redis-cluster');
+    const service = find(list, 'Service', nodes.spec.serviceName);
+    assert.equal(nodes.spec.replicas, 6);
+    assert.equal(service.spec.clusterIP, 'None');
+    assert.equal(service.spec.publishNotReadyAddresses, true, 'nodes and the Job find pods before the cluster exists');
+    const labels = nodes.spec.template.metadata.labels;
+    assert.ok(Object.entries(service.spec.selector).every(([k, v]) => labels[k] === v));
+    assert.deepEqual(service.spec.ports.map((p) => p.port).sort(), [16379, 6379], 'clients and the cluster bus');
+    const [container] = nodes.spec.template.spec.containers;
+    const args = container.args.join(' ');
+    for (const flag of ['--cluster-enabled yes', '--appendonly yes', '--cluster-config-file /data/nodes.conf', '--dir /data',
+      `--cluster-announce-hostname $(POD_NAME).${service.metadata.name}`, '--cluster-preferred-endpoint-type hostname', '--maxmemory-policy noeviction']) {
+      assert.ok(args.includes(flag), `the nodes run with ${flag}`);
+    }
+    assert.equal(container.env.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
+    assert.equal(container.volumeMounts.find((m) => m.mountPath === '/data')?.name, nodes.spec.volumeClaimTemplates[0].metadata.name);
+    const budget = find(list, 'PodDisruptionBudget', 'redis-cluster');
+    assert.equal(budget.spec.maxUnavailable, 1);
+
+    const script = find(list, 'Job', 'redis-cluster-create').spec.template.spec.containers[0].command.join(' ');
+    assert.match(script, /redis-cli --cluster create \$nodes --cluster-replicas 1 --cluster-yes/);
+    assert.match(script, /for i in 0 1 2 3 4 5; do nodes="\$nodes redis-cluster-\$i\.redis-cluster:6379"/);
+  });
+
+  test('gateways and the bridge get REDIS_CLUSTER_NODES naming every node, and no REDIS_URL', () => {
+    const nodes = find(list, 'StatefulSet', 'redis-cluster');
+    const seeds = Array.from({ length: nodes.spec.replicas }, (_, i) => `${nodes.metadata.name}-${i}.${nodes.spec.serviceName}:6379`);
+    for (const [workload, config] of [['gateway', 'gateway-config'], ['mqtt-bridge', 'bridge-config']]) {
+      const data = find(list, 'ConfigMap', config).data;
+      assert.equal(Object.hasOwn(data, 'REDIS_URL'), false, `${config} still has REDIS_URL`);
+      assert.deepEqual(data.REDIS_CLUSTER_NODES.split(','), seeds, config);
+      const refs = find(list, 'Deployment', workload).spec.template.spec.containers[0].envFrom.map((s) => s.configMapRef?.name);
+      assert.ok(refs.includes(config), `${workload} reads ${config}`);
+    }
+  });
+});

@@ -2,17 +2,105 @@
  * `npm run cluster`: the docker-compose topology without Docker. Redis and Mosquitto from PATH on
  * free ports, three gateways on 8081-8083 (GATEWAY_PORTS to change), one MQTT bridge; prints the
  * URLs and stops everything on Ctrl-C. Extra environment (RATE_LIMIT, API_KEY...) passes through.
+ * `--redis-cluster` puts the bus on a Redis Cluster instead of one Redis; `--help` lists the flags.
  */
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { freePort, portOpen, repoRoot, startBridge, startGateway, startMosquitto, startRedis, type Service } from './processes.js';
+import { startRedisCluster, type RedisCluster } from './redis-cluster.js';
 
-const gatewayPorts = (process.env.GATEWAY_PORTS ?? '8081,8082,8083').split(',').map(Number);
+const usage = `usage: npm run cluster [-- [flags]]
+
+Starts Redis, Mosquitto, gateways on 8081-8083 (GATEWAY_PORTS=...) and an MQTT bridge, all from
+PATH on loopback; prints the URLs; Ctrl-C stops everything.
+
+  --redis-cluster   run the bus on a Redis Cluster of 3 masters with a replica each (redis-server
+                    in cluster mode) instead of one Redis: gateways and the bridge get
+                    REDIS_CLUSTER_NODES=<seeds> and no REDIS_URL. They use it once the bus has its
+                    Redis Cluster backend. A Redis node that dies (kill -9 <pid>) stays dead and the
+                    rest keeps running: its replica takes over, which is reported here.
+  --gateways N      start N gateways (default: one per GATEWAY_PORTS entry, 3); 0 starts none
+  --no-bridge       do not start the MQTT bridge
+  -h, --help        this text
+`;
+
+const flags = (() => {
+  try {
+    return parseArgs({
+      options: {
+        'redis-cluster': { type: 'boolean', default: false },
+        gateways: { type: 'string' },
+        'no-bridge': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`cluster: ${(error as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+})();
+if (flags.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+
+const gatewayPorts = (process.env.GATEWAY_PORTS ?? '8081,8082,8083').split(',').map(Number)
+  .slice(0, flags.gateways === undefined ? undefined : gatewayCount(flags.gateways));
 const bridgePort = Number(process.env.BRIDGE_PORT ?? 9464);
 const started: Service[] = [];
 
+function gatewayCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`cluster: --gateways ${text} is not a count\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/** What gateways and the bridge are given to reach the bus, and the lines that describe it. */
+interface Bus { redisUrl?: string; env: Record<string, string>; lines: string[] }
+
+let redisCluster: RedisCluster | undefined;
+
+async function startBus(): Promise<Bus> {
+  if (!flags['redis-cluster']) {
+    const redis = await startRedis();
+    started.push(redis);
+    return { redisUrl: redis.url, env: {}, lines: [`  redis:       ${redis.url}`] };
+  }
+  redisCluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+  started.push(...redisCluster.nodes);
+  // REDIS_URL and REDIS_CLUSTER_NODES exclude each other (SPEC section 7): one set in this shell
+  // must not reach the nodes beside the cluster's seeds.
+  delete process.env.REDIS_URL;
+  const lines = [`  redis cluster (REDIS_CLUSTER_NODES=${redisCluster.seeds}):`];
+  const masters = await redisCluster.masters();
+  for (const master of masters) {
+    const replicas = await redisCluster.replicasOf(master);
+    lines.push(`    master  ${master.address}  pid ${master.pid}  id ${master.id.slice(0, 12)}`);
+    for (const replica of replicas) lines.push(`      replica ${replica.address}  pid ${replica.pid}  id ${replica.id.slice(0, 12)}`);
+  }
+  lines.push('    a node killed (kill -9 <pid>) stays dead; its replica takes over its slots');
+  return { env: { REDIS_CLUSTER_NODES: redisCluster.seeds }, lines };
+}
+
+/** A Redis Cluster node that exits is reported, not fatal: showing the failover is the point. */
+async function reportClusterNodeExit(cluster: RedisCluster, id: string, code: number | null): Promise<void> {
+  const node = cluster.node(id);
+  const replicas = await cluster.replicasOf(id).catch(() => []);
+  process.stderr.write(`redis cluster node ${node.address} (pid ${node.pid}) exited (${code}); it stays down, the rest keeps running\n`);
+  if (replicas.length === 0) return;
+  try {
+    const promoted = await cluster.waitForFailover(id, 30_000);
+    process.stderr.write(`redis cluster: replica ${promoted.address} (pid ${promoted.pid}) now serves the slots of ${node.address}\n`);
+  } catch (error) {
+    process.stderr.write(`redis cluster: no replica took over from ${node.address}: ${(error as Error).message}\n`);
+  }
+}
+
 async function main(): Promise<void> {
-  const redis = await startRedis();
-  started.push(redis);
+  const bus = await startBus();
   // The broker as deployed: the project's ACL (a device may post only as itself), queues sized for bursts.
   const mosquitto = await startMosquitto({
     port: await preferred(1883),
@@ -23,32 +111,42 @@ async function main(): Promise<void> {
   const logLevel = process.env.LOG_LEVEL ?? 'info';
   const gateways = [];
   for (const [i, port] of gatewayPorts.entries()) {
-    const gateway = await startGateway({ redisUrl: redis.url, port, env: { NODE_ID: `gateway-${i + 1}`, LOG_LEVEL: logLevel } });
+    const gateway = await startGateway({ ...busOptions(bus), port, env: { ...bus.env, NODE_ID: `gateway-${i + 1}`, LOG_LEVEL: logLevel } });
     started.push(gateway);
     gateways.push(gateway);
   }
-  const bridge = await startBridge({ redisUrl: redis.url, port: bridgePort, env: { NODE_ID: 'bridge-1', MQTT_URL: mosquitto.url, LOG_LEVEL: logLevel } });
-  started.push(bridge);
+  const bridge = flags['no-bridge'] ? undefined
+    : await startBridge({ ...busOptions(bus), port: bridgePort, env: { ...bus.env, NODE_ID: 'bridge-1', MQTT_URL: mosquitto.url, LOG_LEVEL: logLevel } });
+  if (bridge !== undefined) started.push(bridge);
 
   const lines = [
     'chat cluster is up (Ctrl-C stops it)',
     ...gateways.map((g) => `  ${g.nodeId}: ${g.url}  (chat page; WebSocket ${g.wsUrl}; metrics ${g.url}/metrics)`),
-    `  mqtt-bridge: http://127.0.0.1:${bridgePort}/metrics`,
-    `  redis:       ${redis.url}`,
+    ...(bridge === undefined ? [] : [`  mqtt-bridge: http://127.0.0.1:${bridgePort}/metrics`]),
+    ...bus.lines,
     `  mosquitto:   ${mosquitto.url}  (WebSockets ws://127.0.0.1:${mosquitto.wsPort})`,
     `  try:         mosquitto_sub -p ${mosquitto.port} -i watcher-1 -t 'chat/rooms/lobby/messages' -v`,
     `               mosquitto_pub -p ${mosquitto.port} -i sensor-1 -t 'chat/rooms/lobby/send/sensor-1' -m 'hello from a device'`,
-    `  load test:   TARGET=${gateways.map((g) => g.wsUrl).join(',')} npm run loadtest`,
+    ...(gateways.length === 0 ? [] : [`  load test:   TARGET=${gateways.map((g) => g.wsUrl).join(',')} npm run loadtest`]),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  const clusterNodes = new Map((redisCluster?.nodes ?? []).map((node) => [node as Service, node.id]));
   for (const service of started) {
-    void service.exited.then((code) => {
-      if (!stopping) {
+    void service.exited.then(async (code) => {
+      const clusterNodeId = clusterNodes.get(service);
+      if (!stopping && redisCluster !== undefined && clusterNodeId !== undefined) {
+        await reportClusterNodeExit(redisCluster, clusterNodeId, code);
+      } else if (!stopping) {
         process.stderr.write(`a cluster process exited (${code}); stopping the rest\n${service.output().slice(-2000)}\n`);
         void stop(1);
       }
     });
   }
+}
+
+/** `{ redisUrl }` when the bus is one Redis; nothing for a Redis Cluster (its seeds are in env). */
+function busOptions(bus: Bus): { redisUrl?: string } {
+  return bus.redisUrl === undefined ? {} : { redisUrl: bus.redisUrl };
 }
 
 /** The conventional port when it is free (so the README's mosquitto_pub lines work as written), else any. */
@@ -62,6 +160,7 @@ async function stop(code: number): Promise<void> {
   stopping = true;
   // Reverse order: nodes drain before the bus they drain through goes away.
   for (const service of [...started].reverse()) await service.stop('SIGTERM');
+  await redisCluster?.stop();
   process.exit(code);
 }
 

@@ -3,7 +3,10 @@
 // file against the Compose Specification JSON schema it embeds, then interpolates, normalizes and
 // checks references (depends_on targets, volumes, healthcheck durations).
 //
-// Usage: compose-check FILE. Prints the services it found and exits 0, or prints why and exits 1.
+// Usage: compose-check [--json] FILE [FILE...]. Several files are merged in order, as
+// `docker compose -f FILE -f FILE` merges them (overrides, `!reset` and `!override` tags). Prints
+// the services it found and exits 0, or prints why and exits 1; with --json it prints the merged
+// project instead, as `docker compose config --format json` would.
 package main
 
 import (
@@ -16,12 +19,17 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: compose-check docker-compose.yml")
+	files := os.Args[1:]
+	asJSON := len(files) > 0 && files[0] == "--json"
+	if asJSON {
+		files = files[1:]
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: compose-check [--json] docker-compose.yml [override.yml...]")
 		os.Exit(2)
 	}
 	options, err := cli.NewProjectOptions(
-		[]string{os.Args[1]},
+		files,
 		cli.WithOsEnv,
 		cli.WithDotEnv,
 		cli.WithResolvedPaths(true),
@@ -32,6 +40,14 @@ func main() {
 	project, err := options.LoadProject(context.Background())
 	if err != nil {
 		fail(err)
+	}
+	if asJSON {
+		out, err := project.MarshalJSON()
+		if err != nil {
+			fail(err)
+		}
+		fmt.Println(string(out))
+		return
 	}
 	names := project.ServiceNames()
 	sort.Strings(names)
