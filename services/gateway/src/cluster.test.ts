@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { connectClient, startGateway, startRedis, type GatewayService, type RedisServer, type TestClient } from '@chat/testkit';
+import { Cluster, Redis } from 'ioredis';
+import {
+  connectClient, startGateway, startRedis, startRedisCluster, type GatewayService, type RedisCluster, type RedisServer, type TestClient,
+} from '@chat/testkit';
 import { joined, messages, post, sleep } from './test-helpers.js';
 
-describe('three gateways on one Redis behave as one chat server', () => {
+/** The same black-box checks on both Redis backends; the last two tests take one Redis down, so they run there only. */
+for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`three gateways on ${backend} behave as one chat server`, () => {
+  const single = backend === 'one Redis';
   let redis: RedisServer;
+  let redisCluster: RedisCluster;
+  /** How the gateways reach the bus: REDIS_URL or REDIS_CLUSTER_NODES. */
+  let bus: Record<string, string>;
+  /** A connection for the test's own reads of Redis. */
+  const admin = () => (single ? new Redis(redis.url) : new Cluster(redisCluster.seeds.split(',').map((seed) => ({ host: '127.0.0.1', port: Number(seed.split(':')[1]) }))));
   let nodes: GatewayService[];
   const env = { REDIS_PREFIX: `c${process.pid}:`, HISTORY_LIMIT: '50', PRESENCE_TTL_SECONDS: '2', RATE_LIMIT: '1000' };
   const open: TestClient[] = [];
@@ -16,13 +25,19 @@ describe('three gateways on one Redis behave as one chat server', () => {
   };
 
   before(async () => {
-    redis = await startRedis();
-    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ redisUrl: redis.url, env })));
+    if (single) {
+      redis = await startRedis();
+      bus = { REDIS_URL: redis.url };
+    } else {
+      redisCluster = await startRedisCluster();
+      bus = { REDIS_CLUSTER_NODES: redisCluster.seeds };
+    }
+    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ env: { ...env, ...bus } })));
   });
   after(async () => {
     await Promise.all(open.map((c) => c.close()));
     await Promise.all(nodes.map((n) => n.stop()));
-    await redis.stop();
+    await (single ? redis.stop() : redisCluster.stop());
   });
 
   test('every member on every node sees a room in one order, whoever sent from wherever', async () => {
@@ -118,7 +133,7 @@ describe('three gateways on one Redis behave as one chat server', () => {
   });
 
   test('the users of a node that dies leave the presence of their rooms within the TTL', async () => {
-    const doomed = await startGateway({ redisUrl: redis.url, env });
+    const doomed = await startGateway({ env: { ...env, ...bus } });
     const { client: watcher } = await client(0, 'mourner', 'fragile');
     await joined(doomed.wsUrl, 'ghost', 'fragile');
     await watcher.next((f) => f.type === 'presence' && f.user === 'ghost' && f.state === 'join');
@@ -131,7 +146,7 @@ describe('three gateways on one Redis behave as one chat server', () => {
   });
 
   test('SIGTERM drains a node: not ready, new upgrades refused, clients closed with 1001 over DRAIN_SECONDS, exit 0', async () => {
-    const draining = await startGateway({ redisUrl: redis.url, env: { ...env, DRAIN_SECONDS: '2' } });
+    const draining = await startGateway({ env: { ...env, ...bus, DRAIN_SECONDS: '2' } });
     const clients = await Promise.all(Array.from({ length: 4 }, (_, i) => connectClient(draining.wsUrl, { user: `d${i}` })));
     const closedAt = clients.map((c) => c.closed.then((r) => ({ ...r, at: Date.now() })));
     const exit = draining.stop('SIGTERM');
@@ -143,11 +158,13 @@ describe('three gateways on one Redis behave as one chat server', () => {
     const spread = Math.max(...closes.map((c) => c.at)) - Math.min(...closes.map((c) => c.at));
     assert.ok(spread >= 1_000, `closes spread over ${spread} ms`);
     assert.equal(await exit, 0);
-    const admin = new Redis(redis.url);
-    const listed = (await Promise.all([0, 1, 2, 3].map((i) => admin.smembers(`${env.REDIS_PREFIX}directory:{d${i}}`)))).flat();
-    admin.disconnect();
+    const reader = admin();
+    const listed = (await Promise.all([0, 1, 2, 3].map((i) => reader.smembers(`${env.REDIS_PREFIX}directory:{d${i}}`)))).flat();
+    reader.disconnect();
     assert.deepEqual(listed, [], 'a drained node takes itself out of the directory entries of its users');
   });
+
+  if (!single) return;
 
   test('killing Redis pub/sub connections mid-traffic loses nothing: nodes backfill from the stream', async () => {
     const { client: writer } = await client(0, 'steady', 'killzone');
