@@ -47,7 +47,8 @@ export interface RedisCluster {
   /**
    * Moves `slot` with its keys to the master `targetId`, live: clients keep being served, answered
    * -ASK for keys already moved and -MOVED once it is done. Resolves with the number of keys moved
-   * once every running node names the target as the slot's owner.
+   * once every running node names the target as the slot's owner. A failure midway (a node died)
+   * leaves the slot importing/migrating, as an interrupted reshard leaves a real cluster.
    */
   migrateSlot(slot: number, targetId: string, options?: { batch?: number; timeoutMs?: number }): Promise<number>;
   /** SIGKILLs a master (it stays dead); its replicas and slots are remembered for waitForFailover. */
