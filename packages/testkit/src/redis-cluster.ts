@@ -5,7 +5,9 @@
  * started through startProcess, so they die with the process that started them.
  *
  * Everything that reads the topology asks a live node at the time of the call: after a migration
- * or a failover the answer is the cluster's, never a copy kept here.
+ * or a failover the answer is the cluster's, never a copy kept here. To add a fault (a paused
+ * node, a partition), add a method that acts on nodes and resolves only once every running node's
+ * own view shows its effect, as killMaster and waitForFailover do.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
