@@ -4,12 +4,9 @@
 // command lines and the init script are run as local processes, so a flag redis-server or
 // redis-cli would refuse fails here rather than on the first `up`.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, startProcess } from '@chat/testkit';
-import { cachedTool, repoPath, run, systemTool } from './lib/tools.mjs';
+import { startLoopbackClusterNodes } from './lib/redis-cluster-nodes.mjs';
+import { cachedTool, repoPath, run } from './lib/tools.mjs';
 
 const files = [repoPath('docker-compose.yml'), repoPath('docker-compose.redis-cluster.yml')];
 const nodeNames = [1, 2, 3, 4, 5, 6].map((i) => `redis-node-${i}`);
@@ -77,32 +74,15 @@ test('every node is a cluster node with an append-only file in its own named vol
 
 test('the nodes\' command lines and the init script form a cluster on loopback, and the init is idempotent', { timeout: 90_000 }, async () => {
   const { services } = await merged();
-  const redisServer = systemTool('redis-server', 'redis-server');
-  systemTool('redis-cli', 'redis-tools');
-  const dirs = [];
-  const nodes = [];
+  // The compose commands as written, minus the program name.
+  const nodes = await startLoopbackClusterNodes(nodeNames.map((name) => services[name].command.slice(1)));
   try {
-    const ports = {};
-    for (const name of nodeNames) {
-      const port = await freePort();
-      const busPort = await freePort();
-      const dir = mkdtempSync(join(tmpdir(), `${name}-`));
-      dirs.push(dir);
-      ports[name] = port;
-      // The compose command as written, moved to loopback: its own port, bus port and folder.
-      const [, ...args] = services[name].command.map((a) => a.replace(/^\/data/, dir));
-      const portAt = args.indexOf('--port');
-      args[portAt + 1] = String(port);
-      nodes.push(startProcess(redisServer, [...args, '--bind', '127.0.0.1', '--protected-mode', 'no', '--cluster-port', String(busPort)]));
-    }
     // The init script with each service name resolved to its loopback port.
     let script = services['redis-cluster-init'].command.at(-1).replaceAll('$$', '$');
-    for (const name of nodeNames) {
-      script = script.replaceAll(`${name}:6379`, `127.0.0.1:${ports[name]}`).replaceAll(`-h ${name} `, `-h 127.0.0.1 -p ${ports[name]} `);
-    }
+    nodeNames.forEach((name, i) => {
+      script = script.replaceAll(`${name}:6379`, `127.0.0.1:${nodes.ports[i]}`).replaceAll(`-h ${name} `, `-h 127.0.0.1 -p ${nodes.ports[i]} `);
+    });
     assert.doesNotMatch(script, /redis-node-/, 'every service name was rewritten');
-    const waitUp = await run('bash', ['-c', `for p in ${Object.values(ports).join(' ')}; do for i in $(seq 1 50); do redis-cli -p $p ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done; done`]);
-    assert.equal(waitUp.code, 0, waitUp.stderr);
     const first = await run('bash', ['-ec', script], { timeoutMs: 80_000 });
     assert.equal(first.code, 0, `the init failed:\n${first.stdout}${first.stderr}`);
     assert.match(first.stdout, /All 16384 slots covered/);
@@ -110,10 +90,9 @@ test('the nodes\' command lines and the init script form a cluster on loopback, 
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /already formed/);
     // Redirections name the service, which Docker's DNS resolves for the gateways.
-    const moved = await run('bash', ['-c', `for p in ${Object.values(ports).join(' ')}; do redis-cli -p $p set chat:{room:1}:probe 1; done`]);
+    const moved = await run('bash', ['-c', `for p in ${nodes.ports.join(' ')}; do redis-cli -p $p set chat:{room:1}:probe 1; done`]);
     assert.match(moved.stdout, /MOVED \d+ redis-node-\d:\d+/);
   } finally {
-    await Promise.all(nodes.map((n) => n.kill()));
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await nodes.stop();
   }
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { startLoopbackClusterNodes } from './lib/redis-cluster-nodes.mjs';
 import { cachedTool, kubernetesSchemaDir, readRepoFile, repoPath, run } from './lib/tools.mjs';
 
 async function build(dir) {
@@ -188,9 +189,30 @@ describe('the Redis Cluster overlay', () => {
     const budget = find(list, 'PodDisruptionBudget', 'redis-cluster');
     assert.equal(budget.spec.maxUnavailable, 1);
 
-    const script = find(list, 'Job', 'redis-cluster-create').spec.template.spec.containers[0].command.join(' ');
+    const script = find(list, 'Job', 'redis-cluster-create').spec.template.spec.containers[0].command.at(-1);
     assert.match(script, /redis-cli --cluster create \$nodes --cluster-replicas 1 --cluster-yes/);
-    assert.match(script, /for i in 0 1 2 3 4 5; do nodes="\$nodes redis-cluster-\$i\.redis-cluster:6379"/);
+    const seeds = Array.from({ length: 6 }, (_, i) => `redis-cluster-${i}.redis-cluster:6379`);
+    assert.match(script, new RegExp(`^nodes="${seeds.join(' ')}"$`, 'm'), 'the Job joins every node');
+  });
+
+  test("the nodes' arguments and the Job's script form a cluster on loopback, and a second run leaves it alone", { timeout: 90_000 }, async () => {
+    const [container] = find(list, 'StatefulSet', 'redis-cluster').spec.template.spec.containers;
+    // Kubernetes expands $(POD_NAME) in args; here each node gets the name of its pod.
+    const nodes = await startLoopbackClusterNodes(Array.from({ length: 6 }, (_, i) => container.args.map((a) => a.replace('$(POD_NAME)', `redis-cluster-${i}`))));
+    try {
+      const script = find(list, 'Job', 'redis-cluster-create').spec.template.spec.containers[0].command.at(-1)
+        .replace(/^nodes=".*"$/m, `nodes="${nodes.ports.map((p) => `127.0.0.1:${p}`).join(' ')}"`);
+      const first = await run('bash', ['-ec', script], { timeoutMs: 80_000 });
+      assert.equal(first.code, 0, `the Job's script failed:\n${first.stdout}${first.stderr}`);
+      assert.match(first.stdout, /All 16384 slots covered/);
+      const second = await run('bash', ['-ec', script], { timeoutMs: 20_000 });
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, /already formed/);
+      const moved = await run('bash', ['-c', `for p in ${nodes.ports.join(' ')}; do redis-cli -p $p set chat:{room:1}:probe 1; done`]);
+      assert.match(moved.stdout, /MOVED \d+ redis-cluster-\d\.redis-cluster:\d+/, 'redirections name the pods');
+    } finally {
+      await nodes.stop();
+    }
   });
 
   test('gateways and the bridge get REDIS_CLUSTER_NODES naming every node, and no REDIS_URL', () => {

@@ -5,7 +5,9 @@
  * started through startProcess, so they die with the process that started them.
  *
  * Everything that reads the topology asks a live node at the time of the call: after a migration
- * or a failover the answer is the cluster's, never a copy kept here.
+ * or a failover the answer is the cluster's, never a copy kept here. To add a fault (a paused
+ * node, a partition), add a method that acts on nodes and resolves only once every running node's
+ * own view shows its effect, as killMaster and waitForFailover do.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,7 +49,8 @@ export interface RedisCluster {
   /**
    * Moves `slot` with its keys to the master `targetId`, live: clients keep being served, answered
    * -ASK for keys already moved and -MOVED once it is done. Resolves with the number of keys moved
-   * once every running node names the target as the slot's owner.
+   * once every running node names the target as the slot's owner. A failure midway (a node died)
+   * leaves the slot importing/migrating, as an interrupted reshard leaves a real cluster.
    */
   migrateSlot(slot: number, targetId: string, options?: { batch?: number; timeoutMs?: number }): Promise<number>;
   /** SIGKILLs a master (it stays dead); its replicas and slots are remembered for waitForFailover. */
