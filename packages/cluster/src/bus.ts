@@ -65,7 +65,9 @@ export type RoomEvent =
       prev: string;
       receivedAt: number;
     }
-  | { kind: 'presence'; room: string; event: PresenceEvent; json: string };
+  | { kind: 'presence'; room: string; event: PresenceEvent; json: string }
+  /** An ephemeral event (typing and the like): a frame as JSON text for the room's members now, never stored. */
+  | { kind: 'signal'; room: string; json: string };
 
 export interface UserEvent {
   user: string;
@@ -108,6 +110,12 @@ export interface Bus {
   publish(draft: MessageDraft): Promise<Published>;
   /** Delivers a direct frame to `to`'s connections and the sender's other connections. */
   direct(draft: DirectDraft): Promise<DirectOutcome>;
+  /**
+   * An ephemeral room event: `json` (a server frame) reaches the members of `room` on every node
+   * that holds the room now, at most once, in no order with the room's messages; it is never stored,
+   * replayed or counted as a message. Rejects with BusUnavailableError.
+   */
+  signal(room: string, json: string): Promise<void>;
   subscribeRoom(room: string): Promise<void>;
   unsubscribeRoom(room: string): Promise<void>;
   /** From now on, directs to `user` (or from `user`, for its other connections) reach this node. */

@@ -75,6 +75,17 @@ export function runClusterContract(name: string, create: (options: BackendOption
       assert.deepEqual(got.map((e) => [e.prev, e.message.id]), [['', first.id], [first.id, second.id]]);
     });
 
+    test('a signal reaches the room\'s subscribers now and is never stored', async () => {
+      const room = freshRoom();
+      await b.bus.subscribeRoom(room);
+      await b.bus.signal(room, '{"type":"typing","room":"x"}');
+      await until('the signal', () => roomEvents.some((e) => e.kind === 'signal' && e.room === room));
+      assert.deepEqual(roomEvents.filter((e) => (e.kind === 'message' ? e.message.room : e.room) === room), [{ kind: 'signal', room, json: '{"type":"typing","room":"x"}' }]);
+      assert.deepEqual(await b.history.latest(room, 10), []);
+      assert.equal(await b.history.tip(room), '');
+      await b.bus.signal(freshRoom(), '{"type":"typing"}'); // nobody listens: no error
+    });
+
     test('a room that is not subscribed gets nothing', async () => {
       const room = freshRoom();
       await b.bus.publish(draft(room, 'unheard'));
@@ -234,6 +245,7 @@ export function runClusterContract(name: string, create: (options: BackendOption
     const sink: FeedSink = {
       messages: (room, messages) => delivered.set(room, [...(delivered.get(room) ?? []), ...messages.map((m) => m.id)]),
       presence() {},
+      signal() {},
       gap: (room) => {
         gaps.push(room);
         delivered.set(room, [...(delivered.get(room) ?? []), 'GAP']);

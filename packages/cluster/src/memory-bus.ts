@@ -48,6 +48,10 @@ export class MemoryBus implements Bus {
     return { reached: true, id: draft.id, duplicate: false };
   }
 
+  async signal(room: string, json: string): Promise<void> {
+    this.emitRoom({ kind: 'signal', room, json });
+  }
+
   /** Room events reach the listener only while the room is subscribed, as with Redis pub/sub. */
   emitRoom(event: RoomEvent): void {
     const room = event.kind === 'message' ? event.message.room : event.room;

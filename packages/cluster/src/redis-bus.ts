@@ -4,7 +4,7 @@ import { RedisDirectory } from './redis-directory.js';
 import { RoomLister } from './redis-room-index.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { PublishCommand } from './redis-scripts.js';
-import { directPayload, parseDirectPayload, parseRoomPayload, storedBody } from './room-wire.js';
+import { directPayload, parseDirectPayload, parseRoomPayload, signalPayload, storedBody } from './room-wire.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
 
@@ -85,6 +85,10 @@ export class RedisBus implements Bus {
     // Stored and acked whatever the listing does: a failed listing is retried at the next store here.
     this.lister.list(draft.room).catch(() => undefined);
     return { room: draft.room, id, duplicate: duplicate === 1 };
+  }
+
+  async signal(room: string, json: string): Promise<void> {
+    await guarded(this.command.call(this.publishCommand, this.keys.roomChannel(room), signalPayload(json)));
   }
 
   direct(draft: DirectDraft): Promise<DirectOutcome> {

@@ -8,6 +8,8 @@ export interface FeedSink {
   /** Messages of one room, in id order, each exactly once. `receivedAt` is set for live traffic only. */
   messages(room: string, messages: RoomMessage[], receivedAt?: number): void;
   presence(room: string, event: PresenceEvent, json: string): void;
+  /** An ephemeral room event (Bus.signal), handed on as it arrives. */
+  signal(room: string, json: string): void;
   /**
    * Messages of `room` were lost for good: trimmed from history before this node could backfill,
    * or lost by the log itself (Redis restarted empty, failed over to a lagging replica).
@@ -97,6 +99,11 @@ export class RoomFeed {
     const room = event.kind === 'message' ? event.message.room : event.room;
     const state = this.rooms.get(room);
     if (state === undefined) return;
+    if (event.kind === 'signal') {
+      // Ephemeral: not ordered with the room's messages, so never held behind a backfill.
+      this.sink.signal(room, event.json);
+      return;
+    }
     if (state.busy) state.held.push(event);
     else this.apply(room, state, event);
   }
@@ -157,6 +164,10 @@ export class RoomFeed {
   private apply(room: string, state: RoomState, event: RoomEvent): void {
     if (event.kind === 'presence') {
       this.sink.presence(room, event.event, event.json);
+      return;
+    }
+    if (event.kind === 'signal') {
+      this.sink.signal(room, event.json);
       return;
     }
     const cursor = state.cursor ?? '';

@@ -6,7 +6,8 @@
  * Room channel payloads (the first character says what follows):
  * - `m<prev> <id> <receivedAt> <body>`: a stored message, with the id stored before it ('' for a
  *   log's first), the accepting gateway's receipt time, and the stored body (JSON);
- * - `u<state> <user>`: presence, state `join` or `leave` (the room is the channel's).
+ * - `u<state> <user>`: presence, state `join` or `leave` (the room is the channel's);
+ * - `e<json>`: an ephemeral room event, a server frame as JSON text (Bus.signal).
  * Anything else is ignored, so a newer node can add kinds without breaking an older one.
  */
 import { encodeMessageBody, messageJson, presenceJson, type PresenceState } from '@chat/protocol';
@@ -18,6 +19,7 @@ export function storedBody(draft: MessageDraft): string {
 }
 
 export function parseRoomPayload(room: string, payload: string): RoomEvent | undefined {
+  if (payload[0] === 'e') return { kind: 'signal', room, json: payload.slice(1) };
   if (payload[0] === 'u') {
     const cut = payload.indexOf(' ');
     const state = payload.slice(1, cut);
@@ -36,6 +38,10 @@ export function parseRoomPayload(room: string, payload: string): RoomEvent | und
     receivedAt: Number(payload.slice(b + 1, c)),
     message: { room, id, event: messageJson(room, id, payload.slice(c + 1)) },
   };
+}
+
+export function signalPayload(json: string): string {
+  return `e${json}`;
 }
 
 export function presenceEvent(room: string, user: string, state: PresenceState): RoomEvent {

@@ -38,6 +38,10 @@ export class Delivery implements FeedSink {
     this.metrics.delivered(this.topics.publish(roomTopic(room), json));
   }
 
+  signal(room: string, json: string): void {
+    this.metrics.delivered(this.topics.publish(roomTopic(room), json));
+  }
+
   /** Lost messages cannot be replayed: members get a `joined` with gap true, as a client resuming would. */
   gap(room: string): void {
     this.log.warn('messages lost before this node could backfill them', { room });
