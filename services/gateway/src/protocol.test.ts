@@ -169,7 +169,7 @@ describe('rate limits', () => {
 
 describe('gateway configuration', () => {
   test('a bad value stops the process at start with a message naming the variable', async () => {
-    for (const [name, value] of [['PORT', 'http'], ['MAX_TEXT', '0'], ['REDIS_URL', 'nope'], ['LOG_LEVEL', 'loud']] as const) {
+    for (const [name, value] of [['PORT', 'http'], ['MAX_TEXT', '0'], ['REDIS_URL', 'nope'], ['LOG_LEVEL', 'loud'], ['MAX_ROOMS', '0'], ['IDEMPOTENCY_SECONDS', '0']] as const) {
       await assert.rejects(startGateway({ env: { [name]: value } }), (error: Error) => {
         assert.match(error.message, /exited with 2/);
         assert.match(error.message, new RegExp(`${name}: `));
