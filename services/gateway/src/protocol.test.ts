@@ -6,7 +6,7 @@ import { joined, messages, metricValue, post, sleep } from './test-helpers.js';
 describe('one gateway on the embedded bus speaks chat.v1', () => {
   let gw: GatewayService;
   before(async () => {
-    gw = await startGateway({ env: { MAX_TEXT: '20', MAX_PAYLOAD: '512', HISTORY_JOIN: '3', HISTORY_LIMIT: '10' } });
+    gw = await startGateway({ env: { MAX_TEXT: '20', MAX_PAYLOAD: '512', HISTORY_JOIN: '3', HISTORY_LIMIT: '10', MAX_ROOMS: '3' } });
   });
   after(() => gw.stop());
 
@@ -96,6 +96,33 @@ describe('one gateway on the embedded bus speaks chat.v1', () => {
     assert.equal((await c.request({ type: 'send', room: 'edge', text: 'x'.repeat(20) })).type, 'ack', 'exactly MAX_TEXT passes');
     assert.equal((await c.request({ type: 'send', room: 'edge', text: 'x'.repeat(21) })).code, 'too_large');
     assert.equal((await c.request({ type: 'ping' })).type, 'pong');
+    await c.close();
+  });
+
+  test('a join beyond MAX_ROOMS is refused with too_many_rooms and the connection stays open', async () => {
+    const c = await connectClient(gw.wsUrl, { user: 'roomy' });
+    for (const room of ['r1', 'r2', 'r3']) assert.equal((await c.request({ type: 'join', room })).type, 'joined', `join ${room}`);
+    assert.equal((await c.request({ type: 'join', room: 'r2' })).type, 'joined', 'a room already joined is not counted twice');
+    const refused = await c.request({ type: 'join', room: 'r4' });
+    assert.deepEqual([refused.type, refused.code], ['error', 'too_many_rooms']);
+    assert.equal((await c.request({ type: 'send', room: 'r4', text: 'x' })).code, 'not_joined', 'the refused join left no trace');
+    assert.equal((await c.request({ type: 'leave', room: 'r1' })).type, 'left');
+    assert.equal((await c.request({ type: 'join', room: 'r4' })).type, 'joined', 'a leave frees a place');
+    assert.equal((await c.request({ type: 'join', room: 'r1' })).code, 'too_many_rooms');
+    assert.equal((await c.request({ type: 'ping' })).type, 'pong');
+    await c.close();
+  });
+
+  test('ids out of range are bad_request at once, and history before 0-0 is an empty page', async () => {
+    const c = await connectClient(gw.wsUrl, { user: 'edgy' });
+    const started = Date.now();
+    const join = await c.request({ type: 'join', room: 'r', since: '18446744073709551616-0' }, 1_000);
+    assert.deepEqual([join.type, join.code], ['error', 'bad_request']);
+    assert.ok(Date.now() - started < 1_000, 'answered without waiting on the bus');
+    assert.equal((await c.request({ type: 'join', room: 'r' })).type, 'joined');
+    const page = await c.request({ type: 'history', room: 'r', before: '0-0' });
+    assert.equal(page.type, 'history');
+    assert.deepEqual(page.messages, []);
     await c.close();
   });
 

@@ -11,6 +11,12 @@ export async function join(gw: Gateway, s: Session, f: JoinFrame): Promise<void>
     gw.reply(s, { type: 'error', code: ErrorCode.Forbidden, message: `your token does not allow room ${f.room}` }, f.ref);
     return;
   }
+  // Rooms being joined count too, so a burst of concurrent joins cannot pass the limit.
+  // A re-join of a room already joined (a resume with `since`) takes no new place.
+  if (!s.rooms.has(f.room) && s.rooms.size >= gw.config.maxRooms) {
+    gw.reply(s, { type: 'error', code: ErrorCode.TooManyRooms, message: `at most ${gw.config.maxRooms} rooms per connection; leave one first` }, f.ref);
+    return;
+  }
   try {
     if (!s.rooms.has(f.room)) await gw.enterRoom(s, f.room);
     const members = await gw.presence.members(f.room);
