@@ -122,8 +122,11 @@ export class Gateway {
   receive(session: Session, raw: string): void {
     const verdict = session.limiter.take();
     if (verdict !== 'ok') {
+      // Every dropped frame is counted; only one a second is answered (the rest get no reply).
       this.metrics.frameReceived('rate_limited');
-      this.reply(session, { type: 'error', code: ErrorCode.RateLimited, message: `over ${this.config.rateLimit} frames per second; frame dropped` }, undefined);
+      if (session.limiter.mayReply()) {
+        this.reply(session, { type: 'error', code: ErrorCode.RateLimited, message: `over ${this.config.rateLimit} frames per second; frames are dropped` }, undefined);
+      }
       if (verdict === 'abusive') session.close(CloseCode.RateLimited, 'rate_limited', 'rate limit abuse');
       return;
     }

@@ -194,6 +194,29 @@ describe('rate limits', () => {
   });
 });
 
+describe('rate limits under a flood', () => {
+  test('a flooding client is told rate_limited at most once a second; every dropped frame is counted', async (t) => {
+    const gw = await startGateway({ env: { RATE_LIMIT: '20' } });
+    t.after(() => gw.stop());
+    const c = await connectClient(gw.wsUrl, { user: 'flood' });
+    const started = Date.now();
+    // 5,000 pings over about 2.5 s, in bursts of 500 every 250 ms.
+    for (let burst = 0; burst < 10; burst++) {
+      for (let i = 0; i < 500; i++) c.send({ type: 'ping' });
+      await sleep(250);
+    }
+    await sleep(300);
+    const elapsedSec = (Date.now() - started) / 1000;
+    const told = c.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited').length;
+    assert.ok(told >= 2, `told ${told} times in ${elapsedSec.toFixed(1)} s: the flood is still answered each second`);
+    assert.ok(told <= Math.ceil(elapsedSec) + 1, `told ${told} times in ${elapsedSec.toFixed(1)} s`);
+    const pongs = c.frames.filter((f) => f.type === 'pong').length;
+    assert.ok(pongs <= 40 + 20 * Math.ceil(elapsedSec), `${pongs} pings served: no more than the burst and the rate`);
+    assert.equal(await metricValue(gw.url, 'chat_frames_received_total{type="rate_limited"'), 5_000 - pongs, 'every dropped frame counted');
+    await c.close();
+  });
+});
+
 describe('gateway configuration', () => {
   test('a bad value stops the process at start with a message naming the variable', async () => {
     for (const [name, value] of [['PORT', 'http'], ['MAX_TEXT', '0'], ['REDIS_URL', 'nope'], ['LOG_LEVEL', 'loud'], ['MAX_ROOMS', '0'], ['IDEMPOTENCY_SECONDS', '0']] as const) {
