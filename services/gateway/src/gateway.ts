@@ -25,11 +25,14 @@ const FEED_RECENT = 512;
 const CATCH_UP_MS = 2_000;
 /** setTimeout's longest delay; a longer token expiry is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** What a client is told when a frame could not be served because the bus is unreachable. */
+/**
+ * What a client is told when the bus did not confirm a frame. For send and direct the outcome may
+ * be unknown (a timeout after Redis got it): only a resend with the same `mid` is safe (SPEC section 3).
+ */
 const UNAVAILABLE: Partial<Record<ClientFrame['type'], string>> = {
   join: 'the cluster bus is unreachable; join again',
-  send: 'the cluster bus is unreachable; the message was not sent',
-  direct: 'the cluster bus is unreachable; the message was not sent',
+  send: 'the message was not stored, or its outcome is unknown (timeout); resend it with the same mid',
+  direct: 'the message was not stored, or its outcome is unknown (timeout); resend it with the same mid',
   history: 'history is unreachable; try again',
 };
 
