@@ -27,7 +27,7 @@ export async function join(gw: Gateway, s: Session, f: JoinFrame): Promise<void>
     if (s.closed || !s.rooms.has(f.room)) return;
     const history = snapshot.history.map((m) => m.event).join(',');
     const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
-    s.conn.send(`{"type":"joined","room":${JSON.stringify(f.room)},"members":${JSON.stringify(members)},"history":[${history}],"gap":${snapshot.gap}${ref}}`);
+    s.write(`{"type":"joined","room":${JSON.stringify(f.room)},"members":${JSON.stringify(members)},"history":[${history}],"gap":${snapshot.gap}${ref}}`);
   } catch (error) {
     // Not joined after all; the caller tells the client (unavailable) or closes the connection.
     gw.leaveRoom(s, f.room);
@@ -48,5 +48,5 @@ export async function history(gw: Gateway, s: Session, f: HistoryFrame): Promise
   // The decoder has already capped `limit` at HISTORY_PAGE_MAX.
   const messages = await gw.history.before(f.room, f.before, f.limit ?? DEFAULT_HISTORY_PAGE);
   const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
-  s.conn.send(`{"type":"history","room":${JSON.stringify(f.room)},"messages":[${messages.map((m) => m.event).join(',')}]${ref}}`);
+  s.write(`{"type":"history","room":${JSON.stringify(f.room)},"messages":[${messages.map((m) => m.event).join(',')}]${ref}}`);
 }
