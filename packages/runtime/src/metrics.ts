@@ -8,6 +8,7 @@ export interface GatewayMetrics {
   deliveryLatency(seconds: number): void;
   busPublish(seconds: number): void;
   error(code: string): void;
+  /** Frames not written to a connection because it was being closed as a slow consumer; never one that stays open. */
   backpressureDropped(frames: number): void;
   busConnected(up: boolean): void;
   /** A send or direct answered as a duplicate of an earlier `mid` (chat_duplicates_total). */

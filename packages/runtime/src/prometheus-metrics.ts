@@ -30,7 +30,7 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
   });
   const publish = new Histogram({ name: 'chat_bus_publish_seconds', help: 'Time to store and publish a message on the bus', buckets: LATENCY_BUCKETS, registers });
   const errors = new Counter({ name: 'chat_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers });
-  const dropped = new Counter({ name: 'chat_backpressure_dropped_total', help: 'Frames not written to a slow client whose buffer was full', registers });
+  const dropped = new Counter({ name: 'chat_backpressure_dropped_total', help: 'Frames not written to a connection because it was being closed as a slow consumer', registers });
   const bus = new Gauge({ name: 'chat_bus_connected', help: '1 while the bus is reachable', registers });
   const duplicates = new Counter({ name: 'chat_duplicates_total', help: 'Sends and directs answered as duplicates of an earlier mid', registers });
 

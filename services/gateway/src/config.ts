@@ -18,12 +18,16 @@ export interface GatewayConfig {
   rateLimit: number;
   /** How long a connection may stay over its rate before it is closed with 4429. */
   rateAbuseMs: number;
+  /** Rooms one connection may be in at once; a `join` beyond is answered `too_many_rooms`. */
+  maxRooms: number;
+  /** How long a `mid` (send, direct) or an Idempotency-Key (HTTP API) is remembered: a repeat within it is stored once. */
+  idempotencyMs: number;
   authJwtSecret: string | undefined;
   apiKey: string | undefined;
   allowedOrigins: string[] | undefined;
   drainMs: number;
   heartbeatMs: number;
-  /** Bytes a slow client may have buffered before frames to it are dropped. */
+  /** Bytes a slow client may have buffered (unsent) before the connection is closed with 4008. */
   maxBackpressureBytes: number;
   presenceTtlMs: number;
   /** How long a send's `mid` (or an API Idempotency-Key) is remembered: a repeat within it is a duplicate. */
@@ -49,6 +53,8 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     maxPayloadBytes: envInt(env, 'MAX_PAYLOAD', 65536, 256, 16 * 1024 * 1024),
     rateLimit: envInt(env, 'RATE_LIMIT', 20, 1, 1_000_000),
     rateAbuseMs: envInt(env, 'RATE_ABUSE_SECONDS', 10, 1, 3600) * 1000,
+    maxRooms: envInt(env, 'MAX_ROOMS', 100, 1, 100_000),
+    idempotencyMs: envInt(env, 'IDEMPOTENCY_SECONDS', 300, 1, 7 * 24 * 3600) * 1000,
     authJwtSecret: envOptional(env, 'AUTH_JWT_SECRET'),
     apiKey: envOptional(env, 'API_KEY'),
     allowedOrigins: envList(env, 'ALLOWED_ORIGINS'),

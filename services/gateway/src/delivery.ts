@@ -3,19 +3,20 @@ import type { FeedSink, PresenceStore, RoomMessage, UserEvent } from '@chat/clus
 import { nowMs, type GatewayMetrics, type Logger } from '@chat/runtime';
 import { roomTopic, type LocalTopics } from './connection.js';
 import type { Session } from './session.js';
+import type { SlowConsumers } from './slow-consumers.js';
 
 /**
  * Local fan-out of what the bus brings: one uWS topic publish per message, however many members.
- * uWS skips a subscriber whose buffer is over maxBackpressure; `congested` tracks those so the
- * skipped frames are counted (a sampler adds sessions over the limit, drain removes them).
+ * uWS writes every message to every subscriber (its ceiling is above MAX_BACKPRESSURE); members
+ * that fall behind are closed by SlowConsumers, never skipped.
  */
 export class Delivery implements FeedSink {
-  readonly congested = new Set<Session>();
   private topics: LocalTopics = { publish: () => 0 };
 
   constructor(
     private readonly users: ReadonlyMap<string, readonly Session[]>,
     private readonly presenceStore: PresenceStore,
+    private readonly slowConsumers: SlowConsumers,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
   ) {}
@@ -25,17 +26,12 @@ export class Delivery implements FeedSink {
   }
 
   messages(room: string, messages: RoomMessage[], receivedAt?: number): void {
-    const topic = roomTopic(room);
-    const skipped = this.congestedIn(room);
-    let written = 0;
-    for (const message of messages) written += this.topics.publish(topic, message.event) - skipped;
-    this.metrics.delivered(written);
-    if (skipped > 0) this.metrics.backpressureDropped(skipped * messages.length);
+    for (const message of messages) this.publish(room, message.event);
     if (receivedAt !== undefined) this.metrics.deliveryLatency(Math.max(0, nowMs() - receivedAt) / 1000);
   }
 
   presence(room: string, _event: PresenceEvent, json: string): void {
-    this.metrics.delivered(this.topics.publish(roomTopic(room), json));
+    this.publish(room, json);
   }
 
   signal(room: string, json: string): void {
@@ -47,8 +43,7 @@ export class Delivery implements FeedSink {
     this.log.warn('messages lost before this node could backfill them', { room });
     this.presenceStore.members(room).then(
       (members) => {
-        const frame = JSON.stringify({ type: 'joined', room, members, history: [], gap: true });
-        this.metrics.delivered(this.topics.publish(roomTopic(room), frame));
+        this.publish(room, JSON.stringify({ type: 'joined', room, members, history: [], gap: true }));
       },
       (error: unknown) => this.log.warn('could not tell members about a gap', { room, error }),
     );
@@ -57,24 +52,14 @@ export class Delivery implements FeedSink {
   /** A direct reaches every local connection of the user but the one that sent it. */
   user(event: UserEvent): void {
     for (const session of this.users.get(event.user) ?? []) {
-      if (session.conn.id !== event.originConn) session.conn.send(event.event);
+      if (session.conn.id !== event.originConn) session.write(event.event);
     }
     this.metrics.deliveryLatency(Math.max(0, nowMs() - event.receivedAt) / 1000);
   }
 
-  /** Adds sessions whose buffer passed `limit`; called by a timer. */
-  sample(sessions: Iterable<Session>, limitBytes: number): void {
-    for (const session of sessions) if (session.conn.bufferedBytes() > limitBytes) this.congested.add(session);
-  }
-
-  relieve(session: Session, limitBytes: number): void {
-    if (session.closed || session.conn.bufferedBytes() <= limitBytes) this.congested.delete(session);
-  }
-
-  private congestedIn(room: string): number {
-    if (this.congested.size === 0) return 0;
-    let n = 0;
-    for (const session of this.congested) if (session.rooms.has(room)) n++;
-    return n;
+  /** One frame to every local member of a room; SlowConsumers checks sockets by the bytes published. */
+  private publish(room: string, json: string): void {
+    this.metrics.delivered(this.topics.publish(roomTopic(room), json));
+    this.slowConsumers.published(Buffer.byteLength(json));
   }
 }

@@ -9,6 +9,7 @@ import { LocalRooms } from './local-rooms.js';
 import { direct, send } from './message-handlers.js';
 import { history, join, leave } from './room-handlers.js';
 import { Session, type Identity } from './session.js';
+import { SAMPLE_BACKPRESSURE_MS, SlowConsumers } from './slow-consumers.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -19,17 +20,18 @@ export interface GatewayDeps {
   log: Logger;
 }
 
-/** How often every socket's buffer is checked for drop accounting: each check touches every socket. */
-const SAMPLE_BACKPRESSURE_MS = 1_000;
 const FEED_RECENT = 512;
 const CATCH_UP_MS = 2_000;
 /** setTimeout's longest delay; a longer token expiry is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** What a client is told when a frame could not be served because the bus is unreachable. */
+/**
+ * What a client is told when the bus did not confirm a frame. For send and direct the outcome may
+ * be unknown (a timeout after Redis got it): only a resend with the same `mid` is safe (SPEC section 3).
+ */
 const UNAVAILABLE: Partial<Record<ClientFrame['type'], string>> = {
   join: 'the cluster bus is unreachable; join again',
-  send: 'the cluster bus is unreachable; the message was not sent',
-  direct: 'the cluster bus is unreachable; the message was not sent',
+  send: 'the message was not stored, or its outcome is unknown (timeout); resend it with the same mid',
+  direct: 'the message was not stored, or its outcome is unknown (timeout); resend it with the same mid',
   history: 'history is unreachable; try again',
 };
 
@@ -48,6 +50,7 @@ export class Gateway {
   readonly feed: RoomFeed;
   private readonly local = new LocalRooms();
   private readonly delivery: Delivery;
+  private readonly slowConsumers: SlowConsumers;
   private readonly sessions = new Set<Session>();
   /** user -> its connections on this node; a direct message is written to each (no uWS topic per user). */
   private readonly users = new Map<string, Session[]>();
@@ -62,7 +65,8 @@ export class Gateway {
   constructor(deps: GatewayDeps) {
     ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, metrics: this.metrics, log: this.log } = deps);
     this.presenceNode = `${this.config.nodeId}.${randomBytes(3).toString('hex')}`;
-    this.delivery = new Delivery(this.users, this.presence, this.metrics, this.log);
+    this.slowConsumers = new SlowConsumers(this.sessions, this.config.maxBackpressureBytes, this.metrics);
+    this.delivery = new Delivery(this.users, this.presence, this.slowConsumers, this.metrics, this.log);
     this.feed = new RoomFeed(this.bus, this.history, this.delivery, {
       recentSize: FEED_RECENT,
       backfillMax: this.config.historyLimit,
@@ -84,7 +88,7 @@ export class Gateway {
     this.metrics.busConnected(this.bus.connected);
     const presenceEveryMs = Math.floor(this.config.presenceTtlMs / 4);
     this.timers.push(
-      setInterval(() => this.delivery.sample(this.sessions, this.config.maxBackpressureBytes), SAMPLE_BACKPRESSURE_MS),
+      setInterval(() => this.slowConsumers.sample(), SAMPLE_BACKPRESSURE_MS),
       setInterval(() => void this.keepPresence(), presenceEveryMs),
     );
     for (const timer of this.timers) timer.unref();
@@ -104,7 +108,7 @@ export class Gateway {
   }
 
   open(conn: Connection, identity: Identity): Session {
-    const session = new Session(conn, identity, this.config.rateLimit, this.config.rateAbuseMs);
+    const session = new Session(conn, identity, this.config.rateLimit, this.config.rateAbuseMs, this.slowConsumers);
     this.sessions.add(session);
     this.metrics.connectionOpened();
     const mine = this.users.get(identity.user);
@@ -122,8 +126,11 @@ export class Gateway {
   receive(session: Session, raw: string): void {
     const verdict = session.limiter.take();
     if (verdict !== 'ok') {
+      // Every dropped frame is counted; only one a second is answered (the rest get no reply).
       this.metrics.frameReceived('rate_limited');
-      this.reply(session, { type: 'error', code: ErrorCode.RateLimited, message: `over ${this.config.rateLimit} frames per second; frame dropped` }, undefined);
+      if (session.limiter.mayReply()) {
+        this.reply(session, { type: 'error', code: ErrorCode.RateLimited, message: `over ${this.config.rateLimit} frames per second; frames are dropped` }, undefined);
+      }
       if (verdict === 'abusive') session.close(CloseCode.RateLimited, 'rate_limited', 'rate limit abuse');
       return;
     }
@@ -150,7 +157,6 @@ export class Gateway {
     session.closed = true;
     clearTimeout(session.expiryTimer);
     this.sessions.delete(session);
-    this.delivery.congested.delete(session);
     for (const room of [...session.rooms]) this.leaveRoom(session, room);
     const mine = (this.users.get(session.user) ?? []).filter((other) => other !== session);
     if (mine.length > 0) this.users.set(session.user, mine);
@@ -159,11 +165,6 @@ export class Gateway {
       this.bus.unsubscribeUser(session.user).catch(() => undefined);
     }
     this.metrics.connectionClosed(session.closeReason ?? (code === 1006 ? 'dropped' : 'client'));
-  }
-
-  /** The transport saw a session's buffer drain. */
-  drained(session: Session): void {
-    this.delivery.relieve(session, this.config.maxBackpressureBytes);
   }
 
   reply(session: Session, frame: ServerFrame, ref: string | undefined): void {

@@ -6,7 +6,7 @@ import { joined, messages, metricValue, post, sleep } from './test-helpers.js';
 describe('one gateway on the embedded bus speaks chat.v1', () => {
   let gw: GatewayService;
   before(async () => {
-    gw = await startGateway({ env: { MAX_TEXT: '20', MAX_PAYLOAD: '512', HISTORY_JOIN: '3', HISTORY_LIMIT: '10' } });
+    gw = await startGateway({ env: { MAX_TEXT: '20', MAX_PAYLOAD: '512', HISTORY_JOIN: '3', HISTORY_LIMIT: '10', MAX_ROOMS: '3' } });
   });
   after(() => gw.stop());
 
@@ -99,6 +99,33 @@ describe('one gateway on the embedded bus speaks chat.v1', () => {
     await c.close();
   });
 
+  test('a join beyond MAX_ROOMS is refused with too_many_rooms and the connection stays open', async () => {
+    const c = await connectClient(gw.wsUrl, { user: 'roomy' });
+    for (const room of ['r1', 'r2', 'r3']) assert.equal((await c.request({ type: 'join', room })).type, 'joined', `join ${room}`);
+    assert.equal((await c.request({ type: 'join', room: 'r2' })).type, 'joined', 'a room already joined is not counted twice');
+    const refused = await c.request({ type: 'join', room: 'r4' });
+    assert.deepEqual([refused.type, refused.code], ['error', 'too_many_rooms']);
+    assert.equal((await c.request({ type: 'send', room: 'r4', text: 'x' })).code, 'not_joined', 'the refused join left no trace');
+    assert.equal((await c.request({ type: 'leave', room: 'r1' })).type, 'left');
+    assert.equal((await c.request({ type: 'join', room: 'r4' })).type, 'joined', 'a leave frees a place');
+    assert.equal((await c.request({ type: 'join', room: 'r1' })).code, 'too_many_rooms');
+    assert.equal((await c.request({ type: 'ping' })).type, 'pong');
+    await c.close();
+  });
+
+  test('ids out of range are bad_request at once, and history before 0-0 is an empty page', async () => {
+    const c = await connectClient(gw.wsUrl, { user: 'edgy' });
+    const started = Date.now();
+    const join = await c.request({ type: 'join', room: 'r', since: '18446744073709551616-0' }, 1_000);
+    assert.deepEqual([join.type, join.code], ['error', 'bad_request']);
+    assert.ok(Date.now() - started < 1_000, 'answered without waiting on the bus');
+    assert.equal((await c.request({ type: 'join', room: 'r' })).type, 'joined');
+    const page = await c.request({ type: 'history', room: 'r', before: '0-0' });
+    assert.equal(page.type, 'history');
+    assert.deepEqual(page.messages, []);
+    await c.close();
+  });
+
   test('a frame of MAX_PAYLOAD bytes is read and one byte more closes the connection with 1009', async () => {
     const c = await connectClient(gw.wsUrl, { user: 'big' });
     const frame = (size: number) => {
@@ -167,9 +194,38 @@ describe('rate limits', () => {
   });
 });
 
+describe('rate limits under a flood', () => {
+  test('a flooding client is told rate_limited at most once a second; every dropped frame is counted', async (t) => {
+    const gw = await startGateway({ env: { RATE_LIMIT: '20' } });
+    t.after(() => gw.stop());
+    const c = await connectClient(gw.wsUrl, { user: 'flood' });
+    const toldAt: number[] = [];
+    c.ws.on('message', (data) => {
+      if ((JSON.parse(String(data)) as { code?: string }).code === 'rate_limited') toldAt.push(Date.now());
+    });
+    const started = Date.now();
+    // 5,000 pings over about 2.5 s, in bursts of 500 every 250 ms.
+    for (let burst = 0; burst < 10; burst++) {
+      for (let i = 0; i < 500; i++) c.send({ type: 'ping' });
+      await sleep(250);
+    }
+    // After a pause the bucket has refilled: this ping is served, and answered after every earlier frame.
+    await sleep(1_100);
+    await c.request({ type: 'ping' });
+    const totalSec = (Date.now() - started) / 1000;
+    const spanSec = (toldAt.at(-1)! - started) / 1000;
+    assert.ok(toldAt.length >= 2, `told ${toldAt.length} times: the flood is still answered each second`);
+    assert.ok(toldAt.length <= Math.ceil(spanSec) + 1, `told ${toldAt.length} times in ${spanSec.toFixed(1)} s`);
+    const pongs = c.frames.filter((f) => f.type === 'pong').length;
+    assert.ok(pongs <= 40 + 20 * Math.ceil(totalSec), `${pongs} pings served in ${totalSec.toFixed(1)} s: no more than the burst and the rate`);
+    assert.equal(await metricValue(gw.url, 'chat_frames_received_total{type="rate_limited"'), 5_000 - pongs, 'every dropped frame counted');
+    await c.close();
+  });
+});
+
 describe('gateway configuration', () => {
   test('a bad value stops the process at start with a message naming the variable', async () => {
-    for (const [name, value] of [['PORT', 'http'], ['MAX_TEXT', '0'], ['REDIS_URL', 'nope'], ['LOG_LEVEL', 'loud']] as const) {
+    for (const [name, value] of [['PORT', 'http'], ['MAX_TEXT', '0'], ['REDIS_URL', 'nope'], ['LOG_LEVEL', 'loud'], ['MAX_ROOMS', '0'], ['IDEMPOTENCY_SECONDS', '0']] as const) {
       await assert.rejects(startGateway({ env: { [name]: value } }), (error: Error) => {
         assert.match(error.message, /exited with 2/);
         assert.match(error.message, new RegExp(`${name}: `));

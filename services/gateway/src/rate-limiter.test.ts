@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RateLimiter } from './rate-limiter.js';
+import { RATE_LIMITED_REPLY_EVERY_MS, RateLimiter } from './rate-limiter.js';
 
 test('a connection may burst to twice its rate, then is limited until tokens refill', () => {
   const limiter = new RateLimiter(10, 10_000, 0);
@@ -27,4 +27,13 @@ test('a pause of over a second resets the abuse window', () => {
   while (verdict === 'ok') verdict = limiter.take(3_500);
   assert.equal(verdict, 'limited', 'the streak that began at 0 s no longer counts');
   assert.equal(limiter.take(4_000), 'limited', 'a new streak started at 3.5 s');
+});
+
+test('a limited connection may be told rate_limited at most once per second', () => {
+  const limiter = new RateLimiter(1, 10_000, 0);
+  assert.equal(limiter.mayReply(0), true, 'the first drop is answered');
+  assert.equal(limiter.mayReply(1), false);
+  assert.equal(limiter.mayReply(RATE_LIMITED_REPLY_EVERY_MS - 1), false, 'not within the second');
+  assert.equal(limiter.mayReply(RATE_LIMITED_REPLY_EVERY_MS), true, 'again once the second has passed');
+  assert.equal(limiter.mayReply(RATE_LIMITED_REPLY_EVERY_MS + 500), false);
 });

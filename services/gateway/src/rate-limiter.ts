@@ -1,3 +1,6 @@
+/** A flooding client is told `rate_limited` at most once per this long (SPEC section 3). */
+export const RATE_LIMITED_REPLY_EVERY_MS = 1_000;
+
 /**
  * A token bucket per connection: `rate` frames per second, bursts up to twice that. A connection
  * that keeps hitting the limit for `abuseMs` (with no pause of a second or more) is abusive.
@@ -7,6 +10,7 @@ export class RateLimiter {
   private last: number;
   private limitedSince = 0;
   private lastLimited = 0;
+  private lastReply = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly rate: number, private readonly abuseMs: number, now = Date.now()) {
     this.tokens = rate * 2;
@@ -25,5 +29,15 @@ export class RateLimiter {
     if (now - this.lastLimited > 1000) this.limitedSince = now;
     this.lastLimited = now;
     return now - this.limitedSince >= this.abuseMs ? 'abusive' : 'limited';
+  }
+
+  /**
+   * True when a dropped frame may be answered with `rate_limited`: at most once per
+   * RATE_LIMITED_REPLY_EVERY_MS, so a flood does not turn into a flood of replies.
+   */
+  mayReply(now = Date.now()): boolean {
+    if (now - this.lastReply < RATE_LIMITED_REPLY_EVERY_MS) return false;
+    this.lastReply = now;
+    return true;
   }
 }

@@ -11,6 +11,12 @@ export async function join(gw: Gateway, s: Session, f: JoinFrame): Promise<void>
     gw.reply(s, { type: 'error', code: ErrorCode.Forbidden, message: `your token does not allow room ${f.room}` }, f.ref);
     return;
   }
+  // Rooms being joined count too, so a burst of concurrent joins cannot pass the limit.
+  // A re-join of a room already joined (a resume with `since`) takes no new place.
+  if (!s.rooms.has(f.room) && s.rooms.size >= gw.config.maxRooms) {
+    gw.reply(s, { type: 'error', code: ErrorCode.TooManyRooms, message: `at most ${gw.config.maxRooms} rooms per connection; leave one first` }, f.ref);
+    return;
+  }
   try {
     if (!s.rooms.has(f.room)) await gw.enterRoom(s, f.room);
     const members = await gw.presence.members(f.room);
@@ -21,7 +27,7 @@ export async function join(gw: Gateway, s: Session, f: JoinFrame): Promise<void>
     if (s.closed || !s.rooms.has(f.room)) return;
     const history = snapshot.history.map((m) => m.event).join(',');
     const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
-    s.conn.send(`{"type":"joined","room":${JSON.stringify(f.room)},"members":${JSON.stringify(members)},"history":[${history}],"gap":${snapshot.gap}${ref}}`);
+    s.write(`{"type":"joined","room":${JSON.stringify(f.room)},"members":${JSON.stringify(members)},"history":[${history}],"gap":${snapshot.gap}${ref}}`);
   } catch (error) {
     // Not joined after all; the caller tells the client (unavailable) or closes the connection.
     gw.leaveRoom(s, f.room);
@@ -42,5 +48,5 @@ export async function history(gw: Gateway, s: Session, f: HistoryFrame): Promise
   // The decoder has already capped `limit` at HISTORY_PAGE_MAX.
   const messages = await gw.history.before(f.room, f.before, f.limit ?? DEFAULT_HISTORY_PAGE);
   const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
-  s.conn.send(`{"type":"history","room":${JSON.stringify(f.room)},"messages":[${messages.map((m) => m.event).join(',')}]${ref}}`);
+  s.write(`{"type":"history","room":${JSON.stringify(f.room)},"messages":[${messages.map((m) => m.event).join(',')}]${ref}}`);
 }

@@ -1,6 +1,7 @@
 import type { CloseReason, TokenClaims } from '@chat/runtime';
 import type { Connection } from './connection.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { SlowConsumers } from './slow-consumers.js';
 
 export interface Identity {
   user: string;
@@ -19,7 +20,13 @@ export class Session {
   closeReason: CloseReason | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly conn: Connection, readonly identity: Identity, rateLimit: number, rateAbuseMs: number) {
+  constructor(
+    readonly conn: Connection,
+    readonly identity: Identity,
+    rateLimit: number,
+    rateAbuseMs: number,
+    private readonly slowConsumers: SlowConsumers,
+  ) {
     this.limiter = new RateLimiter(rateLimit, rateAbuseMs);
   }
 
@@ -42,7 +49,20 @@ export class Session {
   }
 
   send(frame: object): boolean {
-    return this.closed ? false : this.conn.send(JSON.stringify(frame));
+    return this.write(JSON.stringify(frame));
+  }
+
+  /**
+   * The one way to write to this connection alone (room messages go through the transport's
+   * topics). False when the frame was not written; a session over MAX_BACKPRESSURE is closed here.
+   */
+  write(json: string): boolean {
+    if (this.closed || !this.conn.send(json)) {
+      this.slowConsumers.refused(this);
+      return false;
+    }
+    this.slowConsumers.written(this);
+    return true;
   }
 
   close(code: number, reason: CloseReason, text: string): void {

@@ -6,6 +6,7 @@ import type { GatewayMetrics, Logger, MetricsEndpoint } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
 import type { Connection } from './connection.js';
 import type { Gateway } from './gateway.js';
+import { backpressureCeiling } from './slow-consumers.js';
 import { failure, handleApi, type ApiResponse } from './http-api.js';
 import type { Identity, Session } from './session.js';
 import type { StaticFile } from './static-files.js';
@@ -92,8 +93,12 @@ export class UwsTransport {
       // uWS wants its idle timeout in whole seconds, a multiple of 4: silence longer than this closes.
       idleTimeout: Math.max(8, Math.ceil(heartbeatSec / 4) * 4),
       sendPingsAutomatically: true,
-      maxBackpressure: this.config.maxBackpressureBytes,
-      closeOnBackpressureLimit: 0,
+      // uWS skips a subscriber over maxBackpressure and keeps it open: a hole in its stream. So uWS
+      // gets a ceiling above MAX_BACKPRESSURE, the core closes a socket over MAX_BACKPRESSURE with
+      // 4008 (slow-consumers.ts), and a socket that reaches the ceiling first is closed by uWS at its
+      // first refused frame (the client sees 1006 after a gap-free prefix).
+      maxBackpressure: backpressureCeiling(this.config.maxBackpressureBytes),
+      closeOnBackpressureLimit: 1,
       upgrade: (res, req, context) => {
         const key = req.getHeader('sec-websocket-key');
         const offered = req.getHeader('sec-websocket-protocol');
@@ -135,10 +140,6 @@ export class UwsTransport {
         }
         // uWS neuters `message` when this callback returns: decoding happens synchronously inside receive.
         this.gw.receive(session, Buffer.from(message).toString('utf8'));
-      },
-      drain: (ws) => {
-        const session = ws.getUserData().session;
-        if (session !== undefined) this.gw.drained(session);
       },
       close: (ws, code) => {
         const data = ws.getUserData();
@@ -222,10 +223,10 @@ class UwsConnection implements Connection {
 
   send(json: string): boolean {
     if (this.data.closed) return false;
-    const status = this.ws.send(json, false);
-    if (status === 2) this.metrics.backpressureDropped(1);
-    else this.metrics.delivered(1);
-    return status !== 2;
+    // 2: refused at the ceiling; with closeOnBackpressureLimit uWS is closing the socket.
+    if (this.ws.send(json, false) === 2) return false;
+    this.metrics.delivered(1);
+    return true;
   }
 
   subscribe(topic: string): void {

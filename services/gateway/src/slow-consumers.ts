@@ -1,0 +1,76 @@
+import { CloseCode } from '@chat/protocol';
+import type { GatewayMetrics } from '@chat/runtime';
+import type { Session } from './session.js';
+
+/** Every open session's unsent bytes are read at least this often: one native call (~15 ns) each. */
+export const SAMPLE_BACKPRESSURE_MS = 250;
+
+/**
+ * Unsent bytes the transport keeps for one socket before it refuses it a frame and closes it:
+ * MAX_BACKPRESSURE plus a headroom of as much again, at least 1 MiB.
+ */
+export function backpressureCeiling(maxBackpressureBytes: number): number {
+  return maxBackpressureBytes + Math.max(maxBackpressureBytes, 1024 * 1024);
+}
+
+/**
+ * Closes a connection whose unsent data passes MAX_BACKPRESSURE with 4008 (SPEC sections 3 and 8).
+ *
+ * Guarantee: no frame is skipped on a connection that stays open. The transport keeps up to
+ * `backpressureCeiling` for a socket, and a socket seen over the limit is closed; the close frame is
+ * queued behind what was buffered, so a client that reads again gets a gap-free prefix of its
+ * stream, then 4008, and resumes with `since`. Sockets are checked after every write to one of them
+ * (a reply, a direct), and all of them whenever the room frames published since the last full check
+ * add up to half the headroom (each socket gets at most one copy of each), or SAMPLE_BACKPRESSURE_MS
+ * passed. So a socket is seen over the limit before it can reach the ceiling, unless a single frame
+ * is larger than half the headroom; then uWS refuses the next frame and closes the socket at once
+ * (the client sees 1006): still a prefix, never a hole.
+ *
+ * Memory: one socket holds at most the ceiling plus one frame (2 MiB plus a frame by default), and
+ * after its close only until the client takes it or uWS's close timeout (4 to 16 s) frees it.
+ */
+export class SlowConsumers {
+  private readonly checkEveryBytes: number;
+  private publishedBytes = 0;
+
+  constructor(
+    private readonly sessions: Iterable<Session>,
+    private readonly limitBytes: number,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.checkEveryBytes = Math.floor((backpressureCeiling(limitBytes) - limitBytes) / 2);
+  }
+
+  /** After a frame was written to this session alone. */
+  written(session: Session): void {
+    this.check(session);
+  }
+
+  /**
+   * A frame was not written: the session is closing, or the transport refused it at the ceiling and
+   * is closing the socket. Counted in chat_backpressure_dropped_total when it is for backpressure; a
+   * frame to a connection closed for another reason is no backpressure drop.
+   */
+  refused(session: Session): void {
+    if (!session.closed) session.closeReason ??= 'slow_consumer';
+    if (session.closeReason === 'slow_consumer') this.metrics.backpressureDropped(1);
+  }
+
+  /** After a frame of `bytes` was handed to a room's members. */
+  published(bytes: number): void {
+    this.publishedBytes += bytes;
+    if (this.publishedBytes >= this.checkEveryBytes) this.sample();
+  }
+
+  /** Every open session; also called by a timer. */
+  sample(): void {
+    this.publishedBytes = 0;
+    for (const session of this.sessions) this.check(session);
+  }
+
+  private check(session: Session): void {
+    if (!session.closed && session.conn.bufferedBytes() > this.limitBytes) {
+      session.close(CloseCode.SlowConsumer, 'slow_consumer', 'too much unsent data; reconnect and resume with since');
+    }
+  }
+}
