@@ -36,3 +36,11 @@ test('MAX_BACKPRESSURE refuses a value below 1 KiB', () => {
   assert.equal(readGatewayConfig({ MAX_BACKPRESSURE: '1024' }).maxBackpressureBytes, 1024);
   refused('MAX_BACKPRESSURE', '1023');
 });
+
+test('the bus is the in-process one, one Redis, or a Redis Cluster, never two at once', () => {
+  assert.deepEqual([readGatewayConfig({}).redisUrl, readGatewayConfig({}).redisClusterNodes], [undefined, undefined]);
+  assert.equal(readGatewayConfig({ REDIS_URL: 'redis://r:6379' }).redisUrl, 'redis://r:6379');
+  assert.deepEqual(readGatewayConfig({ REDIS_CLUSTER_NODES: 'r0:7000,r1:7001' }).redisClusterNodes, ['r0:7000', 'r1:7001']);
+  assert.throws(() => readGatewayConfig({ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'r0:7000' }), /REDIS_CLUSTER_NODES: set it or REDIS_URL, not both/);
+  refused('REDIS_CLUSTER_NODES', 'r0');
+});

@@ -30,8 +30,6 @@ export interface GatewayConfig {
   /** Bytes a slow client may have buffered (unsent) before the connection is closed with 4008. */
   maxBackpressureBytes: number;
   presenceTtlMs: number;
-  /** How long a send's `mid` (or an API Idempotency-Key) is remembered: a repeat within it is a duplicate. */
-  idempotencyMs: number;
   logLevel: LogLevel;
 }
 
@@ -63,7 +61,6 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     heartbeatMs: envInt(env, 'HEARTBEAT_MS', 25_000, 4_000, 480_000),
     maxBackpressureBytes: envInt(env, 'MAX_BACKPRESSURE', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     presenceTtlMs: envInt(env, 'PRESENCE_TTL_SECONDS', 20, 2, 3600) * 1000,
-    idempotencyMs: envInt(env, 'IDEMPOTENCY_SECONDS', 300, 1, 7 * 24 * 3600) * 1000,
     logLevel: envChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }
