@@ -1,8 +1,8 @@
-import type { PresenceEvent } from '@chat/protocol';
+import { joinedJson, type PresenceEvent } from '@chat/protocol';
 import type { FeedSink, PresenceStore, RoomMessage, UserEvent } from '@chat/cluster';
 import { nowMs, type GatewayMetrics, type Logger } from '@chat/runtime';
 import { roomTopic, type LocalTopics } from './connection.js';
-import type { Session } from './session.js';
+import type { Membership } from './membership.js';
 import type { SlowConsumers } from './slow-consumers.js';
 
 /**
@@ -14,7 +14,7 @@ export class Delivery implements FeedSink {
   private topics: LocalTopics = { publish: () => 0 };
 
   constructor(
-    private readonly users: ReadonlyMap<string, readonly Session[]>,
+    private readonly membership: Membership,
     private readonly presenceStore: PresenceStore,
     private readonly slowConsumers: SlowConsumers,
     private readonly metrics: GatewayMetrics,
@@ -43,7 +43,7 @@ export class Delivery implements FeedSink {
     this.log.warn('messages lost before this node could backfill them', { room });
     this.presenceStore.members(room).then(
       (members) => {
-        this.publish(room, JSON.stringify({ type: 'joined', room, members, history: [], gap: true }));
+        this.publish(room, joinedJson(room, members, [], true));
       },
       (error: unknown) => this.log.warn('could not tell members about a gap', { room, error }),
     );
@@ -51,7 +51,7 @@ export class Delivery implements FeedSink {
 
   /** A direct reaches every local connection of the user but the one that sent it. */
   user(event: UserEvent): void {
-    for (const session of this.users.get(event.user) ?? []) {
+    for (const session of this.membership.connectionsOf(event.user)) {
       if (session.conn.id !== event.originConn) session.write(event.event);
     }
     this.metrics.deliveryLatency(Math.max(0, nowMs() - event.receivedAt) / 1000);

@@ -3,9 +3,10 @@ import { CloseCode, ErrorCode, decodeClientFrame, type ClientFrame, type ServerF
 import { BusUnavailableError, RoomFeed, type Bus, type HistoryStore, type PresenceStore } from '@chat/cluster';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
-import { roomTopic, type Connection, type LocalTopics } from './connection.js';
+import type { Connection, LocalTopics } from './connection.js';
+import type { Core } from './core.js';
 import { Delivery } from './delivery.js';
-import { LocalRooms } from './local-rooms.js';
+import { Membership } from './membership.js';
 import { direct, send } from './message-handlers.js';
 import { history, join, leave } from './room-handlers.js';
 import { Session, type Identity } from './session.js';
@@ -38,9 +39,10 @@ const UNAVAILABLE: Partial<Record<ClientFrame['type'], string>> = {
 /**
  * The transport-free core of one gateway node: sessions, rooms, the frame handlers and the feed
  * from the bus. The transport calls open / receive / closed; the core writes through Connection
- * and LocalTopics only.
+ * and LocalTopics only. Local membership is Membership's; the cluster-wide effects of it (presence,
+ * the directory, the room feed) are made here.
  */
-export class Gateway {
+export class Gateway implements Core {
   readonly config: GatewayConfig;
   readonly bus: Bus;
   readonly history: HistoryStore;
@@ -48,12 +50,9 @@ export class Gateway {
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   readonly feed: RoomFeed;
-  private readonly local = new LocalRooms();
+  readonly membership = new Membership();
   private readonly delivery: Delivery;
   private readonly slowConsumers: SlowConsumers;
-  private readonly sessions = new Set<Session>();
-  /** user -> its connections on this node; a direct message is written to each (no uWS topic per user). */
-  private readonly users = new Map<string, Session[]>();
   private readonly timers: NodeJS.Timeout[] = [];
   /**
    * This process's name in the presence store: the node id plus a per-process suffix, so the
@@ -65,8 +64,8 @@ export class Gateway {
   constructor(deps: GatewayDeps) {
     ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, metrics: this.metrics, log: this.log } = deps);
     this.presenceNode = `${this.config.nodeId}.${randomBytes(3).toString('hex')}`;
-    this.slowConsumers = new SlowConsumers(this.sessions, this.config.maxBackpressureBytes, this.metrics);
-    this.delivery = new Delivery(this.users, this.presence, this.slowConsumers, this.metrics, this.log);
+    this.slowConsumers = new SlowConsumers(this.membership.sessions, this.config.maxBackpressureBytes, this.metrics);
+    this.delivery = new Delivery(this.membership, this.presence, this.slowConsumers, this.metrics, this.log);
     this.feed = new RoomFeed(this.bus, this.history, this.delivery, {
       recentSize: FEED_RECENT,
       backfillMax: this.config.historyLimit,
@@ -109,12 +108,8 @@ export class Gateway {
 
   open(conn: Connection, identity: Identity): Session {
     const session = new Session(conn, identity, this.config.rateLimit, this.config.rateAbuseMs, this.slowConsumers);
-    this.sessions.add(session);
     this.metrics.connectionOpened();
-    const mine = this.users.get(identity.user);
-    if (mine !== undefined) mine.push(session);
-    else {
-      this.users.set(identity.user, [session]);
+    if (this.membership.connect(session)) {
       this.bus.subscribeUser(identity.user).catch((error: unknown) => this.log.warn('could not list a user in the directory for direct messages', { user: identity.user, error }));
     }
     this.armExpiry(session);
@@ -156,14 +151,9 @@ export class Gateway {
     if (session.closed) return;
     session.closed = true;
     clearTimeout(session.expiryTimer);
-    this.sessions.delete(session);
     for (const room of [...session.rooms]) this.leaveRoom(session, room);
-    const mine = (this.users.get(session.user) ?? []).filter((other) => other !== session);
-    if (mine.length > 0) this.users.set(session.user, mine);
-    else {
-      this.users.delete(session.user);
-      this.bus.unsubscribeUser(session.user).catch(() => undefined);
-    }
+    // Best effort: a node's stale directory entry only costs a publish nobody hears, and is dropped then.
+    if (this.membership.disconnect(session)) this.bus.unsubscribeUser(session.user).catch(() => undefined);
     this.metrics.connectionClosed(session.closeReason ?? (code === 1006 ? 'dropped' : 'client'));
   }
 
@@ -172,20 +162,18 @@ export class Gateway {
     session.send(ref === undefined ? frame : { ...frame, ref });
   }
 
-  /** Makes a session a member of a room here and in the cluster's presence. */
   async enterRoom(session: Session, room: string): Promise<void> {
-    session.addRoom(room);
-    const { firstOfUser } = this.local.add(room, session);
-    this.metrics.rooms(this.local.size);
+    const firstOfUser = this.membership.enter(session, room);
+    this.metrics.rooms(this.membership.roomCount);
     await this.feed.open(room);
     if (firstOfUser) await this.presence.join(room, session.user, this.presenceNode);
   }
 
   leaveRoom(session: Session, room: string): void {
-    if (!session.deleteRoom(room)) return;
-    session.conn.unsubscribe(roomTopic(room));
-    const { lastInRoom, lastOfUser } = this.local.remove(room, session);
-    this.metrics.rooms(this.local.size);
+    const ended = this.membership.exit(session, room);
+    if (ended === undefined) return;
+    const { lastInRoom, lastOfUser } = ended;
+    this.metrics.rooms(this.membership.roomCount);
     if (lastOfUser) {
       this.presence.leave(room, session.user, this.presenceNode).catch((error: unknown) => this.log.warn('presence leave failed; it will expire', { room, error }));
     }
@@ -198,7 +186,7 @@ export class Gateway {
    */
   async drain(): Promise<void> {
     this.draining = true;
-    const sessions = [...this.sessions];
+    const sessions = [...this.membership.sessions];
     const stepMs = sessions.length > 0 ? this.config.drainMs / sessions.length : 0;
     for (const session of sessions) {
       session.close(CloseCode.Draining, 'draining', 'node draining; reconnect elsewhere');

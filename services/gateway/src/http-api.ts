@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { ErrorCode, isValidName } from '@chat/protocol';
 import { BusUnavailableError } from '@chat/cluster';
-import type { Gateway } from './gateway.js';
+import type { Core } from './core.js';
 import { publishDirect, publishMessage } from './message-handlers.js';
 
 export interface ApiRequest {
@@ -29,7 +29,7 @@ const ROUTE = /^\/api\/(rooms|users)\/([^/]+)\/messages$/;
  * Idempotency-Key, the same key on the same route within IDEMPOTENCY_SECONDS stores once and
  * answers the first id again, so a backend may retry a 503 or a timeout safely.
  */
-export async function handleApi(gw: Gateway, req: ApiRequest): Promise<ApiResponse> {
+export async function handleApi(gw: Core, req: ApiRequest): Promise<ApiResponse> {
   const route = ROUTE.exec(req.path);
   if (route === null) return failure(404, 'not_found', 'no such route');
   if (req.method !== 'post') return failure(405, 'method_not_allowed', 'use POST');

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, type DirectFrame, type DirectMessage, type SendFrame, type Via } from '@chat/protocol';
 import type { DirectOutcome, Published } from '@chat/cluster';
 import { nowMs } from '@chat/runtime';
-import type { Gateway } from './gateway.js';
+import type { Core } from './core.js';
 import type { Session } from './session.js';
 
-export async function send(gw: Gateway, s: Session, f: SendFrame): Promise<void> {
+export async function send(gw: Core, s: Session, f: SendFrame): Promise<void> {
   if (!s.rooms.has(f.room)) {
     gw.reply(s, { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before sending to it` }, f.ref);
     return;
@@ -15,7 +15,7 @@ export async function send(gw: Gateway, s: Session, f: SendFrame): Promise<void>
   gw.reply(s, ack(message.id, message.duplicate), f.ref);
 }
 
-export async function direct(gw: Gateway, s: Session, f: DirectFrame): Promise<void> {
+export async function direct(gw: Core, s: Session, f: DirectFrame): Promise<void> {
   const once = f.mid === undefined ? undefined : userKey(s.user, `${f.to}:${f.mid}`);
   const outcome = await publishDirect(gw, { to: f.to, from: s.user, text: f.text, originConn: s.conn.id, once });
   if (!outcome.reached) gw.reply(s, { type: 'error', code: ErrorCode.UserOffline, message: `${f.to} has no open connection` }, f.ref);
@@ -33,7 +33,7 @@ export interface Post {
 }
 
 /** The one path into a room, for clients and the HTTP API alike. Rejects with BusUnavailableError. */
-export async function publishMessage(gw: Gateway, post: Post): Promise<Published> {
+export async function publishMessage(gw: Core, post: Post): Promise<Published> {
   const receivedAt = nowMs();
   const draft = { room: post.room, from: post.from, text: post.text, ts: Math.floor(receivedAt), receivedAt };
   const message = await gw.bus.publish({
@@ -58,7 +58,7 @@ export interface Letter {
 }
 
 /** Sends a direct message; `reached` is false when the user has no open connection. */
-export async function publishDirect(gw: Gateway, letter: Letter): Promise<DirectOutcome> {
+export async function publishDirect(gw: Core, letter: Letter): Promise<DirectOutcome> {
   const receivedAt = nowMs();
   const event: DirectMessage = { type: 'direct', id: randomUUID(), from: letter.from, to: letter.to, text: letter.text, ts: Math.floor(receivedAt) };
   if (letter.via !== undefined) event.via = letter.via;

@@ -1,12 +1,11 @@
-import { ErrorCode, type HistoryFrame, type JoinFrame, type LeaveFrame } from '@chat/protocol';
+import { ErrorCode, historyJson, joinedJson, type HistoryFrame, type JoinFrame, type LeaveFrame } from '@chat/protocol';
 import { roomAllowed } from '@chat/runtime';
-import { roomTopic } from './connection.js';
-import type { Gateway } from './gateway.js';
+import type { Core } from './core.js';
 import type { Session } from './session.js';
 
 const DEFAULT_HISTORY_PAGE = 50;
 
-export async function join(gw: Gateway, s: Session, f: JoinFrame): Promise<void> {
+export async function join(gw: Core, s: Session, f: JoinFrame): Promise<void> {
   if (!roomAllowed(s.identity.claims?.rooms, f.room)) {
     gw.reply(s, { type: 'error', code: ErrorCode.Forbidden, message: `your token does not allow room ${f.room}` }, f.ref);
     return;
@@ -21,13 +20,9 @@ export async function join(gw: Gateway, s: Session, f: JoinFrame): Promise<void>
     if (!s.rooms.has(f.room)) await gw.enterRoom(s, f.room);
     const members = await gw.presence.members(f.room);
     // A `leave` may arrive while history is read: attach only if the room is still joined.
-    const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => {
-      if (s.rooms.has(f.room)) s.conn.subscribe(roomTopic(f.room));
-    });
+    const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => gw.membership.attach(s, f.room));
     if (s.closed || !s.rooms.has(f.room)) return;
-    const history = snapshot.history.map((m) => m.event).join(',');
-    const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
-    s.write(`{"type":"joined","room":${JSON.stringify(f.room)},"members":${JSON.stringify(members)},"history":[${history}],"gap":${snapshot.gap}${ref}}`);
+    s.write(joinedJson(f.room, members, snapshot.history.map((m) => m.event), snapshot.gap, f.ref));
   } catch (error) {
     // Not joined after all; the caller tells the client (unavailable) or closes the connection.
     gw.leaveRoom(s, f.room);
@@ -35,18 +30,17 @@ export async function join(gw: Gateway, s: Session, f: JoinFrame): Promise<void>
   }
 }
 
-export function leave(gw: Gateway, s: Session, f: LeaveFrame): void {
+export function leave(gw: Core, s: Session, f: LeaveFrame): void {
   gw.leaveRoom(s, f.room);
   gw.reply(s, { type: 'left', room: f.room }, f.ref);
 }
 
-export async function history(gw: Gateway, s: Session, f: HistoryFrame): Promise<void> {
+export async function history(gw: Core, s: Session, f: HistoryFrame): Promise<void> {
   if (!s.rooms.has(f.room)) {
     gw.reply(s, { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before reading its history` }, f.ref);
     return;
   }
   // The decoder has already capped `limit` at HISTORY_PAGE_MAX.
   const messages = await gw.history.before(f.room, f.before, f.limit ?? DEFAULT_HISTORY_PAGE);
-  const ref = f.ref === undefined ? '' : `,"ref":${JSON.stringify(f.ref)}`;
-  s.write(`{"type":"history","room":${JSON.stringify(f.room)},"messages":[${messages.map((m) => m.event).join(',')}]${ref}}`);
+  s.write(historyJson(f.room, messages.map((m) => m.event), f.ref));
 }

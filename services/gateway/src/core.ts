@@ -1,0 +1,27 @@
+import type { Bus, HistoryStore, PresenceStore, RoomFeed } from '@chat/cluster';
+import type { ServerFrame } from '@chat/protocol';
+import type { GatewayMetrics, Logger } from '@chat/runtime';
+import type { GatewayConfig } from './config.js';
+import type { Membership } from './membership.js';
+import type { Session } from './session.js';
+
+/**
+ * What the frame handlers and the HTTP API may use of the gateway core. The core (gateway.ts)
+ * implements it and dispatches to the handlers; the handlers see only this, so they do not depend
+ * on the core that calls them.
+ */
+export interface Core {
+  readonly config: GatewayConfig;
+  readonly bus: Bus;
+  readonly history: HistoryStore;
+  readonly presence: PresenceStore;
+  readonly feed: RoomFeed;
+  readonly membership: Membership;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+  /** Writes a frame to one session, with the request's ref; counts error frames. */
+  reply(session: Session, frame: ServerFrame, ref: string | undefined): void;
+  /** Makes a session a member of a room here and in the cluster's presence (not yet reading it). */
+  enterRoom(session: Session, room: string): Promise<void>;
+  leaveRoom(session: Session, room: string): void;
+}
