@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { NAME_PATTERN } from '@chat/protocol';
 import { ConfigError, LOG_LEVELS, envChoice, envInt, envName, envOptional, envString, envUrl, safeHostname, type Env, type LogLevel } from '@chat/runtime';
 
@@ -11,9 +12,12 @@ export interface BridgeConfig {
   /** The broker account with the bridge's ACL rights (deploy/mosquitto/acl: `chat-bridge`). */
   mqttUsername: string;
   mqttPassword: string | undefined;
-  /** The `$share/<group>/` every replica joins, so each device post reaches one replica. */
-  mqttShareGroup: string;
-  /** How long the broker keeps a replica's session (and queues for it) while it is away. */
+  /**
+   * The client id of the one persistent session that takes device posts, shared by every replica:
+   * only the leader holds it. Unset, it is derived from the account and password (see sessionClientId).
+   */
+  mqttClientId: string;
+  /** How long the broker keeps that session (and queues posts for it) while no leader holds it. */
   mqttSessionExpirySec: number;
   redisUrl: string;
   redisPrefix: string;
@@ -26,15 +30,17 @@ export interface BridgeConfig {
 }
 
 export function readBridgeConfig(env: Env): BridgeConfig {
+  const mqttUsername = envName(env, 'MQTT_USERNAME', 'chat-bridge', NAME_PATTERN);
+  const mqttPassword = envOptional(env, 'MQTT_PASSWORD');
   return {
     port: envInt(env, 'PORT', 9464, 0, 65535),
     host: envString(env, 'HOST', '0.0.0.0'),
     nodeId: envName(env, 'NODE_ID', safeHostname('bridge'), NAME_PATTERN),
     mqttUrl: required('MQTT_URL', envUrl(env, 'MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']), 'mqtt://127.0.0.1:1883'),
-    mqttUsername: envName(env, 'MQTT_USERNAME', 'chat-bridge', NAME_PATTERN),
-    mqttPassword: envOptional(env, 'MQTT_PASSWORD'),
-    mqttShareGroup: envName(env, 'MQTT_SHARE_GROUP', 'chat-bridge', NAME_PATTERN),
-    mqttSessionExpirySec: envInt(env, 'MQTT_SESSION_EXPIRY_SECONDS', 3600, 10, 7 * 24 * 3600),
+    mqttUsername,
+    mqttPassword,
+    mqttClientId: envName(env, 'MQTT_CLIENT_ID', sessionClientId(mqttUsername, mqttPassword), NAME_PATTERN),
+    mqttSessionExpirySec: envInt(env, 'MQTT_SESSION_EXPIRY_SECONDS', 86_400, 10, 7 * 24 * 3600),
     redisUrl: required('REDIS_URL', envUrl(env, 'REDIS_URL', ['redis:', 'rediss:']), 'redis://127.0.0.1:6379'),
     redisPrefix: envName(env, 'REDIS_PREFIX', 'chat:', /^[A-Za-z0-9_.:-]{0,64}$/),
     historyLimit: envInt(env, 'HISTORY_LIMIT', 1000, 1, 1_000_000),
@@ -43,6 +49,19 @@ export function readBridgeConfig(env: Env): BridgeConfig {
     leaderLeaseMs: envInt(env, 'LEADER_LEASE_MS', 5000, 300, 600_000),
     logLevel: envChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
+}
+
+/**
+ * `<username>-<16 hex digits of a digest of the password>`, or the bare username with no password.
+ * Mosquitto lets any client, even an anonymous one, take over any client id; a client that took the
+ * bridge's session would make the broker discard the posts queued there (it may not read them).
+ * A client id that only holders of the password can compute closes that door. Changing the password
+ * moves the session: set MQTT_CLIENT_ID to keep it across a rotation.
+ */
+export function sessionClientId(username: string, password: string | undefined): string {
+  if (password === undefined || password === '') return username;
+  const digest = createHash('sha256').update('chat-bridge session\u0000').update(username).update('\u0000').update(password).digest('hex');
+  return `${username}-${digest.slice(0, 16)}`;
 }
 
 function required(name: string, value: string | undefined, example: string): string {

@@ -21,6 +21,7 @@ export class Leadership {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private transition: Promise<void> = Promise.resolve();
+  private tried = false;
 
   constructor(
     private readonly lease: Lease,
@@ -28,6 +29,11 @@ export class Leadership {
     private readonly duties: LeaderDuties,
     private readonly log: Logger,
   ) {}
+
+  /** The first attempt to take the lease is over (taken, or found held): `leading` means something now. */
+  get settled(): boolean {
+    return this.tried;
+  }
 
   /** True while this replica holds a term that cannot have expired yet. */
   get leading(): boolean {
@@ -65,8 +71,9 @@ export class Leadership {
     const sentAt = performance.now();
     const term = this.lease.ttlMs - Math.ceil(this.lease.ttlMs / 10);
     if (this.token === undefined) {
-      const token = await this.lease.acquire(this.holder).catch(() => undefined);
-      if (token === undefined || this.stopped) return;
+      const token = await this.lease.acquire(this.holder).catch(() => null);
+      if (token !== null) this.tried = true;
+      if (token === undefined || token === null || this.stopped) return;
       this.token = token;
       this.deadline = sentAt + term;
       this.log.info('elected outbound leader', { token });

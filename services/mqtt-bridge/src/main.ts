@@ -23,9 +23,9 @@ const bridge = new Bridge({
   bus: cluster.bus,
   history: cluster.history,
   presence: cluster.presence,
-  // A receipt must outlive any wait before a redelivery: a dead replica's session is drained within
-  // a few lease periods, a restarted one reconnects within minutes.
-  inbox: new RedisInbox(redis.command, cluster.keys, config.historyLimit, Math.max(600_000, config.leaderLeaseMs * 20)),
+  // A receipt must outlive any wait before a redelivery: the next leader resumes the session within
+  // a lease period, a restarted broker within minutes; an hour leaves room for a long broker outage.
+  inbox: new RedisInbox(redis.command, cluster.keys, config.historyLimit, Math.max(3_600_000, config.leaderLeaseMs * 20)),
   state: new RedisBridgeState(redis.command, bridgeKeys),
   lease: new RedisLease(redis.command, bridgeKeys.leader, bridgeKeys.epoch, config.leaderLeaseMs),
   tap,
