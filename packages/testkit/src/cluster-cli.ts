@@ -3,8 +3,12 @@
  * free ports, three gateways on 8081-8083 (GATEWAY_PORTS to change), one MQTT bridge; prints the
  * URLs and stops everything on Ctrl-C. Extra environment (RATE_LIMIT, API_KEY...) passes through.
  */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, portOpen, repoRoot, startBridge, startGateway, startMosquitto, startRedis, type Service } from './processes.js';
+import { findBinary, freePort, portOpen, repoRoot, startBridge, startGateway, startMosquitto, startRedis, type Service } from './processes.js';
 
 const gatewayPorts = (process.env.GATEWAY_PORTS ?? '8081,8082,8083').split(',').map(Number);
 const bridgePort = Number(process.env.BRIDGE_PORT ?? 9464);
@@ -13,11 +17,13 @@ const started: Service[] = [];
 async function main(): Promise<void> {
   const redis = await startRedis();
   started.push(redis);
-  // The broker as deployed: the project's ACL (a device may post only as itself), queues sized for bursts.
+  // The broker as deployed: the project's ACL (a device may post only as itself), the bridge's
+  // account admitted only with its password (a fresh one per run), queues sized for bursts.
+  const bridgePassword = randomBytes(18).toString('base64url');
   const mosquitto = await startMosquitto({
     port: await preferred(1883),
     wsPort: await preferred(9001),
-    config: `allow_anonymous true\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl')}\nmax_inflight_messages 100\nmax_queued_messages 10000\n`,
+    config: `allow_anonymous true\npassword_file ${bridgePasswordFile(bridgePassword)}\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl')}\nmax_inflight_messages 100\nmax_queued_messages 10000\n`,
   });
   started.push(mosquitto);
   const logLevel = process.env.LOG_LEVEL ?? 'info';
@@ -27,7 +33,7 @@ async function main(): Promise<void> {
     started.push(gateway);
     gateways.push(gateway);
   }
-  const bridge = await startBridge({ redisUrl: redis.url, port: bridgePort, env: { NODE_ID: 'bridge-1', MQTT_URL: mosquitto.url, LOG_LEVEL: logLevel } });
+  const bridge = await startBridge({ redisUrl: redis.url, port: bridgePort, env: { NODE_ID: 'bridge-1', MQTT_URL: mosquitto.url, MQTT_PASSWORD: bridgePassword, LOG_LEVEL: logLevel } });
   started.push(bridge);
 
   const lines = [
@@ -49,6 +55,16 @@ async function main(): Promise<void> {
       }
     });
   }
+}
+
+/** A Mosquitto password file holding the bridge's account, in a folder of its own that Mosquitto (dropping to its own user) can read. */
+function bridgePasswordFile(password: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-cluster-passwd-'));
+  chmodSync(dir, 0o755);
+  const path = join(dir, 'passwd');
+  writeFileSync(path, '', { mode: 0o644 });
+  execFileSync(findBinary('mosquitto_passwd', 'apt-get install mosquitto'), ['-b', path, 'chat-bridge', password]);
+  return path;
 }
 
 /** The conventional port when it is free (so the README's mosquitto_pub lines work as written), else any. */
