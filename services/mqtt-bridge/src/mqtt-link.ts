@@ -75,6 +75,12 @@ export class MqttLink {
   private started = false;
   private closed = false;
   private handling = 0;
+  /**
+   * The connection (stream) on which a message could not be handled. mqtt.js goes on to the next
+   * packet anyway; the rest of that connection's messages are left unacknowledged too, so that the
+   * broker redelivers them after the failed one, in their order, on the next connection.
+   */
+  private failedStream: unknown;
   private backoffMs = BACKOFF_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -95,11 +101,16 @@ export class MqttLink {
       properties: persistent ? { sessionExpiryInterval: expiry } : {},
       customHandleAcks: (_topic, _message, packet, done) => {
         // mqtt.js handles the next packet only after `done`: a session's messages are stored in order.
+        if (this.client.stream === this.failedStream) {
+          done(new Error('left for redelivery: an earlier message on this connection was not handled'));
+          return;
+        }
         this.handling++;
         this.handler(inbound(options.clientId, packet))
           .then(
             () => done(0),
             (error: unknown) => {
+              this.failedStream = this.client.stream;
               done(error instanceof Error ? error : new Error(String(error)));
               this.restart();
             },
