@@ -91,7 +91,7 @@ describe('two bridge replicas', { timeout: 150_000 }, () => {
         if (i % 20 === 0) await new Promise((r) => setTimeout(r, 10));
       }
     })();
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor('a third of the rounds', async () => (done >= N / 3 ? true : undefined), 20_000, 5);
     await victim.kill();
     const atKill = done;
     await posting;
