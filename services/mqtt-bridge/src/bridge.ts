@@ -89,12 +89,12 @@ export class Bridge {
 
   /**
    * /readyz: the broker and Redis are both reachable, the outbound origin is fixed, and the lead is
-   * settled; the leader is ready once its session is subscribed, so that from the first ready
-   * replica on, the broker keeps every device post for the bridge.
+   * settled; the leader is ready once its session is subscribed (so that from the first ready
+   * replica on, the broker keeps every device post for the bridge) and its outbound cursors are read.
    */
   get ready(): boolean {
-    const inbound = this.leadership.leading ? this.lead?.connected === true : this.leadership.settled;
-    return inbound && this.watch.connected && this.deps.bus.connected && this.originFixed;
+    const leader = this.leadership.leading ? this.lead?.connected === true && this.feed.sending : this.leadership.settled;
+    return leader && this.watch.connected && this.deps.bus.connected && this.originFixed;
   }
 
   start(): void {

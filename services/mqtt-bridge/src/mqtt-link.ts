@@ -169,7 +169,7 @@ export class MqttLink {
 
   /** Connects (the first time) or reconnects after suspend(). */
   resume(): void {
-    if (!this.suspended || this.closed) return;
+    if (!this.suspended || this.closed || this.options.mayConnect?.() === false) return;
     this.suspended = false;
     if (!this.started) {
       this.started = true;
@@ -273,7 +273,9 @@ export async function readRetained(credentials: Credentials, clientId: string, f
           .then((granted) => {
             const refused = granted.filter((g) => g.qos > 2);
             if (refused.length > 0) throw new Error(`subscriptions refused: ${refused.map((g) => g.topic).join(', ')}`);
-            return client.publishAsync(markerTopic, nonce, { qos: 1 });
+            return client.publishAsync(markerTopic, nonce, { qos: 1 }).catch((error: unknown) => {
+              throw new Error(`the broker refused the marker: its ACL must let the bridge read and write ${markerTopic}`, { cause: error });
+            });
           })
           .catch(reject);
       });

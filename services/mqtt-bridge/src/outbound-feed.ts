@@ -59,6 +59,11 @@ export class OutboundFeed {
   /** The retained ids of the current connection were applied: sending may begin. */
   private synced = false;
 
+  /** Sending: a term has started and the broker's retained ids of this connection were applied. */
+  get sending(): boolean {
+    return this.token !== undefined && this.synced;
+  }
+
   constructor(private readonly deps: OutboundFeedDeps) {}
 
   /** Starts a term: loads where the previous leader stopped. Live messages count from here on. */
