@@ -54,6 +54,8 @@ export class Bridge {
   /** Posts are handled one at a time in this process, across links: a redelivery never overlaps its first delivery. */
   private posts: Promise<void> = Promise.resolve();
   private syncs = 0;
+  /** Fires when the leader's link stayed down too long: see watchAway(). */
+  private awayTimer: NodeJS.Timeout | undefined;
   private originFixed = false;
   private busUp = false;
 
@@ -104,6 +106,7 @@ export class Bridge {
 
   /** SIGTERM: hand the lead over (the inbound session stays at the broker for the next leader), then leave. */
   async stop(): Promise<void> {
+    clearTimeout(this.awayTimer);
     await this.leadership.stop();
     await this.watch.close();
   }
@@ -136,11 +139,13 @@ export class Bridge {
       mayConnect: () => this.leadership.leading,
       onTakenOver: () => this.leadership.resign('another connection took the inbound session'),
     }, (message) => this.post(message));
+    this.watchAway();
     if (this.busUp) this.lead.resume();
   }
 
   private async deposed(): Promise<void> {
     this.syncs++;
+    clearTimeout(this.awayTimer);
     await this.deps.tap.stop();
     await this.feed.stop(HANDOVER_MS);
     await this.devices.follow();
@@ -164,9 +169,25 @@ export class Bridge {
     if (!up) {
       this.syncs++;
       this.feed.unsync();
+      this.watchAway();
       return;
     }
+    clearTimeout(this.awayTimer);
     void this.sync(++this.syncs);
+  }
+
+  /**
+   * A leader that cannot reach the broker holds up every device post (they wait in the session) and
+   * all of chat to MQTT, while Redis would keep renewing its lease: after three lease periods
+   * without its link, it gives the lease back so a replica that can reach the broker takes over.
+   */
+  private watchAway(): void {
+    clearTimeout(this.awayTimer);
+    const awayMs = this.deps.config.leaderLeaseMs * 3;
+    this.awayTimer = setTimeout(() => {
+      if (!this.leadership.leading || this.lead?.connected === true || !this.busUp) return;
+      void this.leadership.stepDown('the broker has been unreachable for three lease periods', awayMs);
+    }, awayMs);
   }
 
   /**

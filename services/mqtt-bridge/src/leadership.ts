@@ -22,6 +22,8 @@ export class Leadership {
   private stopped = false;
   private transition: Promise<void> = Promise.resolve();
   private tried = false;
+  /** performance.now() before which this replica does not try to take the lease (after stepDown). */
+  private holdOffUntil = 0;
 
   constructor(
     private readonly lease: Lease,
@@ -60,6 +62,18 @@ export class Leadership {
     void this.depose(reason);
   }
 
+  /**
+   * Ends the term, gives the lease back, and takes none for `holdOffMs`: this replica cannot do the
+   * leader's work (it cannot reach the broker) and another one may.
+   */
+  async stepDown(reason: string, holdOffMs: number): Promise<void> {
+    const token = this.token;
+    if (token === undefined) return;
+    this.holdOffUntil = performance.now() + holdOffMs;
+    await this.depose(reason);
+    await this.lease.release(token).catch(() => undefined);
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -71,6 +85,7 @@ export class Leadership {
     const sentAt = performance.now();
     const term = this.lease.ttlMs - Math.ceil(this.lease.ttlMs / 10);
     if (this.token === undefined) {
+      if (performance.now() < this.holdOffUntil) return;
       const token = await this.lease.acquire(this.holder).catch(() => null);
       if (token !== null) this.tried = true;
       if (token === undefined || token === null || this.stopped) return;
