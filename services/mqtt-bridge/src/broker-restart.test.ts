@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster } from '@chat/cluster';
-import { findBinary, portOpen, startProcess, waitFor, type NodeService, type Service } from '@chat/testkit';
+import { waitFor, type NodeService, type Service } from '@chat/testkit';
 import { connectDevice, type Received, type TestDevice } from './testing/device.js';
-import { bridgeProcess, chatSide, connected, startPeers, uniquePrefix, type Peers } from './testing/harness.js';
+import { bridgeProcess, chatSide, connected, startBrokerAgain, startPeers, uniquePrefix, type Peers } from './testing/harness.js';
 import { report, tally } from './testing/tally.js';
 
 const DEVICES = ['quake-1', 'quake-2', 'quake-3'];
@@ -27,8 +25,6 @@ describe('SPEC 8: Mosquitto restarted (persistence on) and a bridge replica SIGK
 
   before(async () => {
     peers = await startPeers();
-    // Started as root, Mosquitto drops to its own user, which must write its persistence file here.
-    chmodSync(dirname(peers.broker.configPath), 0o777);
     prefix = uniquePrefix();
     chat = chatSide(peers, prefix);
     await connected(chat);
@@ -67,8 +63,7 @@ describe('SPEC 8: Mosquitto restarted (persistence on) and a bridge replica SIGK
     bursting = false;
     process.stdout.write(`# broker stopped with ${ackedAtStop} posts acknowledged to devices and ${storedAtStop} stored\n`);
     await sleep(300);
-    broker = startProcess(findBinary('mosquitto', 'apt-get install mosquitto'), ['-c', peers.broker.configPath]);
-    await waitFor('the broker back', async () => ((await portOpen(peers.broker.port)) ? true : undefined), 10_000);
+    broker = await startBrokerAgain(peers.broker);
     await sleep(1_200);
     const leader = await leaderId();
     await bridges.find((b) => b.nodeId === leader)!.kill();

@@ -9,10 +9,12 @@ export interface LeaderDuties {
 }
 
 /**
- * At most one replica at a time forwards chat traffic to MQTT. Terms come from a lease in Redis
- * (SET NX PX, renewed every third of its life). A leader counts its term from the moment it sent
- * the renewal, minus a tenth for clock-rate drift, so it stops acting before Redis can hand the
- * lease to anyone else; it also stops as soon as a renewal says the lease is gone.
+ * At most one replica at a time takes device posts and forwards chat traffic to MQTT (the broker
+ * fences its connection too: a new leader's connection on the shared client id ends the old one).
+ * Terms come from a lease in Redis (SET NX PX, renewed every third of its life). A leader counts
+ * its term from the moment it sent the renewal, minus a tenth for clock-rate drift, so it stops
+ * acting before Redis can hand the lease to anyone else; it also stops as soon as a renewal says
+ * the lease is gone.
  */
 export class Leadership {
   private token: string | undefined;

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCluster, type Cluster } from '@chat/cluster';
-import { findBinary, repoRoot, startBridge, startMosquitto, startRedis, waitFor, type MosquittoBroker, type NodeService, type RedisServer } from '@chat/testkit';
+import { findBinary, portOpen, repoRoot, startBridge, startMosquitto, startProcess, startRedis, waitFor, type MosquittoBroker, type NodeService, type RedisServer, type Service } from '@chat/testkit';
 
 /** The bridge's password in the tests' password files. */
 export const BRIDGE_PASSWORD = 'bridge-test-secret';
@@ -42,6 +42,16 @@ export interface Peers {
 export async function startPeers(brokerConfig = ''): Promise<Peers> {
   const [redis, broker] = await Promise.all([startRedis(), startMosquitto({ config: aclConfig() + brokerConfig })]);
   return { redis, broker, stop: async () => { await Promise.all([redis.kill(), broker.kill()]); } };
+}
+
+/**
+ * Mosquitto again, after `broker` stopped: the same configuration, so the same port and persistence
+ * file (startMosquitto's folder is writable by the user Mosquitto drops to). Resolves once it listens.
+ */
+export async function startBrokerAgain(broker: MosquittoBroker): Promise<Service> {
+  const again = startProcess(findBinary('mosquitto', 'apt-get install mosquitto'), ['-c', broker.configPath]);
+  await waitFor('the broker back', async () => ((await portOpen(broker.port)) ? true : undefined), 10_000);
+  return again;
 }
 
 let seq = 0;
