@@ -129,6 +129,7 @@ export class Bridge {
     await this.feed.start(token);
     await this.deps.tap.start({ message: (room, prev, id, event) => this.feed.message(room, prev, id, event), resync: () => void this.catchUp() });
     await this.devices.lead();
+    if (!this.leadership.leading) return; // the term ended meanwhile: deposed() has run or will
     this.lead = new MqttLink({
       ...this.credentials(),
       clientId: this.session,
