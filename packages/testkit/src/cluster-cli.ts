@@ -4,9 +4,13 @@
  * URLs and stops everything on Ctrl-C. Extra environment (RATE_LIMIT, API_KEY...) passes through.
  * `--redis-cluster` puts the bus on a Redis Cluster instead of one Redis; `--help` lists the flags.
  */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, portOpen, repoRoot, startBridge, startGateway, startMosquitto, startRedis, type Service } from './processes.js';
+import { findBinary, freePort, portOpen, repoRoot, startBridge, startGateway, startMosquitto, startRedis, type Service } from './processes.js';
 import { startRedisCluster, type RedisCluster } from './redis-cluster.js';
 
 const usage = `usage: npm run cluster [-- [flags]]
@@ -101,11 +105,13 @@ async function reportClusterNodeExit(cluster: RedisCluster, id: string, code: nu
 
 async function main(): Promise<void> {
   const bus = await startBus();
-  // The broker as deployed: the project's ACL (a device may post only as itself), queues sized for bursts.
+  // The broker as deployed: the project's ACL (a device may post only as itself), the bridge's
+  // account admitted only with its password (a fresh one per run), queues sized for bursts.
+  const bridgePassword = randomBytes(18).toString('base64url');
   const mosquitto = await startMosquitto({
     port: await preferred(1883),
     wsPort: await preferred(9001),
-    config: `allow_anonymous true\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl')}\nmax_inflight_messages 100\nmax_queued_messages 10000\n`,
+    config: `allow_anonymous true\npassword_file ${bridgePasswordFile(bridgePassword)}\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl')}\nmax_inflight_messages 100\nmax_queued_messages 10000\n`,
   });
   started.push(mosquitto);
   const logLevel = process.env.LOG_LEVEL ?? 'info';
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
     gateways.push(gateway);
   }
   const bridge = flags['no-bridge'] ? undefined
-    : await startBridge({ ...busOptions(bus), port: bridgePort, env: { ...bus.env, NODE_ID: 'bridge-1', MQTT_URL: mosquitto.url, LOG_LEVEL: logLevel } });
+    : await startBridge({ ...busOptions(bus), port: bridgePort, env: { ...bus.env, NODE_ID: 'bridge-1', MQTT_URL: mosquitto.url, MQTT_PASSWORD: bridgePassword, LOG_LEVEL: logLevel } });
   if (bridge !== undefined) started.push(bridge);
 
   const lines = [
@@ -147,6 +153,16 @@ async function main(): Promise<void> {
 /** `{ redisUrl }` when the bus is one Redis; nothing for a Redis Cluster (its seeds are in env). */
 function busOptions(bus: Bus): { redisUrl?: string } {
   return bus.redisUrl === undefined ? {} : { redisUrl: bus.redisUrl };
+}
+
+/** A Mosquitto password file holding the bridge's account, in a folder of its own that Mosquitto (dropping to its own user) can read. */
+function bridgePasswordFile(password: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-cluster-passwd-'));
+  chmodSync(dir, 0o755);
+  const path = join(dir, 'passwd');
+  writeFileSync(path, '', { mode: 0o644 });
+  execFileSync(findBinary('mosquitto_passwd', 'apt-get install mosquitto'), ['-b', path, 'chat-bridge', password]);
+  return path;
 }
 
 /** The conventional port when it is free (so the README's mosquitto_pub lines work as written), else any. */

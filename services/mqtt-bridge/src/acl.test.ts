@@ -9,7 +9,7 @@ import { findBinary, repoRoot, startMosquitto, startRedis, waitFor, type Mosquit
 import { connectDevice, type TestDevice } from './testing/device.js';
 import { bridgeProcess, chatSide, connected, startPeers, uniquePrefix, type Peers } from './testing/harness.js';
 
-describe('the deploy/mosquitto ACL, anonymous mode (devices pinned by client id)', { timeout: 60_000 }, () => {
+describe('the deploy/mosquitto ACL, anonymous mode (devices pinned by client id, the bridge by its password)', { timeout: 60_000 }, () => {
   let peers: Peers;
   let chat: Cluster;
   let bridge: NodeService;
@@ -47,6 +47,26 @@ describe('the deploy/mosquitto ACL, anonymous mode (devices pinned by client id)
     await new Promise((r) => setTimeout(r, 300));
     const texts = (await chat.history.latest('acl', 10)).map((m) => (JSON.parse(m.event) as { text: string }).text);
     assert.deepEqual(texts, ['as myself']);
+  });
+
+  test('the bridge account needs its password; anonymous, a client named chat-bridge gets no bridge rights', async () => {
+    for (const credentials of [{ username: 'chat-bridge' }, { username: 'chat-bridge', password: 'guessed' }]) {
+      await assert.rejects(connectDevice(peers.broker.url, 'impostor-1', { ...credentials, reconnectPeriod: 0 }), /Not authorized|not authorised/i, JSON.stringify(credentials));
+    }
+    const impostor = await device('chat-bridge');
+    await assert.rejects(impostor.publish('chat/rooms/acl2/messages', '{"type":"message","from":"fake"}'), /Not authorized/);
+    await assert.rejects(impostor.publish('chat/users/bob/direct', '{"type":"direct"}'), /Not authorized/);
+    await assert.rejects(impostor.publish('chat/bridge/chat-bridge/sync', 'x'), /Not authorized/);
+    await impostor.subscribe('chat/rooms/+/send/+');
+    await impostor.subscribe('chat/users/+/direct/send/+');
+    await impostor.subscribe('chat/bridge/#');
+    const sensor = await device('sensor-acl');
+    await sensor.publish('chat/rooms/acl2/send/sensor-acl', 'for the bridge only');
+    await sensor.publish('chat/users/bob/direct/send/sensor-acl', 'for the bridge only');
+    await waitFor('the post stored by the bridge', async () => ((await chat.history.latest('acl2', 1)).length === 1 ? true : undefined));
+    const leaked = await impostor.collect(() => true, 500);
+    process.stdout.write(`# impostor chat-bridge (anonymous): 2 refused logins, 3 refused publishes, ${leaked.length} messages read\n`);
+    assert.deepEqual(leaked.map((m) => m.topic), [], 'an anonymous chat-bridge reads no device post');
   });
 
   test('a device subscribed to chat/# gets room messages only: no posts, directs or statuses of others', async () => {

@@ -1,14 +1,14 @@
 import type { Bus, HistoryStore, PresenceStore, UserEvent } from '@chat/cluster';
+import { isMessageId } from '@chat/protocol';
 import type { BridgeMetrics, Logger } from '@chat/runtime';
 import type { BridgeConfig } from './config.js';
 import { DevicePresence } from './device-presence.js';
 import { Inbound, deviceConn } from './inbound.js';
 import { Leadership } from './leadership.js';
-import { MqttLink } from './mqtt-link.js';
+import { LinkLostError, MqttLink, readRetained, type InboundMessage } from './mqtt-link.js';
 import { OutboundFeed } from './outbound-feed.js';
-import type { CursorStore, DeviceRoomStore, Inbox, Lease, RoomTap, SessionStore } from './ports.js';
-import { SessionAdoption } from './session-adoption.js';
-import { DropReason, inboundFilters, userDirectTopic } from './topics.js';
+import type { CursorStore, DeviceRoomStore, Inbox, Lease, Publisher, RoomTap } from './ports.js';
+import { DropReason, POST_FILTERS, ROOM_MESSAGES_FILTER, STATUS_FILTERS, roomOfMessagesTopic, syncMarkerTopic, userDirectTopic } from './topics.js';
 
 export interface BridgeDeps {
   config: BridgeConfig;
@@ -16,7 +16,7 @@ export interface BridgeDeps {
   history: HistoryStore;
   presence: PresenceStore;
   inbox: Inbox;
-  state: CursorStore & DeviceRoomStore & SessionStore;
+  state: CursorStore & DeviceRoomStore;
   lease: Lease;
   tap: RoomTap;
   metrics: BridgeMetrics;
@@ -26,33 +26,56 @@ export interface BridgeDeps {
 /** How long a leader stepping down waits for the broker to acknowledge what it sent. */
 const HANDOVER_MS = 2_000;
 
+/** A post handled after the term ended: the broker keeps it for the next leader. */
+class NotLeadingError extends Error {
+  constructor() {
+    super('not the leader: the post stays at the broker for the next one');
+    this.name = 'NotLeadingError';
+  }
+}
+
 /**
- * One replica. Every replica carries device messages into chat (shared subscription) and follows
- * device statuses; the one elected leader also carries chat to MQTT and keeps device presence.
- * The MQTT session is held only while Redis is reachable: what cannot be stored stays at the broker.
+ * One replica. Every replica follows device statuses on a session of its own. The one elected
+ * leader holds the single persistent session that takes every device post (one client, so one
+ * device's posts are stored in the order it published them), carries chat to MQTT, and keeps device
+ * presence. A leader's MQTT link lives for its term only: a new leader takes the session over on
+ * the same client id, which ends any older connection at the broker, and the broker redelivers what
+ * was not acknowledged first. Posts wait at the broker while Redis is unreachable or no leader is connected.
  */
 export class Bridge {
-  /** This replica's MQTT client id, stable across restarts so a restarted replica finds its session. */
+  /** The client id of the shared inbound session. */
   readonly session: string;
-  private readonly link: MqttLink;
+  private readonly watch: MqttLink;
+  private lead: MqttLink | undefined;
   private readonly devices: DevicePresence;
   private readonly feed: OutboundFeed;
   private readonly leadership: Leadership;
-  private readonly adoption: SessionAdoption;
   private readonly inbound: Inbound;
+  /** Posts are handled one at a time in this process, across links: a redelivery never overlaps its first delivery. */
+  private posts: Promise<void> = Promise.resolve();
+  private syncs = 0;
+  /** Fires when the leader's link stayed down too long: see watchAway(). */
+  private awayTimer: NodeJS.Timeout | undefined;
   private originFixed = false;
+  private busUp = false;
 
   constructor(private readonly deps: BridgeDeps) {
     const { config, bus, log, metrics } = deps;
-    this.session = `chat-bridge-${config.nodeId}`;
+    this.session = config.mqttClientId;
     this.devices = new DevicePresence({ bus, presence: deps.presence, rooms: deps.state, presenceTtlMs: config.presenceTtlMs, log });
     this.inbound = new Inbound({ bus, inbox: deps.inbox, devices: this.devices, metrics, log, maxTextChars: config.maxTextChars });
-    this.link = this.openLink(this.session, 'own');
-    this.leadership = new Leadership(deps.lease, config.nodeId, { elected: (token) => this.lead(token), deposed: () => this.follow() }, log);
+    this.watch = new MqttLink({
+      ...this.credentials(),
+      clientId: `${this.session}-${config.nodeId}`,
+      filters: [...STATUS_FILTERS],
+      log,
+      onStatus: (up) => metrics.mqttConnected(up),
+    }, this.inbound.handle);
+    this.leadership = new Leadership(deps.lease, config.nodeId, { elected: (token) => this.elected(token), deposed: () => this.deposed() }, log);
     this.feed = new OutboundFeed({
       history: deps.history,
       cursors: deps.state,
-      link: this.link,
+      link: this.publisher(),
       leading: () => this.leadership.leading,
       fenced: () => this.leadership.resign('another replica holds the lease'),
       metrics,
@@ -61,55 +84,48 @@ export class Bridge {
       // HISTORY_LIMIT messages per room: a burst faster than the broker acknowledges must not outrun it.
       maxInflight: 20_000,
     });
-    this.adoption = new SessionAdoption({
-      store: deps.state,
-      session: this.session,
-      staleMs: config.leaderLeaseMs * 3,
-      open: (session) => this.openLink(session, 'drain'),
-      log,
-    });
     bus.listen({ room() {}, resync() {}, user: (event) => this.onDirect(event), status: (up) => this.onBusStatus(up) });
     metrics.mqttConnected(false);
     metrics.busConnected(bus.connected);
   }
 
-  /** /readyz: the broker and Redis are both reachable (and the outbound origin is fixed). */
+  /**
+   * /readyz: the broker and Redis are both reachable, the outbound origin is fixed, and the lead is
+   * settled; the leader is ready once its session is subscribed (so that from the first ready
+   * replica on, the broker keeps every device post for the bridge) and its outbound cursors are read.
+   */
   get ready(): boolean {
-    return this.link.connected && this.deps.bus.connected && this.originFixed;
+    const leader = this.leadership.leading ? this.lead?.connected === true && this.feed.sending : this.leadership.settled;
+    return leader && this.watch.connected && this.deps.bus.connected && this.originFixed;
   }
 
   start(): void {
     if (this.deps.bus.connected) this.onBusStatus(true);
     this.leadership.start();
-    this.adoption.start();
   }
 
-  /** SIGTERM: hand the lead over, finish what is being stored, end the MQTT session, forget it. */
+  /** SIGTERM: hand the lead over (the inbound session stays at the broker for the next leader), then leave. */
   async stop(): Promise<void> {
-    await this.adoption.stop();
+    clearTimeout(this.awayTimer);
     await this.leadership.stop();
-    await this.link.close(true);
-    await this.deps.state.forgetSession(this.session).catch(() => undefined);
+    await this.watch.close();
   }
 
-  private openLink(clientId: string, mode: 'own' | 'drain'): MqttLink {
-    const { config, log } = this.deps;
-    const link = new MqttLink({
-      url: config.mqttUrl,
-      clientId,
-      username: config.mqttUsername,
-      password: config.mqttPassword,
-      sessionExpirySec: config.mqttSessionExpirySec,
-      mode,
-      filters: inboundFilters(config.mqttShareGroup),
-      log,
-      ...(mode === 'own' ? { onStatus: (up: boolean) => this.onLinkStatus(up) } : {}),
-    }, this.inbound.handle);
-    if (mode === 'drain') link.resume();
-    return link;
+  private credentials() {
+    const { mqttUrl, mqttUsername, mqttPassword } = this.deps.config;
+    return { url: mqttUrl, username: mqttUsername, password: mqttPassword };
   }
 
-  private async lead(token: string): Promise<void> {
+  /** The outbound feed's view of the broker: the current term's link, or a refusal between terms. */
+  private publisher(): Publisher {
+    const lead = () => this.lead;
+    return {
+      get connected() { return lead()?.connected ?? false; },
+      publish: (topic, payload, options) => lead()?.publish(topic, payload, options) ?? Promise.reject(new LinkLostError()),
+    };
+  }
+
+  private async elected(token: string): Promise<void> {
     await this.feed.start(token);
     await this.deps.tap.start({
       message: (room, prev, id, event) => this.feed.message(room, prev, id, event),
@@ -118,16 +134,96 @@ export class Bridge {
       resync: () => void this.catchUp(),
     });
     await this.devices.lead();
-    void this.catchUp();
+    if (!this.leadership.leading) return; // the term ended meanwhile: deposed() has run or will
+    this.lead = new MqttLink({
+      ...this.credentials(),
+      clientId: this.session,
+      sessionExpirySec: this.deps.config.mqttSessionExpirySec,
+      filters: [...POST_FILTERS],
+      log: this.deps.log,
+      onStatus: (up) => this.onLeadLink(up),
+      mayConnect: () => this.leadership.leading,
+      onTakenOver: () => this.leadership.resign('another connection took the inbound session'),
+    }, (message) => this.post(message));
+    this.watchAway();
+    if (this.busUp) this.lead.resume();
   }
 
-  private async follow(): Promise<void> {
+  private async deposed(): Promise<void> {
+    this.syncs++;
+    clearTimeout(this.awayTimer);
     await this.deps.tap.stop();
     await this.feed.stop(HANDOVER_MS);
     await this.devices.follow();
+    const lead = this.lead;
+    this.lead = undefined;
+    // Ends the connection, not the session: the broker keeps queueing posts for the next leader.
+    await lead?.close();
   }
 
-  /** Compares every room log with its cursor: after taking the lead, and whenever the tap lost traffic. */
+  /** A device post or direct on the leader's session: stored only while this replica leads. */
+  private post(message: InboundMessage): Promise<void> {
+    const run = this.posts.then(async () => {
+      if (!this.leadership.leading) throw new NotLeadingError();
+      await this.inbound.handle(message);
+    });
+    this.posts = run.catch(() => undefined);
+    return run;
+  }
+
+  private onLeadLink(up: boolean): void {
+    if (!up) {
+      this.syncs++;
+      this.feed.unsync();
+      this.watchAway();
+      return;
+    }
+    clearTimeout(this.awayTimer);
+    void this.sync(++this.syncs);
+  }
+
+  /**
+   * A leader that cannot reach the broker holds up every device post (they wait in the session) and
+   * all of chat to MQTT, while Redis would keep renewing its lease: after three lease periods
+   * without its link, it gives the lease back so a replica that can reach the broker takes over.
+   */
+  private watchAway(): void {
+    clearTimeout(this.awayTimer);
+    const awayMs = this.deps.config.leaderLeaseMs * 3;
+    this.awayTimer = setTimeout(() => {
+      if (!this.leadership.leading || this.lead?.connected === true || !this.busUp) return;
+      void this.leadership.stepDown('the broker has been unreachable for three lease periods', awayMs);
+    }, awayMs);
+  }
+
+  /**
+   * Reads the broker's retained latest message of every room, after this connection was established
+   * (so the previous leader's connection is gone) and before anything is sent on it.
+   */
+  private async sync(generation: number): Promise<void> {
+    const { log, config } = this.deps;
+    const clientId = `${this.session}-${config.nodeId}-sync`;
+    const marker = syncMarkerTopic(clientId);
+    if (marker === undefined) {
+      log.error('cannot read the retained room messages: the client id is not a valid topic level', { clientId });
+      return;
+    }
+    while (generation === this.syncs && this.leadership.leading) {
+      try {
+        const retained = await readRetained(this.credentials(), clientId, ROOM_MESSAGES_FILTER, marker);
+        if (generation !== this.syncs) return;
+        this.feed.sync(retainedIds(retained));
+        log.info('outbound cursors read from the broker', { rooms: retained.size });
+        await this.catchUp();
+        return;
+      } catch (error) {
+        log.warn('reading the retained room messages failed; retrying', { error });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  }
+
+  /** Compares every room log with its cursor: after a sync, and whenever the tap lost traffic. */
   private async catchUp(): Promise<void> {
     while (this.leadership.leading) {
       try {
@@ -144,8 +240,8 @@ export class Bridge {
   private onDirect(event: UserEvent): void {
     if (!this.leadership.leading || event.originConn === deviceConn(event.user)) return;
     const topic = userDirectTopic(event.user);
-    if (topic === undefined) return;
-    this.link.publish(topic, event.event).then(
+    if (topic === undefined || this.lead === undefined) return;
+    this.lead.publish(topic, event.event).then(
       () => this.deps.metrics.crossed('to_mqtt'),
       (error: unknown) => {
         this.deps.metrics.dropped(DropReason.PublishFailed);
@@ -155,14 +251,17 @@ export class Bridge {
   }
 
   private onBusStatus(up: boolean): void {
+    this.busUp = up;
     this.deps.metrics.busConnected(up);
     if (up) {
       this.deps.log.info('redis reachable: connecting to the broker');
       this.fixOrigin();
-      this.link.resume();
+      this.watch.resume();
+      this.lead?.resume();
     } else {
       this.deps.log.warn('redis unreachable: leaving the broker until it is back; device messages wait there');
-      this.link.suspend();
+      this.watch.suspend();
+      this.lead?.suspend();
     }
   }
 
@@ -176,9 +275,20 @@ export class Bridge {
       },
     );
   }
+}
 
-  private onLinkStatus(up: boolean): void {
-    this.deps.metrics.mqttConnected(up);
-    if (up) this.feed.resume();
+/** room -> id of its retained message; anything that is not a room message with a valid id is ignored. */
+function retainedIds(retained: Map<string, Buffer>): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const [topic, payload] of retained) {
+    const room = roomOfMessagesTopic(topic);
+    if (room === undefined) continue;
+    try {
+      const id = (JSON.parse(payload.toString()) as { id?: unknown }).id;
+      if (isMessageId(id)) ids.set(room, id);
+    } catch {
+      // not JSON: not one of the bridge's messages
+    }
   }
+  return ids;
 }

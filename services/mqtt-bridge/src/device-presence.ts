@@ -23,9 +23,9 @@ export interface DevicePresenceDeps {
 /**
  * Devices as room members (SPEC section 5): a device whose `chat/devices/{device}/status` is
  * `online` shows in the presence of every room it posted to; `offline` (or its Will) makes it
- * leave them. Every replica follows all statuses (a plain, not shared, subscription), so every one
- * knows who is online. The replica that posts for a device joins it to that room at once; the
- * outbound leader does the rest: joins and leaves on status changes, heartbeats the shared device
+ * leave them. Every replica follows all statuses, so every one knows who is online and a new
+ * leader starts with the full picture. The leader does the rest: joins a device to a room when it
+ * stores the device's post there, joins and leaves on status changes, heartbeats the shared device
  * node so the entries stay alive, and lists online devices in the directory so `direct` to them
  * reaches it.
  */
@@ -46,18 +46,29 @@ export class DevicePresence {
 
   constructor(private readonly deps: DevicePresenceDeps) {}
 
-  /** Idempotent: a retained status delivered again changes nothing. */
+  /**
+   * Idempotent: a retained status delivered again changes nothing, and costs nothing (each replica
+   * follows statuses on a fresh session, so every reconnection brings all of them again). A new
+   * leader applies the statuses it knows in lead().
+   */
   async onStatus(device: string, status: DeviceStatus): Promise<void> {
-    if (status === 'online') {
-      this.online.add(device);
-      this.offline.delete(device);
-      if (this.leading) await this.arrive(device);
-    } else {
-      this.online.delete(device);
-      this.offline.add(device);
-      this.joinedPairs -= this.joined.get(device)?.size ?? 0;
-      this.joined.delete(device);
-      if (this.leading) await this.depart(device);
+    const known = status === 'online' ? this.online : this.offline;
+    if (known.has(device)) return;
+    try {
+      if (status === 'online') {
+        this.online.add(device);
+        this.offline.delete(device);
+        if (this.leading) await this.arrive(device);
+      } else {
+        this.online.delete(device);
+        this.offline.add(device);
+        this.joinedPairs -= this.joined.get(device)?.size ?? 0;
+        this.joined.delete(device);
+        if (this.leading) await this.depart(device);
+      }
+    } catch (error) {
+      known.delete(device); // not applied: the redelivery must not be taken for a repeat
+      throw error;
     }
   }
 

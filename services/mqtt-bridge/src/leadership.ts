@@ -9,10 +9,12 @@ export interface LeaderDuties {
 }
 
 /**
- * At most one replica at a time forwards chat traffic to MQTT. Terms come from a lease in Redis
- * (SET NX PX, renewed every third of its life). A leader counts its term from the moment it sent
- * the renewal, minus a tenth for clock-rate drift, so it stops acting before Redis can hand the
- * lease to anyone else; it also stops as soon as a renewal says the lease is gone.
+ * At most one replica at a time takes device posts and forwards chat traffic to MQTT (the broker
+ * fences its connection too: a new leader's connection on the shared client id ends the old one).
+ * Terms come from a lease in Redis (SET NX PX, renewed every third of its life). A leader counts
+ * its term from the moment it sent the renewal, minus a tenth for clock-rate drift, so it stops
+ * acting before Redis can hand the lease to anyone else; it also stops as soon as a renewal says
+ * the lease is gone.
  */
 export class Leadership {
   private token: string | undefined;
@@ -21,6 +23,9 @@ export class Leadership {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private transition: Promise<void> = Promise.resolve();
+  private tried = false;
+  /** performance.now() before which this replica does not try to take the lease (after stepDown). */
+  private holdOffUntil = 0;
 
   constructor(
     private readonly lease: Lease,
@@ -28,6 +33,11 @@ export class Leadership {
     private readonly duties: LeaderDuties,
     private readonly log: Logger,
   ) {}
+
+  /** The first attempt to take the lease is over (taken, or found held): `leading` means something now. */
+  get settled(): boolean {
+    return this.tried;
+  }
 
   /** True while this replica holds a term that cannot have expired yet. */
   get leading(): boolean {
@@ -54,6 +64,18 @@ export class Leadership {
     void this.depose(reason);
   }
 
+  /**
+   * Ends the term, gives the lease back, and takes none for `holdOffMs`: this replica cannot do the
+   * leader's work (it cannot reach the broker) and another one may.
+   */
+  async stepDown(reason: string, holdOffMs: number): Promise<void> {
+    const token = this.token;
+    if (token === undefined) return;
+    this.holdOffUntil = performance.now() + holdOffMs;
+    await this.depose(reason);
+    await this.lease.release(token).catch(() => undefined);
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -65,8 +87,10 @@ export class Leadership {
     const sentAt = performance.now();
     const term = this.lease.ttlMs - Math.ceil(this.lease.ttlMs / 10);
     if (this.token === undefined) {
-      const token = await this.lease.acquire(this.holder).catch(() => undefined);
-      if (token === undefined || this.stopped) return;
+      if (performance.now() < this.holdOffUntil) return;
+      const token = await this.lease.acquire(this.holder).catch(() => null);
+      if (token !== null) this.tried = true;
+      if (token === undefined || token === null || this.stopped) return;
       this.token = token;
       this.deadline = sentAt + term;
       this.log.info('elected outbound leader', { token });

@@ -9,13 +9,14 @@ const log = createLogger(config.logLevel, { service: 'mqtt-bridge', node: config
 const metrics = createBridgeMetrics(config.nodeId);
 const cluster = openCluster({
   redisUrl: config.redisUrl,
+  redisClusterNodes: config.redisClusterNodes,
   prefix: config.redisPrefix,
   historyLimit: config.historyLimit,
   presenceTtlMs: config.presenceTtlMs,
   name: `bridge-${config.nodeId}`,
   onError: (error) => log.warn('redis connection problem', { error }),
 });
-const redis = cluster.redis!; // REDIS_URL is required, so the cluster is on Redis
+const redis = cluster.redis!; // REDIS_URL or REDIS_CLUSTER_NODES is required, so the cluster is on Redis
 const bridgeKeys = new BridgeKeys(config.redisPrefix);
 const tap = new RedisRoomTap(redis, cluster.keys, `bridge-${config.nodeId}`);
 const bridge = new Bridge({
@@ -23,9 +24,9 @@ const bridge = new Bridge({
   bus: cluster.bus,
   history: cluster.history,
   presence: cluster.presence,
-  // A receipt must outlive any wait before a redelivery: a dead replica's session is drained within
-  // a few lease periods, a restarted one reconnects within minutes.
-  inbox: new RedisInbox(redis.command, cluster.keys, config.historyLimit, Math.max(600_000, config.leaderLeaseMs * 20)),
+  // A receipt must outlive any wait before a redelivery: the next leader resumes the session within
+  // a lease period, a restarted broker within minutes; an hour leaves room for a long broker outage.
+  inbox: new RedisInbox(redis.command, cluster.keys, config.historyLimit, Math.max(3_600_000, config.leaderLeaseMs * 20), redis.sharded ? 'SPUBLISH' : 'PUBLISH'),
   state: new RedisBridgeState(redis.command, bridgeKeys),
   lease: new RedisLease(redis.command, bridgeKeys.leader, bridgeKeys.epoch, config.leaderLeaseMs),
   tap,

@@ -1,7 +1,8 @@
 /**
- * The bridge's one door to the broker (the only file that imports mqtt.js): MQTT 5, a persistent
- * session, QoS 1 both ways, and an inbound handler whose promise decides the acknowledgement.
+ * The bridge's one door to the broker (the only file that imports mqtt.js): MQTT 5, QoS 1 both
+ * ways, and an inbound handler whose promise decides the acknowledgement.
  */
+import { randomUUID } from 'node:crypto';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '@chat/runtime';
 import { isPublishableTopic } from './topics.js';
@@ -24,58 +25,92 @@ export interface InboundMessage {
  */
 export type InboundHandler = (message: InboundMessage) => Promise<void>;
 
-export interface MqttLinkOptions {
+/** A publish that was never acknowledged because its connection ended first: the broker may or may not have it. */
+export class LinkLostError extends Error {
+  constructor() {
+    super('the broker connection ended before the publish was acknowledged');
+    this.name = 'LinkLostError';
+  }
+}
+
+export interface Credentials {
   url: string;
-  clientId: string;
   username: string;
   password: string | undefined;
-  sessionExpirySec: number;
+}
+
+export interface MqttLinkOptions extends Credentials {
+  clientId: string;
   /**
-   * `own`: subscribe `filters` (QoS 1) on every connect and reconnect with backoff.
-   * `drain`: take over another replica's session once, unsubscribe `filters` so nothing new is
-   * queued for it, and receive only what it still holds.
+   * Set: a persistent session (clean start off) that the broker keeps this long while no client
+   * holds it, queueing for its subscriptions. Unset: a fresh session on every connection.
    */
-  mode: 'own' | 'drain';
-  filters: string[];
+  sessionExpirySec?: number;
+  /** Subscribed (QoS 1, with these retain-handling options) on every connection. */
+  filters: { topic: string; rh: 0 | 1 | 2 }[];
   log: Logger;
   onStatus?: (up: boolean) => void;
+  /** Asked before every reconnect; false leaves the broker for good (say, a term that ended). */
+  mayConnect?: () => boolean;
+  /** The broker closed this connection because another client connected with the same client id. */
+  onTakenOver?: () => void;
 }
 
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
+/** MQTT 5 DISCONNECT reason: another connection took this client id. */
+const SESSION_TAKEN_OVER = 0x8e;
 
+/**
+ * One MQTT connection, reconnected with backoff. Nothing is ever resent by mqtt.js across a
+ * reconnection: every publish still waiting for its PUBACK when a connection ends is rejected with
+ * LinkLostError, and publishing while disconnected is refused, so a caller that must not send a
+ * message twice decides itself what to send again (a QoS 1 resend the broker already had is a duplicate).
+ */
 export class MqttLink {
   private readonly client: MqttClient;
   private ready = false;
-  /** Not connecting: before start, and while Redis is away. */
+  /** Not connecting: before start, while Redis is away, and once closed. */
   private suspended = true;
   private started = false;
+  private closed = false;
   private handling = 0;
-  /** Epoch ms of the last inbound message or connect: lets a drain tell when a session is empty. */
-  lastActivityMs = Date.now();
-  /** Resolves when a `drain` link has been closed by the broker (the session's owner came back). */
-  readonly ended: Promise<void>;
+  /**
+   * The connection (stream) on which a message could not be handled. mqtt.js goes on to the next
+   * packet anyway; the rest of that connection's messages are left unacknowledged too, so that the
+   * broker redelivers them after the failed one, in their order, on the next connection.
+   */
+  private failedStream: unknown;
+  private backoffMs = BACKOFF_MIN_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: MqttLinkOptions, private readonly handler: InboundHandler) {
+    const expiry = options.sessionExpirySec;
+    const persistent = expiry !== undefined;
     const clientOptions: IClientOptions = {
       protocolVersion: 5,
       clientId: options.clientId,
       username: options.username,
-      clean: false,
+      clean: !persistent,
       keepalive: 30,
       connectTimeout: 5_000,
-      reconnectPeriod: options.mode === 'own' ? BACKOFF_MIN_MS : 0,
+      // Reconnection is ours (see onClose): mqtt.js would resend unacknowledged publishes.
+      reconnectPeriod: 0,
       resubscribe: false,
       manualConnect: true,
-      properties: { sessionExpiryInterval: options.sessionExpirySec },
+      properties: persistent ? { sessionExpiryInterval: expiry } : {},
       customHandleAcks: (_topic, _message, packet, done) => {
         // mqtt.js handles the next packet only after `done`: a session's messages are stored in order.
-        this.lastActivityMs = Date.now();
+        if (this.client.stream === this.failedStream) {
+          done(new Error('left for redelivery: an earlier message on this connection was not handled'));
+          return;
+        }
         this.handling++;
         this.handler(inbound(options.clientId, packet))
           .then(
             () => done(0),
             (error: unknown) => {
+              this.failedStream = this.client.stream;
               done(error instanceof Error ? error : new Error(String(error)));
               this.restart();
             },
@@ -89,91 +124,88 @@ export class MqttLink {
     let qos0 = Promise.resolve();
     this.client.on('message', (_topic, _payload, packet) => {
       if (packet.qos !== 0) return;
-      this.lastActivityMs = Date.now();
       qos0 = qos0.then(() => this.handler(inbound(options.clientId, packet))).catch((error: unknown) => {
         options.log.warn('a QoS 0 device message failed', { topic: packet.topic, error });
       });
     });
     this.client.on('connect', (connack) => void this.onConnect(connack.sessionPresent));
     this.client.on('close', () => this.onClose());
-    this.client.on('error', (error) => options.log.warn('mqtt error', { clientId: options.clientId, error }));
-    this.ended = new Promise((resolve) => {
-      this.client.once('end', () => resolve());
-      // A drain link never reconnects: losing it (say, to the session's owner coming back) ends it.
-      if (options.mode === 'drain') this.client.once('close', () => resolve());
+    this.client.on('disconnect', (packet) => {
+      if (packet.reasonCode === SESSION_TAKEN_OVER) {
+        options.log.warn('another connection took this client id', { clientId: options.clientId });
+        options.onTakenOver?.();
+      }
     });
+    this.client.on('error', (error) => options.log.warn('mqtt error', { clientId: options.clientId, error }));
   }
 
-  /** Connected and subscribed: what /readyz and the outbound pump rely on. */
+  /** Connected and subscribed: what /readyz and the outbound feed rely on. */
   get connected(): boolean {
     return this.ready && this.client.connected;
   }
 
-  /** QoS 1 publish; resolves on the broker's PUBACK. A topic that is not publishable is refused here. */
-  publish(topic: string, payload: string): Promise<void> {
+  /**
+   * QoS 1 publish; resolves on the broker's PUBACK. Refused at once while disconnected, rejected
+   * with LinkLostError when the connection ends first, and refused for a topic that is not publishable.
+   */
+  publish(topic: string, payload: string, options: { retain?: boolean } = {}): Promise<void> {
     if (!isPublishableTopic(topic)) return Promise.reject(new Error(`refusing to publish to topic ${JSON.stringify(topic)}`));
+    if (!this.connected) return Promise.reject(new LinkLostError());
     return new Promise((resolve, reject) => {
-      this.client.publish(topic, payload, { qos: 1 }, (error) => (error ? reject(error) : resolve()));
+      this.client.publish(topic, payload, { qos: 1, retain: options.retain ?? false }, (error) => {
+        if (error === undefined || error === null) resolve();
+        else reject(error.message === 'Message removed' ? new LinkLostError() : error);
+      });
     });
   }
 
-  /** Leaves the broker (the session stays) until resume(): while Redis is away nothing can be stored. */
+  /** Leaves the broker (a persistent session stays) until resume(): while Redis is away nothing can be stored. */
   suspend(): void {
     if (this.suspended) return;
     this.suspended = true;
-    this.client.options.reconnectPeriod = 0;
+    clearTimeout(this.retryTimer);
     this.client.stream?.destroy();
   }
 
-  /** Connects (the first time) or reconnects after suspend(), keeping unacknowledged publishes. */
+  /** Connects (the first time) or reconnects after suspend(). */
   resume(): void {
-    if (!this.suspended) return;
+    if (!this.suspended || this.closed || this.options.mayConnect?.() === false) return;
     this.suspended = false;
-    this.client.options.reconnectPeriod = this.options.mode === 'own' ? BACKOFF_MIN_MS : 0;
     if (!this.started) {
       this.started = true;
       this.client.connect();
       return;
     }
-    this.client.reconnect({ incomingStore: this.client.incomingStore, outgoingStore: this.client.outgoingStore });
+    if (!this.client.connected) this.reconnect();
   }
 
   /**
-   * Graceful end: stop new deliveries, let messages being stored finish and be acknowledged, then
-   * disconnect. With `endSession` the broker forgets the session, so it queues nothing for it.
+   * Graceful end: let messages being stored finish and be acknowledged, then disconnect. A
+   * persistent session stays at the broker with its subscriptions, queueing for the next holder.
    */
-  async close(endSession: boolean, timeoutMs = 3_000): Promise<void> {
+  async close(timeoutMs = 3_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    this.closed = true;
     this.suspended = true;
-    this.client.options.reconnectPeriod = 0;
-    if (this.client.connected && this.options.mode === 'own') {
-      await withTimeout(this.client.unsubscribeAsync(this.options.filters), deadline).catch(() => undefined);
-    }
+    clearTimeout(this.retryTimer);
     while (this.handling > 0 && Date.now() < deadline) await sleep(20);
-    const disconnect = endSession ? { properties: { sessionExpiryInterval: 0 } } : {};
-    await withTimeout(this.client.endAsync(false, disconnect), deadline).catch(() => this.client.end(true));
+    await withTimeout(this.client.endAsync(false), deadline).catch(() => this.client.end(true));
   }
 
   private async onConnect(sessionPresent: boolean): Promise<void> {
     // mqtt.js leaves Nagle on: small PUBACKs and publishes would wait for the peer's delayed ACK.
     const socket = this.client.stream as { setNoDelay?: (on: boolean) => void };
     socket.setNoDelay?.(true);
-    this.client.options.reconnectPeriod = this.options.mode === 'own' ? BACKOFF_MIN_MS : 0;
-    this.lastActivityMs = Date.now();
-    const { log, clientId, mode, filters } = this.options;
-    log.info('mqtt connected', { clientId, sessionPresent, mode });
+    this.backoffMs = BACKOFF_MIN_MS;
+    const { log, clientId, filters } = this.options;
+    log.info('mqtt connected', { clientId, sessionPresent });
     try {
-      if (mode === 'drain') {
-        await this.client.unsubscribeAsync(filters);
-      } else {
-        // Subscribing again is harmless and heals a session the broker lost. Retained statuses are
-        // sent only when the subscription is new (retain handling 1).
-        const granted = await this.client.subscribeAsync(Object.fromEntries(filters.map((topic) => [topic, { qos: 1 as const, rh: 1 }])));
-        const refused = granted.filter((g) => g.qos > 2);
-        if (refused.length > 0) throw new Error(`subscriptions refused: ${refused.map((g) => g.topic).join(', ')}`);
-      }
+      // Subscribing again is harmless and heals a session the broker lost.
+      const granted = await this.client.subscribeAsync(Object.fromEntries(filters.map((f) => [f.topic, { qos: 1 as const, rh: f.rh }])));
+      const refused = granted.filter((g) => g.qos > 2);
+      if (refused.length > 0) throw new Error(`subscriptions refused: ${refused.map((g) => g.topic).join(', ')}`);
     } catch (error) {
-      log.error('mqtt subscribe failed; the bridge stays not ready', { clientId, error });
+      log.error('mqtt subscribe failed; the link stays not ready', { clientId, error });
       return;
     }
     this.ready = true;
@@ -181,19 +213,75 @@ export class MqttLink {
   }
 
   private onClose(): void {
+    // Whatever the broker did with these, mqtt.js must not send them again on the next connection.
+    for (const id of Object.keys(this.client.outgoing)) this.client.removeOutgoingMessage(Number(id));
     const wasReady = this.ready;
     this.ready = false;
     if (wasReady) {
       this.options.log.warn('mqtt connection lost', { clientId: this.options.clientId });
       this.options.onStatus?.(false);
     }
-    const period = this.client.options.reconnectPeriod ?? 0;
-    if (!this.suspended && period > 0) this.client.options.reconnectPeriod = Math.min(period * 2, BACKOFF_MAX_MS);
+    if (this.suspended || this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.reconnect(), this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
+  }
+
+  private reconnect(): void {
+    if (this.suspended || this.closed || this.client.connected) return;
+    if (this.options.mayConnect?.() === false) {
+      this.options.log.info('not reconnecting', { clientId: this.options.clientId });
+      return;
+    }
+    this.client.reconnect();
   }
 
   /** A message could not be stored: drop the connection (not the session) so the broker redelivers it. */
   private restart(): void {
     if (!this.suspended) this.client.stream?.destroy();
+  }
+}
+
+/**
+ * The retained messages under `filter`, as the broker holds them now, read on a short connection of
+ * its own (a fresh session, so nothing lingers). The broker queues a subscription's retained
+ * messages when it handles the SUBSCRIBE, and delivers one client's QoS 1 messages in order, so a
+ * marker published after the SUBACK (to `markerTopic`, which the client may read and write) comes
+ * back after every one of them.
+ */
+export async function readRetained(credentials: Credentials, clientId: string, filter: string, markerTopic: string, timeoutMs = 10_000): Promise<Map<string, Buffer>> {
+  const clientOptions: IClientOptions = {
+    protocolVersion: 5, clientId, username: credentials.username, clean: true, reconnectPeriod: 0, connectTimeout: 5_000,
+  };
+  if (credentials.password !== undefined) clientOptions.password = credentials.password;
+  const client = connect(credentials.url, clientOptions);
+  const retained = new Map<string, Buffer>();
+  const nonce = randomUUID();
+  try {
+    return await withTimeout(new Promise<Map<string, Buffer>>((resolve, reject) => {
+      client.on('error', reject);
+      client.on('close', () => reject(new Error('the broker closed the connection while retained messages were read')));
+      client.on('message', (topic, payload, packet) => {
+        if (topic === markerTopic) {
+          if (payload.toString() === nonce) resolve(retained);
+        } else if (packet.retain) {
+          retained.set(topic, payload);
+        }
+      });
+      client.once('connect', () => {
+        client.subscribeAsync({ [filter]: { qos: 1, rh: 0 }, [markerTopic]: { qos: 1, rh: 2 } })
+          .then((granted) => {
+            const refused = granted.filter((g) => g.qos > 2);
+            if (refused.length > 0) throw new Error(`subscriptions refused: ${refused.map((g) => g.topic).join(', ')}`);
+            return client.publishAsync(markerTopic, nonce, { qos: 1 }).catch((error: unknown) => {
+              throw new Error(`the broker refused the marker: its ACL must let the bridge read and write ${markerTopic}`, { cause: error });
+            });
+          })
+          .catch(reject);
+      });
+    }), Date.now() + timeoutMs);
+  } finally {
+    client.end(true);
   }
 }
 

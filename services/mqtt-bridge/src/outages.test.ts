@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster } from '@chat/cluster';
-import { findBinary, portOpen, startProcess, waitFor, type NodeService, type Service } from '@chat/testkit';
+import { findBinary, startProcess, waitFor, type NodeService, type Service } from '@chat/testkit';
 import { connectDevice, type TestDevice } from './testing/device.js';
-import { bridgeProcess, chatSide, connected, startPeers, uniquePrefix, type Peers } from './testing/harness.js';
+import { bridgeProcess, chatSide, connected, startBrokerAgain, startPeers, uniquePrefix, type Peers } from './testing/harness.js';
 
 describe('outages', { timeout: 90_000 }, () => {
   let peers: Peers;
@@ -42,14 +40,11 @@ describe('outages', { timeout: 90_000 }, () => {
     await chat.bus.publish({ room: 'vault', from: 'dave', text: 'before', ts: Date.now(), receivedAt: Date.now() });
     assert.equal((await device.next((m) => m.topic === 'chat/rooms/vault/messages')).json!.text, 'before');
 
-    // Started as root, Mosquitto drops to its own user, which cannot write the test's private folder.
-    chmodSync(dirname(peers.broker.configPath), 0o777);
     await peers.broker.stop(); // SIGTERM: Mosquitto saves sessions and queues to its persistence file
     await waitFor('readyz to report the broker gone', async () => ((await ready()) === 503 ? true : undefined), 10_000);
     for (let i = 0; i < 10; i++) await chat.bus.publish({ room: 'vault', from: 'dave', text: `during ${i}`, ts: Date.now(), receivedAt: Date.now() });
 
-    restarted = startProcess(findBinary('mosquitto', 'apt-get install mosquitto'), ['-c', peers.broker.configPath]);
-    await waitFor('the broker back', async () => ((await portOpen(peers.broker.port)) ? true : undefined), 10_000);
+    restarted = await startBrokerAgain(peers.broker);
     await waitFor('readyz back to 200', async () => ((await ready()) === 200 ? true : undefined), 15_000);
     // QoS 1 to the device is at least once: a message whose PUBACK the broker had not yet seen when
     // it stopped comes again (flagged dup). Devices drop those by id, and so does this test.

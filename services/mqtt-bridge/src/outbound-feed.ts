@@ -1,6 +1,7 @@
 import type { HistoryStore } from '@chat/cluster';
 import { compareIds, isValidName } from '@chat/protocol';
 import type { BridgeMetrics, Logger } from '@chat/runtime';
+import { LinkLostError } from './mqtt-link.js';
 import type { CursorStore, Publisher } from './ports.js';
 import { DropReason, roomMessagesTopic } from './topics.js';
 
@@ -33,11 +34,17 @@ const BATCH = 500;
  * Chat to MQTT, on the leader only: every room message goes to `chat/rooms/{room}/messages` once,
  * in room order. Live traffic comes from the room tap; each message names the one before it, so a
  * message that follows what was sent goes straight out, and anything else (a hole, a new leader, a
- * broker outage) is read from the room's log starting at the room's cursor. The newest id the broker
- * acknowledged is saved per room, fenced by the term's token: a successor starts from there.
+ * broker outage) is read from the room's log starting at the room's cursor.
  *
- * Exactly once, except across a change of leader: messages sent but not yet saved as acknowledged
- * (at most `maxInflight`, plus one save round trip) may go out again. Devices can drop those by id.
+ * Exactly once across a change of leader and a broker reconnection: every room message is published
+ * retained, so the broker itself holds, per room, the last message it accepted (it handles one
+ * connection's publishes in order, and the leader's connection is the only writer: a new leader's
+ * connection on the same client id ends the old one at the broker). Before sending anything on a
+ * connection, the feed is given those retained ids (sync) and resumes each room after
+ * max(retained, saved cursor). Publishes still unacknowledged when a connection ends are never
+ * resent as such (MqttLink rejects them): the next sync decides. The saved cursors (newest id the
+ * broker acknowledged, fenced by the term's token) are the floor when the broker lost its retained
+ * messages (a crash without persistence): then what was sent after the floor goes out again.
  */
 export class OutboundFeed {
   private readonly rooms = new Map<string, RoomState>();
@@ -49,6 +56,13 @@ export class OutboundFeed {
   private dirty = new Map<string, string>();
   private saving: Promise<void> | undefined;
   private saveAgain = false;
+  /** The retained ids of the current connection were applied: sending may begin. */
+  private synced = false;
+
+  /** Sending: a term has started and the broker's retained ids of this connection were applied. */
+  get sending(): boolean {
+    return this.token !== undefined && this.synced;
+  }
 
   constructor(private readonly deps: OutboundFeedDeps) {}
 
@@ -58,7 +72,29 @@ export class OutboundFeed {
     this.origin = origin;
     this.saved = cursors;
     this.rooms.clear();
+    this.synced = false;
     this.token = token;
+  }
+
+  /**
+   * The leader's connection ended: nothing more is sent until the next sync, and rooms restart from
+   * their cursors then (what was in flight is judged by the retained ids, not resent blindly).
+   */
+  unsync(): void {
+    this.synced = false;
+    this.rooms.clear();
+  }
+
+  /**
+   * The broker's retained latest message per room, read after the leader's connection was
+   * established and before anything was sent on it: each room resumes after the newer of it and its
+   * saved cursor. Then call catchUp() with every room.
+   */
+  sync(retained: Map<string, string>): void {
+    if (this.token === undefined) return;
+    for (const [room, id] of retained) advance(this.saved, room, id);
+    this.rooms.clear();
+    this.synced = true;
   }
 
   /** Ends the term: waits (bounded) for the broker to acknowledge what was sent, then saves. */
@@ -67,6 +103,7 @@ export class OutboundFeed {
     while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await this.saveAll(deadline);
     this.token = undefined;
+    this.synced = false;
     this.rooms.clear();
     this.dirty.clear();
   }
@@ -79,13 +116,9 @@ export class OutboundFeed {
     }
   }
 
-  /** The broker is back: send what piled up in the logs meanwhile. */
-  resume(): void {
-    for (const [room, state] of this.rooms) void this.pump(room, state);
-  }
-
   message(room: string, prev: string, id: string, event: string): void {
-    if (this.token === undefined) return;
+    // Before a sync the cursors are not known yet; the catch-up after it reads the logs.
+    if (this.token === undefined || !this.synced) return;
     if (!isValidName(room)) {
       this.deps.metrics.dropped(DropReason.InvalidName);
       this.deps.log.warn('not forwarding a message of a room whose name is not a topic level', { room: String(room).slice(0, 100) });
@@ -99,7 +132,8 @@ export class OutboundFeed {
   private state(room: string): RoomState {
     let state = this.rooms.get(room);
     if (state === undefined) {
-      const cursor = this.saved.get(room) ?? this.origin;
+      const saved = this.saved.get(room);
+      const cursor = saved !== undefined && compareIds(saved, this.origin) > 0 ? saved : this.origin;
       state = { sent: cursor, acked: cursor, pumping: false, again: false };
       this.rooms.set(room, state);
     }
@@ -107,7 +141,7 @@ export class OutboundFeed {
   }
 
   private canSend(): boolean {
-    return this.token !== undefined && this.deps.leading() && this.deps.link.connected;
+    return this.token !== undefined && this.synced && this.deps.leading() && this.deps.link.connected;
   }
 
   private async pump(room: string, state: RoomState): Promise<void> {
@@ -144,15 +178,19 @@ export class OutboundFeed {
   private send(room: string, state: RoomState, id: string, event: string): void {
     state.sent = id;
     this.inflight++;
-    this.deps.link.publish(roomMessagesTopic(room)!, event).then(
+    // Retained: the broker keeps this room's last accepted message, the cursor a successor trusts.
+    this.deps.link.publish(roomMessagesTopic(room)!, event, { retain: true }).then(
       () => {
         this.deps.metrics.crossed('to_mqtt');
         if (this.rooms.get(room) !== state || compareIds(id, state.acked) <= 0) return;
         state.acked = id;
+        advance(this.saved, room, id);
         this.dirty.set(room, id);
         void this.save();
       },
       (error: unknown) => {
+        // The connection ended first: the sync on the next connection decides whether it went out.
+        if (error instanceof LinkLostError) return;
         this.deps.metrics.dropped(DropReason.PublishFailed);
         this.deps.log.error('the broker refused a room message', { room, id, error });
       },
@@ -206,4 +244,10 @@ export class OutboundFeed {
       if (this.dirty.size > 0 && this.saving === undefined) await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/** Sets `cursors[room]` to `id` unless it already holds a later id. */
+function advance(cursors: Map<string, string>, room: string, id: string): void {
+  const current = cursors.get(room);
+  if (current === undefined || compareIds(id, current) > 0) cursors.set(room, id);
 }

@@ -27,14 +27,6 @@ export interface DeviceRoomStore {
   deviceRooms(devices: readonly string[]): Promise<Map<string, string[]>>;
 }
 
-/** One heartbeat per replica's MQTT session, so a dead replica's session can be drained. */
-export interface SessionStore {
-  heartbeat(session: string): Promise<void>;
-  sessionAges(): Promise<Map<string, number>>;
-  forgetSession(session: string): Promise<void>;
-  claimAdoption(session: string, holder: string, ttlMs: number): Promise<boolean>;
-}
-
 export interface Lease {
   readonly ttlMs: number;
   acquire(holder: string): Promise<string | undefined>;
@@ -52,6 +44,9 @@ export interface RoomTap {
 export interface Publisher {
   /** Connected to the broker and subscribed. */
   readonly connected: boolean;
-  /** QoS 1; resolves on the broker's acknowledgement. */
-  publish(topic: string, payload: string): Promise<void>;
+  /**
+   * QoS 1; resolves on the broker's acknowledgement. Rejects with LinkLostError when the connection
+   * ended first (the message is then never resent by the link itself).
+   */
+  publish(topic: string, payload: string, options?: { retain?: boolean }): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeDeviceText, decodeStatus } from './device-payload.js';
-import { DropReason, inboundFilters, isPublishableTopic, parseInboundTopic, roomMessagesTopic, userDirectTopic } from './topics.js';
+import { DropReason, POST_FILTERS, STATUS_FILTERS, isPublishableTopic, parseInboundTopic, roomMessagesTopic, roomOfMessagesTopic, syncMarkerTopic, userDirectTopic } from './topics.js';
 
 test('inbound topics decode into posts, directs and statuses', () => {
   assert.deepEqual(parseInboundTopic('chat/rooms/lab/send/sensor-1'), { kind: 'post', room: 'lab', device: 'sensor-1' });
@@ -19,8 +19,18 @@ test('names outside the contract are invalid, other shapes unknown', () => {
 });
 
 test('the bridge never subscribes to what it publishes (loop-freedom by topic design)', () => {
-  const filters = inboundFilters('g');
+  const filters = [...POST_FILTERS, ...STATUS_FILTERS].map((f) => f.topic);
   assert.ok(filters.every((f) => !f.endsWith('/messages') && !f.endsWith('/direct')));
+  assert.ok(filters.every((f) => !f.startsWith('$share/')), 'one session takes every post, in order');
+});
+
+test('retained room messages are recognised by topic, and the sync marker is bridge-only', () => {
+  assert.equal(roomOfMessagesTopic('chat/rooms/lab/messages'), 'lab');
+  for (const topic of ['chat/rooms/lab/send/x', 'chat/rooms/a b/messages', 'chat/rooms/lab/messages/x', 'chat/bridge/x/sync']) {
+    assert.equal(roomOfMessagesTopic(topic), undefined, topic);
+  }
+  assert.equal(syncMarkerTopic('chat-bridge-n1'), 'chat/bridge/chat-bridge-n1/sync');
+  assert.equal(syncMarkerTopic('a/b'), undefined);
 });
 
 test('outbound topics are built only from valid names and never carry a wildcard', () => {

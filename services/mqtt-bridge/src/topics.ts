@@ -1,8 +1,8 @@
 /**
- * The MQTT topic tree of SPEC section 5. Loop-freedom comes from its shape, never from noLocal
- * (Mosquitto ignores noLocal on shared subscriptions): the bridge reads only `.../send/{device}`
- * and `chat/devices/+/status`, and writes only `.../messages` and `chat/users/{user}/direct`,
- * which it never subscribes to.
+ * The MQTT topic tree of SPEC section 5. Loop-freedom comes from its shape, never from noLocal:
+ * the bridge's links read only `.../send/{device}` and `chat/devices/+/status`, and write only
+ * `.../messages` and `chat/users/{user}/direct`. It reads `.../messages` only as the broker's
+ * retained copies, on a connection of their own, for the ids they carry (never as input).
  */
 import { isValidName } from '@chat/protocol';
 
@@ -36,14 +36,36 @@ export type InboundTopic =
   | { kind: 'status'; device: string }
   | { kind: 'invalid'; reason: DropReason.InvalidName | DropReason.UnknownTopic };
 
-/** What every replica subscribes to. Posts and directs go through a shared subscription: one replica each. */
-export function inboundFilters(shareGroup: string): string[] {
-  return [
-    `$share/${shareGroup}/chat/rooms/+/send/+`,
-    `$share/${shareGroup}/chat/users/+/direct/send/+`,
-    // Not shared: every replica keeps the full picture of which devices are online.
-    'chat/devices/+/status',
-  ];
+/**
+ * What the leader's session subscribes to: plain subscriptions, so one client (one session, one
+ * order) receives every post. Retain handling 2: a device's retained post is not delivered again
+ * at each subscription, so a new leader does not store it again.
+ */
+export const POST_FILTERS = [
+  { topic: 'chat/rooms/+/send/+', rh: 2 },
+  { topic: 'chat/users/+/direct/send/+', rh: 2 },
+] as const;
+
+/**
+ * What every replica follows, each on a fresh session of its own: the retained statuses arrive on
+ * every connection, so every replica keeps the full picture of which devices are online.
+ */
+export const STATUS_FILTERS = [{ topic: 'chat/devices/+/status', rh: 0 }] as const;
+
+/** Every room's retained latest message: the outbound leader's true cursors. */
+export const ROOM_MESSAGES_FILTER = 'chat/rooms/+/messages';
+
+/** The room of a `chat/rooms/{room}/messages` topic, undefined for any other topic. */
+export function roomOfMessagesTopic(topic: string): string | undefined {
+  const level = topic.split('/');
+  const room = level[2];
+  return level.length === 4 && level[0] === 'chat' && level[1] === 'rooms' && level[3] === 'messages' && isValidName(room) ? room : undefined;
+}
+
+/** Where a replica's retained read publishes its end marker; only the bridge's account may use it (ACL). */
+export function syncMarkerTopic(clientId: string): string | undefined {
+  // Built from MQTT_CLIENT_ID and NODE_ID, both names, but it may be longer than one name.
+  return /^[A-Za-z0-9_.-]{1,200}$/.test(clientId) ? `chat/bridge/${clientId}/sync` : undefined;
 }
 
 /** Decodes a topic the broker delivered; every name is checked before it reaches a key or a topic. */

@@ -10,6 +10,8 @@ export interface Received {
   text: string;
   json: Record<string, unknown> | undefined;
   retain: boolean;
+  /** The broker's redelivery flag: set on a message it sent before on this session without seeing the PUBACK. */
+  dup: boolean;
 }
 
 export interface TestDevice {
@@ -49,7 +51,7 @@ export async function connectDevice(url: string, id: string, options: Partial<IC
     } catch {
       json = undefined;
     }
-    received.push({ topic, text, json, retain: packet.retain });
+    received.push({ topic, text, json, retain: packet.retain, dup: packet.dup });
     for (const wake of waiters) wake();
   });
   client.on('error', () => undefined);

@@ -3,12 +3,34 @@
  * bridge processes, and a "chat side" (the cluster package on the same Redis) to read room logs and
  * publish as a WebSocket user would. Exists for tests only; add a helper here when a test needs one.
  */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCluster, type Cluster } from '@chat/cluster';
-import { repoRoot, startBridge, startMosquitto, startRedis, waitFor, type MosquittoBroker, type NodeService, type RedisServer } from '@chat/testkit';
+import { BridgeKeys, openCluster, type Cluster } from '@chat/cluster';
+import { findBinary, portOpen, repoRoot, startBridge, startMosquitto, startProcess, startRedis, waitFor, type MosquittoBroker, type NodeService, type RedisServer, type Service } from '@chat/testkit';
 
-/** Anonymous devices pinned by client id: the local-cluster configuration of deploy/mosquitto. */
-export const ACL_CONFIG = `allow_anonymous true\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl')}\n`;
+/** The bridge's password in the tests' password files. */
+export const BRIDGE_PASSWORD = 'bridge-test-secret';
+
+/** A Mosquitto password file with these accounts, readable by Mosquitto once it dropped to its own user. */
+export function passwordFile(accounts: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-passwd-'));
+  chmodSync(dir, 0o755);
+  const path = join(dir, 'passwd');
+  writeFileSync(path, '', { mode: 0o644 });
+  const tool = findBinary('mosquitto_passwd', 'apt-get install mosquitto');
+  for (const [user, password] of Object.entries(accounts)) execFileSync(tool, ['-b', path, user, password]);
+  return path;
+}
+
+/**
+ * The shipped local configuration of deploy/mosquitto: anonymous devices pinned by client id, and
+ * the bridge's account admitted only with its password.
+ */
+export function aclConfig(): string {
+  return `allow_anonymous true\npassword_file ${passwordFile({ 'chat-bridge': BRIDGE_PASSWORD })}\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl')}\n`;
+}
 
 export interface Peers {
   redis: RedisServer;
@@ -18,8 +40,18 @@ export interface Peers {
 
 /** `brokerConfig` is appended to the ACL configuration (say, the queue limits of deploy/mosquitto). */
 export async function startPeers(brokerConfig = ''): Promise<Peers> {
-  const [redis, broker] = await Promise.all([startRedis(), startMosquitto({ config: ACL_CONFIG + brokerConfig })]);
+  const [redis, broker] = await Promise.all([startRedis(), startMosquitto({ config: aclConfig() + brokerConfig })]);
   return { redis, broker, stop: async () => { await Promise.all([redis.kill(), broker.kill()]); } };
+}
+
+/**
+ * Mosquitto again, after `broker` stopped: the same configuration, so the same port and persistence
+ * file (startMosquitto's folder is writable by the user Mosquitto drops to). Resolves once it listens.
+ */
+export async function startBrokerAgain(broker: MosquittoBroker): Promise<Service> {
+  const again = startProcess(findBinary('mosquitto', 'apt-get install mosquitto'), ['-c', broker.configPath]);
+  await waitFor('the broker back', async () => ((await portOpen(broker.port)) ? true : undefined), 10_000);
+  return again;
 }
 
 let seq = 0;
@@ -32,7 +64,7 @@ export function uniquePrefix(): string {
 export async function bridgeProcess(peers: Peers, prefix: string, env: Record<string, string> = {}): Promise<NodeService> {
   return startBridge({
     redisUrl: peers.redis.url,
-    env: { MQTT_URL: peers.broker.url, REDIS_PREFIX: prefix, LEADER_LEASE_MS: '1000', PRESENCE_TTL_SECONDS: '3', ...env },
+    env: { MQTT_URL: peers.broker.url, MQTT_PASSWORD: BRIDGE_PASSWORD, REDIS_PREFIX: prefix, LEADER_LEASE_MS: '1000', PRESENCE_TTL_SECONDS: '3', ...env },
   });
 }
 
@@ -54,4 +86,12 @@ export async function metric(bridge: NodeService, name: string, labels: Record<s
     if (wanted.every((pair) => line.includes(pair))) return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return 0;
+}
+
+/** The NODE_ID of the replica holding the leader lease, once one does. */
+export function leaderOf(chat: Cluster, prefix: string): Promise<string> {
+  return waitFor('an outbound leader', async () => {
+    const value = await chat.redis!.command.get(new BridgeKeys(prefix).leader);
+    return value === null ? undefined : value.slice(0, value.indexOf('#'));
+  });
 }
