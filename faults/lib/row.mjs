@@ -3,7 +3,7 @@
 /** A named promise: `ok` false breaks the row; `detail` says what was seen. */
 export const check = (what, ok, detail = '') => ({ what, ok: Boolean(ok), detail: String(detail) });
 
-export function rowResult(name, summary, { rssBefore, rssAfter, checks, extra = {}, startedAt }) {
+export function rowResult(name, summary, { rssBefore, rssAfter, checks, extra = {}, startedAt, note }) {
   const broken = checks.filter((c) => !c.ok);
   return {
     name,
@@ -20,6 +20,7 @@ export function rowResult(name, summary, { rssBefore, rssAfter, checks, extra = 
     rssAfterMb: rssAfter,
     seconds: Math.round((Date.now() - startedAt) / 100) / 10,
     broken: broken.map((c) => `${c.what}${c.detail ? ` (${c.detail})` : ''}`),
+    note,
     checks,
     detail: { ...summary, ...extra },
   };

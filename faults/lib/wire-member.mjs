@@ -42,6 +42,9 @@ export class WireMember {
 
   get socket() { return this.#ws; }
 
+  /** The last message id seen in the room (what a resume sends as `since`). */
+  lastId(room) { return this.#rooms.get(room); }
+
   #onUp() {
     for (const room of this.#rooms.keys()) this.#writeJoin(room);
     for (const [mid, entry] of this.#pending) this.#write(mid, entry);
