@@ -82,12 +82,14 @@ export class Ledger {
     };
   }
 
-  /** p99 of delivery latency (receipt minus send time) for sends in [from, to). */
-  p99(from, to, skipUser) {
+  /** p99 of delivery latency (receipt minus send time) for sends in [from, to), but `skip`'s own and to `skip`. */
+  p99(from, to, skip) {
     const values = [];
     for (const [user, events] of this.members) {
-      if (user === skipUser) continue;
-      for (const e of events) if (e.kind === 'msg' && e.sentAt >= from && e.sentAt < to) values.push(e.at - e.sentAt);
+      if (user === skip) continue;
+      for (const e of events) {
+        if (e.kind === 'msg' && e.sentAt >= from && e.sentAt < to && !e.mid.startsWith(`${skip}.`)) values.push(e.at - e.sentAt);
+      }
     }
     if (values.length === 0) return -1;
     values.sort((a, b) => a - b);

@@ -7,7 +7,7 @@ import { WireMember } from './wire-member.mjs';
 import { textOf } from './ledger.mjs';
 import { sleep } from './cluster.mjs';
 
-export async function startTraffic({ urls, ledger, members = 60, roomSize = 10, sendersPerRoom = 2, intervalMs = 200, maxInFlight = 20, tag = 'w' }) {
+export async function startTraffic({ urls, ledger, members = 60, roomSize = 10, sendersPerRoom = 2, intervalMs = 200, maxInFlight = 20, padChars = 0, tag = 'w' }) {
   const all = [];
   const rooms = new Map();
   for (let i = 0; i < members; i++) {
@@ -20,11 +20,12 @@ export async function startTraffic({ urls, ledger, members = 60, roomSize = 10, 
   for (let i = 0; i < all.length; i += 50) {
     await Promise.all(all.slice(i, i + 50).map(async ({ member, room }) => { await member.connect(); await member.join(room); }));
   }
+  const pad = padChars > 0 ? ` ${'x'.repeat(padChars)}` : '';
   let running = true;
   const loops = all.filter((m) => m.sender).map(async ({ member, room }, k) => {
     await sleep((k * 37) % intervalMs);
     for (let seq = 0; running && seq < 1_000_000; seq++) {
-      if (member.pendingCount < maxInFlight) void member.send(room, `${member.user}.${seq}`, textOf(`${member.user}.${seq}`)); // settles into the ledger
+      if (member.pendingCount < maxInFlight) void member.send(room, `${member.user}.${seq}`, `${textOf(`${member.user}.${seq}`)}${pad}`); // settles into the ledger
       await sleep(intervalMs);
     }
   });

@@ -23,6 +23,8 @@ export class WireMember {
     this.#urlIndex = start;
     this.pauseable = pauseable;
     this.closeCode = undefined;
+    /** Every error frame, with the time it came: rows count `rate_limited` per second from it. */
+    this.errorLog = [];
     this.onClose = () => {};
   }
 
@@ -83,6 +85,7 @@ export class WireMember {
       }
       case 'ack': return this.#settle(frame.ref, frame);
       case 'error': {
+        this.errorLog.push({ code: frame.code, at: now });
         if (frame.code === 'unavailable') this.ledger.unavailable += 1;
         else this.ledger.errors[frame.code] = (this.ledger.errors[frame.code] ?? 0) + 1;
         const mid = frame.ref?.split('#')[0];

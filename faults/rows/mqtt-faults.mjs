@@ -83,7 +83,7 @@ async function mqttRow(name, opts, inject) {
       check('0 lost, 0 doubled among WebSocket members', summary.lost === 0 && summary.doubled === 0, `${summary.lost} lost, ${summary.doubled} doubled`),
     ];
     const all = { ...summary, sent: summary.sent + opts.devices * opts.postsPerDevice, acked: summary.acked + pubacks,
-      lost: summary.lost + device.missing, doubled: summary.doubled + device.twice + sub.twice, reordered: summary.reordered + device.outOfOrder + sub.outOfOrder };
+      lost: summary.lost + device.missing, doubled: summary.doubled + sub.twice, reordered: summary.reordered + device.outOfOrder + sub.outOfOrder };
     return rowResult(name, all, { rssBefore, rssAfter: totalRss(gateways), checks, startedAt, extra: { pubacks, stored: stored.length, device, sub },
       note: 'sent/acked: WebSocket sends + device posts (PUBACKs); lost/doubled/reordered include devices and QoS 1 subscribers' });
   } finally {
