@@ -3,7 +3,7 @@
 /** A named promise: `ok` false breaks the row; `detail` says what was seen. */
 export const check = (what, ok, detail = '') => ({ what, ok: Boolean(ok), detail: String(detail) });
 
-export function rowResult(name, summary, { rssBefore, rssAfter, checks, extra = {}, startedAt, note }) {
+export function rowResult(name, summary, { rssBefore, rssAfter, checks, extra = {}, startedAt, note, p99 }) {
   const broken = checks.filter((c) => !c.ok);
   return {
     name,
@@ -21,6 +21,7 @@ export function rowResult(name, summary, { rssBefore, rssAfter, checks, extra = 
     seconds: Math.round((Date.now() - startedAt) / 100) / 10,
     broken: broken.map((c) => `${c.what}${c.detail ? ` (${c.detail})` : ''}`),
     note,
+    p99,
     checks,
     detail: { ...summary, ...extra },
   };

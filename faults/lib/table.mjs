@@ -14,6 +14,7 @@ const COLUMNS = [
   ['reordered', (r) => r.reordered],
   ['gaps', (r) => r.gaps],
   ['recover ms', (r) => (r.recoverMs < 0 ? '-' : r.recoverMs)],
+  ['p99 ms before>during', (r) => (r.p99 ? `${r.p99.before}>${r.p99.during}` : '-')],
   ['rss MB before>after', (r) => `${r.rssBeforeMb}>${r.rssAfterMb}`],
   ['secs', (r) => r.seconds],
 ];

@@ -59,8 +59,8 @@ export async function flooder(opts) {
       check('0 lost, 0 doubled, 0 reordered for the others', summary.lost + summary.doubled + summary.reordered === 0, `${summary.lost}/${summary.doubled}/${summary.reordered}`),
     ];
     return rowResult('flooder', { ...summary, recoverMs: closeMs }, {
-      rssBefore, rssAfter, checks, startedAt, extra: { floodFrames: seq, rateLimited: frequent.total, closeCode: outcome?.code, closeMs, p99Before, p99During },
-      note: `recover = flood start to close; ${seq} flood frames, ${frequent.total} rate_limited; others' p99 ${p99Before} -> ${p99During} ms`,
+      rssBefore, rssAfter, checks, startedAt, p99: { before: p99Before, during: p99During }, extra: { floodFrames: seq, rateLimited: frequent.total, closeCode: outcome?.code, closeMs, p99Before, p99During },
+      note: `recover = flood start to close; ${seq} flood frames, ${frequent.total} rate_limited`,
     });
   } finally {
     flood.close();
