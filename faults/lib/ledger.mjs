@@ -78,7 +78,7 @@ export class Ledger {
     return {
       sent: this.sent, acked: this.acks.size, resent: this.resent, unavailable: this.unavailable, failed: this.failed,
       delivered, lost, doubled: doubled + storedTwice, storedTwice, reordered, gaps,
-      recoverMs: Number.isFinite(recoverMs) ? recoverMs : -1, errors: this.errors,
+      recoverMs: faultEndAt !== undefined && Number.isFinite(recoverMs) ? recoverMs : -1, errors: this.errors,
     };
   }
 
