@@ -28,16 +28,18 @@ export async function startSdkTraffic({ urls, ledger, members, roomSize = 10, se
   }
   let running = true;
   const inFlight = new Set();
-  const loops = all.filter((m) => m.sender).map(async ({ client, user, room }, k) => {
+  const post = ({ client, user, room }, mid) => {
+    ledger.sent += 1;
+    const sending = client.send(room, textOf(mid)).then(
+      (id) => ledger.acked(mid, room, id),
+      (error) => { ledger.failed += 1; ledger.errors[error.code ?? error.name] = (ledger.errors[error.code ?? error.name] ?? 0) + 1; },
+    ).finally(() => inFlight.delete(sending));
+    inFlight.add(sending);
+  };
+  const loops = all.filter((m) => m.sender).map(async (entry, k) => {
     await sleep((k * 37) % intervalMs);
     for (let seq = 0; running && seq < 1_000_000; seq++) {
-      const mid = `${user}.${seq}`;
-      ledger.sent += 1;
-      const sending = client.send(room, textOf(mid)).then(
-        (id) => ledger.acked(mid, room, id),
-        (error) => { ledger.failed += 1; ledger.errors[error.code ?? error.name] = (ledger.errors[error.code ?? error.name] ?? 0) + 1; },
-      ).finally(() => inFlight.delete(sending));
-      inFlight.add(sending);
+      post(entry, `${entry.user}.${seq}`);
       await sleep(intervalMs);
     }
   });
@@ -45,6 +47,10 @@ export async function startSdkTraffic({ urls, ledger, members, roomSize = 10, se
     all,
     rooms,
     roomNames: [...new Set(all.map((m) => m.room))],
+    /** One send from every client on `node`, not awaited: sends in flight when the node dies. */
+    burst(node) {
+      for (const entry of all) if (entry.client.node === node) post(entry, `${entry.user}.burst`);
+    },
     /** Resolves once no client is connected to `deadNode` any more (bounded), with the time it took. */
     async movedOff(deadNode, timeoutMs = 30_000) {
       const started = Date.now();

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 
 const RESEND_MS = 3_000;
 const MAX_ATTEMPTS = 40;
+const MAX_RECONNECTS = 200;
 
 export class WireMember {
   #ws;
@@ -16,12 +17,12 @@ export class WireMember {
   #pending = new Map(); // mid -> { room, text, attempts, timer, resolve }
   #joinWaiters = new Map();
 
-  constructor({ urls, user, ledger, start = 0, pauseable = false }) {
+  constructor({ urls, user, ledger, start = 0, reconnect = true }) {
     this.urls = urls;
     this.user = user;
     this.ledger = ledger;
     this.#urlIndex = start;
-    this.pauseable = pauseable;
+    this.reconnect = reconnect;
     this.closeCode = undefined;
     /** Every error frame, with the time it came: rows count `rate_limited` per second from it. */
     this.errorLog = [];
@@ -32,13 +33,21 @@ export class WireMember {
     return new Promise((resolve, reject) => {
       const url = `${this.urls[this.#urlIndex % this.urls.length]}?user=${encodeURIComponent(this.user)}`;
       const ws = new WebSocket(url, { perMessageDeflate: false });
+      let welcomed = false;
       this.#ws = ws;
-      ws.once('error', (error) => { if (!this.up) reject(error); });
-      ws.on('message', (data, isBinary) => {
+      ws.on('error', (error) => { if (!welcomed) reject(error); });
+      ws.on('message', (data) => {
         const frame = JSON.parse(String(data));
-        if (frame.type === 'welcome') { this.up = true; this.#onUp(); resolve(frame); } else this.#onFrame(frame);
+        if (frame.type !== 'welcome') return this.#onFrame(frame);
+        welcomed = true;
+        this.up = true;
+        this.#onUp();
+        resolve(frame);
       });
-      ws.on('close', (code) => this.#onDown(code));
+      ws.on('close', (code) => {
+        if (!welcomed) reject(new Error(`${this.user}: closed (${code}) before welcome`));
+        this.#onDown(code, welcomed);
+      });
     });
   }
 
@@ -52,18 +61,19 @@ export class WireMember {
     for (const [mid, entry] of this.#pending) this.#write(mid, entry);
   }
 
-  #onDown(code) {
-    const wasUp = this.up;
+  /** A connection that was up is replaced: the next URL, at most MAX_RECONNECTS attempts per outage. */
+  #onDown(code, wasUp) {
     this.up = false;
     this.closeCode = code;
     this.onClose(code);
-    if (this.#stopped || this.pauseable) return;
-    this.#urlIndex += 1;
+    if (this.#stopped || !this.reconnect || !wasUp) return;
+    let attempts = 0;
     const retry = () => {
-      if (this.#stopped) return;
+      if (this.#stopped || ++attempts > MAX_RECONNECTS) return;
+      this.#urlIndex += 1;
       this.connect().catch(() => setTimeout(retry, 300));
     };
-    setTimeout(retry, wasUp ? 100 : 300);
+    setTimeout(retry, 100);
   }
 
   #onFrame(frame) {

@@ -27,7 +27,7 @@ export async function flooder(opts) {
   const urls = gateways.map((g) => g.wsUrl);
   const ledger = new Ledger();
   const traffic = await startTraffic({ urls, ledger, members: 20, roomSize: 20, sendersPerRoom: 4, intervalMs: 250, tag: 'fl' });
-  const flood = new WireMember({ urls: [urls[0]], user: 'flooder', ledger, pauseable: true });
+  const flood = new WireMember({ urls: [urls[0]], user: 'flooder', ledger, reconnect: false });
   try {
     await flood.connect();
     const room = traffic.roomNames[0];

@@ -21,7 +21,7 @@ function open(url) {
     ws.frames = frames;
     ws.on('message', (data) => { try { frames.push(JSON.parse(String(data))); } catch { frames.push({ type: 'unparsable' }); } ws.wake(); });
     ws.on('close', (code) => { ws.closeCode = code; ws.wake(); });
-    ws.once('error', reject);
+    ws.on('error', reject); // a later error is followed by 'close', which the probe sees
     // Joined before the first probe, so the join's reply is not taken for a probe's answer.
     ws.once('open', () => {
       ws.wake = () => { if (frames.some((f) => f.type === 'joined')) { ws.wake = () => {}; frames.length = 0; resolve(ws); } };

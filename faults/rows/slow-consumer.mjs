@@ -18,7 +18,7 @@ export async function slowConsumer(opts) {
   const urls = gateways.map((g) => g.wsUrl);
   const ledger = new Ledger();
   const traffic = await startTraffic({ urls, ledger, members: 12, roomSize: 12, sendersPerRoom: 4, intervalMs: 20, padChars: 8000, maxInFlight: 50, tag: 'slow' });
-  const slow = new WireMember({ urls: [urls[0]], user: 'stalled', ledger: new Ledger(), pauseable: true });
+  const slow = new WireMember({ urls: [urls[0]], user: 'stalled', ledger: new Ledger(), reconnect: false });
   try {
     await slow.connect();
     await slow.join(traffic.roomNames[0]);
