@@ -8,6 +8,7 @@ const COLUMNS = [
   ['result', (r) => (r.pass ? 'PASS' : 'FAIL')],
   ['sent', (r) => r.sent],
   ['acked', (r) => r.acked],
+  ['unavail', (r) => r.detail.unavailable ?? '-'],
   ['delivered', (r) => r.delivered],
   ['lost', (r) => r.lost],
   ['doubled', (r) => r.doubled],

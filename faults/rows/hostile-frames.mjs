@@ -55,7 +55,7 @@ export async function hostileFramesRow(opts) {
   const redis = await new RedisNode().start();
   const [gateway] = await startGateways(redis, 1, { RATE_LIMIT: '100000' });
   const frames = hostileFrames(opts.seed, opts.fuzzFrames);
-  const tally = { answered: 0, closes: {}, errors: {}, silent: [], badCloses: [], unavailable: [] };
+  const tally = { answered: 0, closes: {}, errors: {}, silent: [], badCloses: [], unavailableFrames: [] };
   let ws;
   try {
     ws = await open(gateway.wsUrl);
@@ -65,7 +65,7 @@ export async function hostileFramesRow(opts) {
       if (ws.readyState !== WebSocket.OPEN) ws = await open(gateway.wsUrl);
       const { outcome, frames: mine, code } = await probe(ws, frame, i);
       for (const f of mine) if (f.type === 'error') tally.errors[f.code] = (tally.errors[f.code] ?? 0) + 1;
-      if (mine.some((f) => f.type === 'error' && f.code === 'unavailable')) tally.unavailable.push(`${i}:${frame.kind}`);
+      if (mine.some((f) => f.type === 'error' && f.code === 'unavailable')) tally.unavailableFrames.push(`${i}:${frame.kind}`);
       if (outcome === 'closed') {
         tally.closes[code] = (tally.closes[code] ?? 0) + 1;
         if (!DOCUMENTED_CLOSES.has(code)) tally.badCloses.push(`${i}:${frame.kind}:${code}`);
@@ -78,11 +78,11 @@ export async function hostileFramesRow(opts) {
     const alive = (await ready(gateway)) && gateway.output().match(/FATAL|Uncaught|RangeError/) === null;
     const checks = [
       check('every frame answered or closed with a documented code', tally.silent.length === 0 && tally.badCloses.length === 0, `silent ${tally.silent.slice(0, 5)}; closes ${tally.badCloses.slice(0, 5)}`),
-      check('never unavailable', tally.unavailable.length === 0, tally.unavailable.slice(0, 5)),
+      check('never unavailable', tally.unavailableFrames.length === 0, tally.unavailableFrames.slice(0, 5)),
       check('the gateway stays ready, no crash', alive, gateway.output().slice(-300)),
       check(`gateway RSS within +${RSS_GROWTH_MB} MB after a settle`, rssAfter - rssBefore < RSS_GROWTH_MB, `${rssBefore} -> ${rssAfter} MB`),
     ];
-    const summary = { sent: frames.length, acked: tally.answered, recoverMs: -1 };
+    const summary = { sent: frames.length, acked: tally.answered, unavailable: tally.errors.unavailable ?? 0, recoverMs: -1 };
     return rowResult('hostile-frames', summary, {
       rssBefore, rssAfter, checks, startedAt, extra: { seed: opts.seed, ...tally },
       note: `seed ${opts.seed}; ${frames.length} frames: ${tally.answered} answered, closes ${JSON.stringify(tally.closes)}, errors ${JSON.stringify(tally.errors)}`,
