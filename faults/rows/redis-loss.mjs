@@ -4,13 +4,13 @@
 // `since` from before the loss gets `gap: true`, and no message after the loss is presented as
 // following one before it (a member that saw a lost message sees a gap before the next survivor).
 import { RedisNode, sleep, startGateways, totalRss } from '../lib/cluster.mjs';
-import { Ledger } from '../lib/ledger.mjs';
+import { Ledger, midOf, sentAtOf } from '../lib/ledger.mjs';
 import { check, rowResult } from '../lib/row.mjs';
 import { readAllHistory, startTraffic } from '../lib/traffic.mjs';
 import { WireMember } from '../lib/wire-member.mjs';
 
 /** Members that read a while, then leave and keep their last id: they come back after the loss. */
-async function startResumers(urls, roomNames, ledger) {
+async function startResumers(urls, roomNames) {
   return Promise.all(roomNames.map(async (room, i) => {
     const member = new WireMember({ urls, user: `back${i}`, ledger: new Ledger(), start: i });
     await member.connect();
@@ -42,7 +42,7 @@ async function resume(urls, left) {
 /** Members whose sequence shows a surviving message right after a lost one with no gap between. */
 function presentedAsFollowing(ledger, history, since) {
   const stored = new Set();
-  for (const list of history.values()) for (const m of list) stored.add(`${m.id} ${m.text}`);
+  for (const list of history.values()) for (const m of list) stored.add(`${m.id} ${midOf(m.text)} ${sentAtOf(m.text)}`);
   let violations = 0;
   for (const events of ledger.members.values()) {
     const tainted = new Set();
@@ -64,7 +64,7 @@ async function lossRow(name, opts, lose) {
   const urls = gateways.map((g) => g.wsUrl);
   const ledger = new Ledger();
   const traffic = await startTraffic({ urls, ledger, members: opts.members, tag: name.replace(/\W/g, '') });
-  const resumers = await startResumers(urls, traffic.roomNames, ledger);
+  const resumers = await startResumers(urls, traffic.roomNames);
   try {
     await sleep(opts.warmMs);
     const rssBefore = totalRss(gateways);
