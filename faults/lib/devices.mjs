@@ -38,12 +38,18 @@ export async function startPoster(url, device, room, { count, intervalMs }) {
   return poster;
 }
 
-/** A device subscribed at QoS 1 to the room's messages; `messages` holds every event it got. */
+/**
+ * A device subscribed at QoS 1 to the room's messages; `messages` holds every event it got, with
+ * `redelivered` set when the broker resent it with the DUP flag (QoS 1 is at least once: a message
+ * in flight when the broker restarts may come again, and that is MQTT, not the bridge).
+ */
 export async function startSubscriber(url, device, room) {
   const client = await connect(url, device);
   const messages = [];
-  client.on('message', (_topic, payload) => {
-    try { messages.push(JSON.parse(String(payload))); } catch { messages.push({ id: 'unparsable' }); }
+  client.on('message', (_topic, payload, packet) => {
+    let event;
+    try { event = JSON.parse(String(payload)); } catch { event = { id: 'unparsable' }; }
+    messages.push({ ...event, redelivered: packet.dup === true });
   });
   await client.subscribeAsync(`chat/rooms/${room}/messages`, { qos: 1 });
   return { device, messages, client };
