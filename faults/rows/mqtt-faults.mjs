@@ -52,15 +52,16 @@ function subscriberPromises(subscribers, stored) {
   return { missing, twice, outOfOrder, redelivered };
 }
 
-async function leaderOf(redis, prefix) {
+/** The lease value of the outbound leader (it names the replica's NODE_ID), or '' when none shows. */
+async function leaderLease(redis, prefix) {
   const admin = new Redis(redis.port, '127.0.0.1');
   try {
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 50; i++) {
       const value = await admin.get(`${prefix}bridge:leader`);
-      if (value) return value.slice(0, value.indexOf('#'));
+      if (value) return value;
       await sleep(100);
     }
-    return undefined;
+    return '';
   } finally { admin.disconnect(); }
 }
 
@@ -79,6 +80,7 @@ async function mqttRow(name, opts, inject) {
     await sleep(opts.warmMs);
     const rssBefore = totalRss(gateways);
     const faultEndAt = await inject({ broker, bridges, redis, prefix });
+    await sleep(opts.afterMs);
     await Promise.all(posters.map((p) => p.done));
     await traffic.stop(3000);
     const stored = await readHistory(gateways[0].wsUrl, ROOM);
@@ -112,8 +114,8 @@ export const mosquittoRestarted = (opts) => mqttRow('mosquitto-restarted', opts,
 });
 
 export const bridgeKilled = (opts) => mqttRow('bridge-killed', opts, async ({ bridges, redis, prefix }) => {
-  const leader = await leaderOf(redis, prefix);
-  const victim = bridges.find((b) => b.nodeId === leader) ?? bridges[0];
+  const lease = await leaderLease(redis, prefix);
+  const victim = bridges.find((b) => lease.includes(b.nodeId)) ?? bridges[0];
   await victim.kill();
   return Date.now();
 });
