@@ -30,7 +30,7 @@ export function sizes(full, seed) {
     full,
     seed,
     members: full ? 300 : 60,
-    sdkMembers: full ? 1000 : 150,
+    sdkMembers: full ? 1000 : 300,
     warmMs: full ? 3000 : 1500,
     afterMs: full ? 5000 : 2500,
     pauseMs: 10_000,
