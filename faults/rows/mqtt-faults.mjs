@@ -57,7 +57,7 @@ async function leaderLease(redis, prefix) {
   const admin = new Redis(redis.port, '127.0.0.1');
   try {
     for (let i = 0; i < 50; i++) {
-      const value = await admin.get(`${prefix}bridge:leader`);
+      const value = await admin.get(`${prefix}{bridge}:leader`);
       if (value) return value;
       await sleep(100);
     }
