@@ -193,6 +193,23 @@ export function runClusterContract(name: string, create: (options: BackendOption
       assert.equal((await b.history.after(room, '', 100)).gap, false, 'reading from the start never has a gap');
     });
 
+    test('a loss found by a node is recorded: every resume from before it is a gap, a client cannot record one', async () => {
+      const room = freshRoom();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await b.bus.publish(draft(room, `m${i}`))).id);
+      await b.loseNewest(room, 2); // a replica that never got ids[3] and ids[4]
+      assert.equal((await b.history.after(room, ids[1]!, 100)).gap, false, 'from the replica alone, ids[1] looks whole');
+      const [ms, seq] = ids[2]!.split('-').map(Number) as [number, number];
+      const madeUp = `${ms}-${seq + 1000}`; // after ids[2], never stored
+      assert.equal((await b.history.after(room, madeUp, 100)).gap, true);
+      assert.equal((await b.history.after(room, ids[1]!, 100)).gap, false, 'a client\'s made-up since records nothing');
+      const found = await b.history.after(room, ids[4]!, 100, true); // a node whose cursor was ids[4]
+      assert.deepEqual([found.gap, found.tip], [true, ids[2]]);
+      for (const since of [ids[0]!, ids[1]!, ids[2]!]) assert.equal((await b.history.after(room, since, 100)).gap, true, `${since}: a resume from before the loss`);
+      const next = (await b.bus.publish(draft(room, 'after the failover'))).id;
+      assert.equal((await b.history.after(room, next, 100)).gap, false, 'a resume from after the loss');
+    });
+
     test('history paging before the smallest id, and resuming after the largest, answer empty', async () => {
       const room = freshRoom();
       await b.bus.publish(draft(room, 'only'));
@@ -246,7 +263,7 @@ export function runClusterContract(name: string, create: (options: BackendOption
       messages: (room, messages) => delivered.set(room, [...(delivered.get(room) ?? []), ...messages.map((m) => m.id)]),
       presence() {},
       signal() {},
-      gap: (room) => {
+      gap: async (room) => {
         gaps.push(room);
         delivered.set(room, [...(delivered.get(room) ?? []), 'GAP']);
       },

@@ -17,8 +17,13 @@ export interface HistoryRead {
 export interface HistoryStore {
   /** The newest `count` messages, oldest first. */
   latest(room: string, count: number): Promise<RoomMessage[]>;
-  /** Messages with an id greater than `since` ('' for all), oldest first, at most `max`. */
-  after(room: string, since: string, max: number): Promise<HistoryRead>;
+  /**
+   * Messages with an id greater than `since` ('' for all), oldest first, at most `max`. With
+   * `recordLoss`, for a reader whose `since` was delivered from this log (a node's feed cursor): if
+   * the log no longer holds it, the loss is recorded, so that every later `since` from before it is
+   * a gap too (a client that was away through a failover to a lagging replica).
+   */
+  after(room: string, since: string, max: number, recordLoss?: boolean): Promise<HistoryRead>;
   /** Up to `limit` messages older than `before` (the newest when absent), oldest first. */
   before(room: string, before: string | undefined, limit: number): Promise<RoomMessage[]>;
   /** Id of the newest stored message, '' when the room has none. */

@@ -10,6 +10,8 @@ interface Entry {
 
 interface RoomLog {
   entries: Entry[];
+  /** The newest id that survived a recorded loss ('' for none): a `since` at or before it is a gap. */
+  lostAfter: string;
   lastMs: number;
   lastSeq: number;
 }
@@ -53,11 +55,17 @@ export class MemoryHistory implements HistoryStore {
     return count <= 0 ? [] : this.messages(room).slice(-count);
   }
 
-  async after(room: string, since: string, max: number): Promise<HistoryRead> {
-    const entries = this.rooms.get(room)?.entries ?? [];
+  async after(room: string, since: string, max: number, recordLoss = false): Promise<HistoryRead> {
+    const log = this.rooms.get(room);
+    const entries = log?.entries ?? [];
     const tip = entries.at(-1)?.message.id ?? '';
     if (since === '') return { messages: entries.slice(0, max).map((e) => e.message), gap: false, tip };
-    const held = entries.some((e) => e.message.id === since) || entries[0]?.prev === since;
+    const present = entries.some((e) => e.message.id === since);
+    if (!present && recordLoss && log !== undefined) {
+      const survivor = entries.findLast((e) => compareIds(e.message.id, since) < 0)?.message.id;
+      if (survivor !== undefined && (log.lostAfter === '' || compareIds(survivor, log.lostAfter) > 0)) log.lostAfter = survivor;
+    }
+    const held = (present || entries[0]?.prev === since) && !(log !== undefined && log.lostAfter !== '' && compareIds(since, log.lostAfter) <= 0);
     const start = entries.findIndex((e) => compareIds(e.message.id, since) > 0);
     const messages = start < 0 ? [] : entries.slice(start, start + max).map((e) => e.message);
     return { messages, gap: !held, tip };
@@ -81,7 +89,7 @@ export class MemoryHistory implements HistoryStore {
   private log(room: string): RoomLog {
     let log = this.rooms.get(room);
     if (log === undefined) {
-      log = { entries: [], lastMs: 0, lastSeq: 0 };
+      log = { entries: [], lastMs: 0, lastSeq: 0, lostAfter: '' };
       this.rooms.set(room, log);
     }
     return log;

@@ -16,9 +16,9 @@ export class RedisHistory implements HistoryStore {
     return toMessages(room, entries.reverse());
   }
 
-  async after(room: string, since: string, max: number): Promise<HistoryRead> {
+  async after(room: string, since: string, max: number, recordLoss = false): Promise<HistoryRead> {
     const nothingAfter = since === MAX_ID ? '1' : '0';
-    const [held, tip, entries] = await guarded(this.redis.chatAfter(this.keys.roomLog(room), since, max, nothingAfter));
+    const [held, tip, entries] = await guarded(this.redis.chatAfter(this.keys.roomLog(room), this.keys.roomLost(room), since, max, nothingAfter, recordLoss ? '1' : '0'));
     return { messages: toMessages(room, entries), gap: held !== 1, tip };
   }
 

@@ -10,6 +10,11 @@ export class RedisKeys {
     return `${this.prefix}{${room}}:log`;
   }
 
+  /** The newest id that survived a loss of the log's later messages (a failover to a lagging replica). */
+  roomLost(room: string): string {
+    return `${this.prefix}{${room}}:lost`;
+  }
+
   /** The id first stored under an idempotency key in `room` (a string with a ttl), in the room's slot. */
   roomOnce(room: string, key: string): string {
     return `${this.prefix}{${room}}:once:${key}`;

@@ -35,13 +35,27 @@ redis.call(ARGV[6], ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .
 return {id, 0, prev}`;
 
 /**
- * KEYS[1] room log. ARGV: since ('' for the start), max, '1' when nothing can follow `since` (the
- * largest id). Returns {held, tip, entries}: held is 1 when every message after `since` is still in
- * the log: `since` is in it, or is the `p` (previous id) of its oldest entry. Otherwise `since` was
- * trimmed further back, or the log lost it (restarted empty, a lagging replica, a flush), or the
- * oldest entry predates the `p` field: 0, and the caller reports a gap. tip is the newest id ('' none).
+ * KEYS[1] room log, KEYS[2] the room's loss mark. ARGV: since ('' for the start), max, '1' when
+ * nothing can follow `since` (the largest id), '1' to record a loss. Returns {held, tip, entries}:
+ * held is 1 when every message after `since` is still in the log: `since` is in it, or is the `p`
+ * (previous id) of its oldest entry, and no loss was recorded at or after it. Otherwise `since` was
+ * trimmed further back, or the log lost what followed it (restarted empty, a lagging replica, a
+ * flush), or the oldest entry predates the `p` field: 0, and the caller reports a gap. tip is the
+ * newest id ('' none).
+ *
+ * A lagging replica still holds the ids before the loss, so a client resuming from one of them
+ * could not tell: the first node to find its own cursor missing (a live message it delivered is
+ * gone) records the newest surviving id before that cursor as the loss mark, and every `since` at
+ * or before the mark is a gap from then on. Only nodes record (their cursor was delivered, so it
+ * existed); a client's `since` never does, so a made-up id cannot mark a loss.
  */
 const after = `
+local function older(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as <= bs)
+end
 local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local tip = ''
 if newest then tip = newest[1] end
@@ -50,6 +64,15 @@ local held = 1
 if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then
   local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
   if not oldest or oldest[2][1] ~= 'p' or oldest[2][2] ~= ARGV[1] then held = 0 end
+  if ARGV[4] == '1' then
+    local survivor = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[1], '-', 'COUNT', 1)[1]
+    local mark = redis.call('GET', KEYS[2])
+    if survivor and (not mark or not older(survivor[1], mark)) then redis.call('SET', KEYS[2], survivor[1]) end
+  end
+end
+if held == 1 then
+  local mark = redis.call('GET', KEYS[2])
+  if mark and older(ARGV[1], mark) then held = 0 end
 end
 if ARGV[3] == '1' then return {held, tip, {}} end
 return {held, tip, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}`;
@@ -95,7 +118,7 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now() - tonumber(ARGV[1]), '
 
 const scripts = {
   chatPublish: { numberOfKeys: 2, lua: publish },
-  chatAfter: { numberOfKeys: 1, lua: after },
+  chatAfter: { numberOfKeys: 2, lua: after },
   chatPresenceJoin: { numberOfKeys: 2, lua: presenceJoin },
   chatPresenceLeave: { numberOfKeys: 2, lua: presenceLeave },
   chatPresenceHeartbeat: { numberOfKeys: 1, lua: presenceHeartbeat },
@@ -110,7 +133,7 @@ export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     chatPublish(log: string, once: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand): Result<[id: string, duplicate: number, prev: string], Context>;
-    chatAfter(log: string, since: string, max: Arg, nothingAfter: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
+    chatAfter(log: string, lost: string, since: string, max: Arg, nothingAfter: '0' | '1', recordLoss: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
     chatPresenceJoin(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;
     chatPresenceLeave(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;
     chatPresenceHeartbeat(heartbeats: string, node: string): Result<null, Context>;

@@ -14,7 +14,7 @@ export interface FeedSink {
    * Messages of `room` were lost for good: trimmed from history before this node could backfill,
    * or lost by the log itself (Redis restarted empty, failed over to a lagging replica).
    */
-  gap(room: string): void;
+  gap(room: string): Promise<void>;
 }
 
 export interface FeedOptions {
@@ -187,14 +187,17 @@ export class RoomFeed {
     void (async () => {
       let read: HistoryRead;
       try {
-        read = await this.history.after(room, state.cursor ?? '', this.options.backfillMax);
+        // The cursor was delivered from the log: if the log lost it, this records the loss for resuming clients.
+        read = await this.history.after(room, state.cursor ?? '', this.options.backfillMax, true);
       } catch (error) {
         this.options.onError?.(room, error);
         if (!state.closed) state.retry = setTimeout(() => this.backfill(room, state), 1_000);
         return;
       }
       if (state.closed) return;
-      if (read.gap) this.restart(room, state, read.tip);
+      // Members hear of the loss before anything that follows it: nothing is delivered until then.
+      if (read.gap) await this.restart(room, state, read.tip);
+      if (state.closed) return;
       if (read.messages.length > 0) this.deliver(room, state, read.messages, undefined);
       this.release(room, state);
     })();
@@ -205,8 +208,8 @@ export class RoomFeed {
    * so nothing after the loss is presented as following on from what came before it; then the feed
    * starts over from where the log stands now, with nothing of before the loss kept for joins.
    */
-  private restart(room: string, state: RoomState, tip: string): void {
-    this.sink.gap(room);
+  private async restart(room: string, state: RoomState, tip: string): Promise<void> {
+    await this.sink.gap(room);
     state.cursor = tip;
     state.recent = [];
     state.evicted = '';

@@ -38,15 +38,18 @@ export class Delivery implements FeedSink {
     this.metrics.delivered(this.topics.publish(roomTopic(room), json));
   }
 
-  /** Lost messages cannot be replayed: members get a `joined` with gap true, as a client resuming would. */
-  gap(room: string): void {
+  /**
+   * Lost messages cannot be replayed: members get a `joined` with gap true, as a client resuming
+   * would, before anything stored after the loss (the feed waits for this). When the cluster's
+   * presence cannot be read, the members known here stand in: the gap is never left untold.
+   */
+  async gap(room: string): Promise<void> {
     this.log.warn('messages lost before this node could backfill them', { room });
-    this.presenceStore.members(room).then(
-      (members) => {
-        this.publish(room, joinedJson(room, members, [], true));
-      },
-      (error: unknown) => this.log.warn('could not tell members about a gap', { room, error }),
-    );
+    const members = await this.presenceStore.members(room).catch((error: unknown) => {
+      this.log.warn('presence unreadable; telling members about a gap with the members known here', { room, error });
+      return this.membership.usersIn(room);
+    });
+    this.publish(room, joinedJson(room, members, [], true));
   }
 
   /** A direct reaches every local connection of the user but the one that sent it. */

@@ -47,6 +47,11 @@ export class Membership {
     return this.users.get(user) ?? [];
   }
 
+  /** The users with a connection in `room` on this node. */
+  usersIn(room: string): string[] {
+    return [...(this.rooms.get(room)?.users.keys() ?? [])];
+  }
+
   /** Rooms with at least one member here. */
   get roomCount(): number {
     return this.rooms.size;
