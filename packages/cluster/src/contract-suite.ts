@@ -203,11 +203,24 @@ export function runClusterContract(name: string, create: (options: BackendOption
       const madeUp = `${ms}-${seq + 1000}`; // after ids[2], never stored
       assert.equal((await b.history.after(room, madeUp, 100)).gap, true);
       assert.equal((await b.history.after(room, ids[1]!, 100)).gap, false, 'a client\'s made-up since records nothing');
-      const found = await b.history.after(room, ids[4]!, 100, true); // a node whose cursor was ids[4]
+      const found = await b.history.after(room, ids[4]!, 100, { recordLoss: true }); // a node whose cursor was ids[4]
       assert.deepEqual([found.gap, found.tip], [true, ids[2]]);
       for (const since of [ids[0]!, ids[1]!, ids[2]!]) assert.equal((await b.history.after(room, since, 100)).gap, true, `${since}: a resume from before the loss`);
       const next = (await b.bus.publish(draft(room, 'after the failover'))).id;
       assert.equal((await b.history.after(room, next, 100)).gap, false, 'a resume from after the loss');
+    });
+
+    test('a lower bound (not a delivered id) has a gap only where the log is known to have lost messages after it', async () => {
+      const room = freshRoom();
+      const start = `${Date.now() - 1000}-0`;
+      assert.equal((await b.history.after(room, start, 10, { bound: true })).gap, false, 'no log: nothing lost');
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await b.bus.publish(draft(room, `m${i}`))).id);
+      assert.equal((await b.history.after(room, start, 10, { bound: true })).gap, false, 'a log that begins after the bound');
+      assert.equal((await b.history.after(room, start, 10)).gap, true, 'the same id as a delivered one is not in the log');
+      for (let i = 0; i < 2; i++) ids.push((await b.bus.publish(draft(room, `more${i}`))).id); // trims ids[0], ids[1]
+      assert.equal((await b.history.after(room, start, 10, { bound: true })).gap, true, 'messages after the bound were trimmed');
+      assert.equal((await b.history.after(room, ids[1]!, 10, { bound: true })).gap, false);
     });
 
     test('history paging before the smallest id, and resuming after the largest, answer empty', async () => {

@@ -13,17 +13,27 @@ export interface HistoryRead {
   tip: string;
 }
 
+export interface AfterOptions {
+  /**
+   * `since` was delivered from this log (a node's feed cursor): if the log no longer holds it, the
+   * loss is recorded, so that every later `since` from before it is a gap too (a client that was
+   * away through a failover to a lagging replica).
+   */
+  recordLoss?: boolean;
+  /**
+   * `since` is a lower bound, not an id that was delivered (the bridge's starting point): the gap is
+   * then only what the log is known to have lost after it, trimmed or recorded; a log that begins
+   * after the bound, or has none, is whole.
+   */
+  bound?: boolean;
+}
+
 /** Per-room message history, the same log the bus appends to. Bounded by the configured limit. */
 export interface HistoryStore {
   /** The newest `count` messages, oldest first. */
   latest(room: string, count: number): Promise<RoomMessage[]>;
-  /**
-   * Messages with an id greater than `since` ('' for all), oldest first, at most `max`. With
-   * `recordLoss`, for a reader whose `since` was delivered from this log (a node's feed cursor): if
-   * the log no longer holds it, the loss is recorded, so that every later `since` from before it is
-   * a gap too (a client that was away through a failover to a lagging replica).
-   */
-  after(room: string, since: string, max: number, recordLoss?: boolean): Promise<HistoryRead>;
+  /** Messages with an id greater than `since` ('' for all), oldest first, at most `max`. */
+  after(room: string, since: string, max: number, options?: AfterOptions): Promise<HistoryRead>;
   /** Up to `limit` messages older than `before` (the newest when absent), oldest first. */
   before(room: string, before: string | undefined, limit: number): Promise<RoomMessage[]>;
   /** Id of the newest stored message, '' when the room has none. */

@@ -1,6 +1,6 @@
 import { compareIds, messageJson } from '@chat/protocol';
 import type { RoomMessage } from './bus.js';
-import type { HistoryRead, HistoryStore } from './history-store.js';
+import type { AfterOptions, HistoryRead, HistoryStore } from './history-store.js';
 
 interface Entry {
   message: RoomMessage;
@@ -55,7 +55,7 @@ export class MemoryHistory implements HistoryStore {
     return count <= 0 ? [] : this.messages(room).slice(-count);
   }
 
-  async after(room: string, since: string, max: number, recordLoss = false): Promise<HistoryRead> {
+  async after(room: string, since: string, max: number, { recordLoss = false, bound = false }: AfterOptions = {}): Promise<HistoryRead> {
     const log = this.rooms.get(room);
     const entries = log?.entries ?? [];
     const tip = entries.at(-1)?.message.id ?? '';
@@ -65,7 +65,11 @@ export class MemoryHistory implements HistoryStore {
       const survivor = entries.findLast((e) => compareIds(e.message.id, since) < 0)?.message.id;
       if (survivor !== undefined && (log.lostAfter === '' || compareIds(survivor, log.lostAfter) > 0)) log.lostAfter = survivor;
     }
-    const held = (present || entries[0]?.prev === since) && !(log !== undefined && log.lostAfter !== '' && compareIds(since, log.lostAfter) <= 0);
+    const oldest = entries[0];
+    const whole = bound
+      ? oldest === undefined || oldest.prev === '' || compareIds(oldest.prev, since) <= 0
+      : present || oldest?.prev === since;
+    const held = whole && !(log !== undefined && log.lostAfter !== '' && compareIds(since, log.lostAfter) <= 0);
     const start = entries.findIndex((e) => compareIds(e.message.id, since) > 0);
     const messages = start < 0 ? [] : entries.slice(start, start + max).map((e) => e.message);
     return { messages, gap: !held, tip };

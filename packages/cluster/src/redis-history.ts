@@ -1,6 +1,6 @@
 import { compareIds, messageJson } from '@chat/protocol';
 import type { RoomMessage } from './bus.js';
-import { MAX_ID, type HistoryRead, type HistoryStore } from './history-store.js';
+import { MAX_ID, type AfterOptions, type HistoryRead, type HistoryStore } from './history-store.js';
 import { guarded, type RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { StreamEntry } from './redis-scripts.js';
@@ -16,9 +16,11 @@ export class RedisHistory implements HistoryStore {
     return toMessages(room, entries.reverse());
   }
 
-  async after(room: string, since: string, max: number, recordLoss = false): Promise<HistoryRead> {
-    const nothingAfter = since === MAX_ID ? '1' : '0';
-    const [held, tip, entries] = await guarded(this.redis.chatAfter(this.keys.roomLog(room), this.keys.roomLost(room), since, max, nothingAfter, recordLoss ? '1' : '0'));
+  async after(room: string, since: string, max: number, options: AfterOptions = {}): Promise<HistoryRead> {
+    const flag = (on: boolean | undefined) => (on === true ? '1' : '0');
+    const [held, tip, entries] = await guarded(this.redis.chatAfter(
+      this.keys.roomLog(room), this.keys.roomLost(room), since, max, flag(since === MAX_ID), flag(options.recordLoss), flag(options.bound),
+    ));
     return { messages: toMessages(room, entries), gap: held !== 1, tip };
   }
 

@@ -9,7 +9,6 @@
  * carries it) on a Redis Cluster. What the scripts publish is read by room-wire.ts.
  */
 import type { Result } from 'ioredis';
-import type { RedisClient } from './redis-connection.js';
 
 /**
  * KEYS[1] room log, KEYS[2] the idempotency key (KEYS[1] again when there is none, so the script
@@ -36,7 +35,8 @@ return {id, 0, prev}`;
 
 /**
  * KEYS[1] room log, KEYS[2] the room's loss mark. ARGV: since ('' for the start), max, '1' when
- * nothing can follow `since` (the largest id), '1' to record a loss. Returns {held, tip, entries}:
+ * nothing can follow `since` (the largest id), '1' to record a loss, '1' when `since` is only a
+ * lower bound (then held means: nothing after it was trimmed or recorded lost). Returns {held, tip, entries}:
  * held is 1 when every message after `since` is still in the log: `since` is in it, or is the `p`
  * (previous id) of its oldest entry, and no loss was recorded at or after it. Otherwise `since` was
  * trimmed further back, or the log lost what followed it (restarted empty, a lagging replica, a
@@ -61,7 +61,10 @@ local tip = ''
 if newest then tip = newest[1] end
 if ARGV[1] == '' then return {1, tip, redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', ARGV[2])} end
 local held = 1
-if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then
+if ARGV[5] == '1' then
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  if oldest and (oldest[2][1] ~= 'p' or (oldest[2][2] ~= '' and not older(oldest[2][2], ARGV[1]))) then held = 0 end
+elseif #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then
   local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
   if not oldest or oldest[2][1] ~= 'p' or oldest[2][2] ~= ARGV[1] then held = 0 end
   if ARGV[4] == '1' then
@@ -133,7 +136,7 @@ export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     chatPublish(log: string, once: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand): Result<[id: string, duplicate: number, prev: string], Context>;
-    chatAfter(log: string, lost: string, since: string, max: Arg, nothingAfter: '0' | '1', recordLoss: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
+    chatAfter(log: string, lost: string, since: string, max: Arg, nothingAfter: '0' | '1', recordLoss: '0' | '1', bound: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
     chatPresenceJoin(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;
     chatPresenceLeave(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;
     chatPresenceHeartbeat(heartbeats: string, node: string): Result<null, Context>;
@@ -141,7 +144,12 @@ declare module 'ioredis' {
   }
 }
 
+/** What scripts are registered on: an ioredis Redis or Cluster. */
+interface ScriptHost {
+  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
+}
+
 /** Registers every script on a connection (ioredis then calls EVALSHA, falling back to EVAL). */
-export function defineScripts(redis: RedisClient): void {
+export function defineScripts(redis: ScriptHost): void {
   for (const [name, definition] of Object.entries(scripts)) redis.defineCommand(name, definition);
 }

@@ -188,7 +188,7 @@ export class RoomFeed {
       let read: HistoryRead;
       try {
         // The cursor was delivered from the log: if the log lost it, this records the loss for resuming clients.
-        read = await this.history.after(room, state.cursor ?? '', this.options.backfillMax, true);
+        read = await this.history.after(room, state.cursor ?? '', this.options.backfillMax, { recordLoss: true });
       } catch (error) {
         this.options.onError?.(room, error);
         if (!state.closed) state.retry = setTimeout(() => this.backfill(room, state), 1_000);

@@ -1,6 +1,13 @@
 import { CloseCode } from '@chat/protocol';
-import type { GatewayMetrics } from '@chat/runtime';
-import type { Session } from './session.js';
+import type { CloseReason, GatewayMetrics } from '@chat/runtime';
+
+/** What SlowConsumers needs of a session (Session is one). */
+export interface Watched {
+  readonly conn: { bufferedBytes(): number };
+  readonly closed: boolean;
+  closeReason: CloseReason | undefined;
+  close(code: number, reason: CloseReason, text: string): void;
+}
 
 /** Every open session's unsent bytes are read at least this often: one native call (~15 ns) each. */
 export const SAMPLE_BACKPRESSURE_MS = 250;
@@ -34,7 +41,7 @@ export class SlowConsumers {
   private publishedBytes = 0;
 
   constructor(
-    private readonly sessions: Iterable<Session>,
+    private readonly sessions: Iterable<Watched>,
     private readonly limitBytes: number,
     private readonly metrics: GatewayMetrics,
   ) {
@@ -42,7 +49,7 @@ export class SlowConsumers {
   }
 
   /** After a frame was written to this session alone. */
-  written(session: Session): void {
+  written(session: Watched): void {
     this.check(session);
   }
 
@@ -51,7 +58,7 @@ export class SlowConsumers {
    * is closing the socket. Counted in chat_backpressure_dropped_total when it is for backpressure; a
    * frame to a connection closed for another reason is no backpressure drop.
    */
-  refused(session: Session): void {
+  refused(session: Watched): void {
     if (!session.closed) session.closeReason ??= 'slow_consumer';
     if (session.closeReason === 'slow_consumer') this.metrics.backpressureDropped(1);
   }
@@ -68,7 +75,7 @@ export class SlowConsumers {
     for (const session of this.sessions) this.check(session);
   }
 
-  private check(session: Session): void {
+  private check(session: Watched): void {
     if (!session.closed && session.conn.bufferedBytes() > this.limitBytes) {
       session.close(CloseCode.SlowConsumer, 'slow_consumer', 'too much unsent data; reconnect and resume with since');
     }

@@ -102,7 +102,7 @@ describe('the deploy/mosquitto ACL, production mode (password file, devices pinn
     redis = await startRedis();
     broker = await startMosquitto({ config: `allow_anonymous false\npassword_file ${passwd}\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl.prod')}\n` });
     const prefix = uniquePrefix();
-    const peers = { redis, broker, stop: async () => undefined };
+    const peers = { redis, broker, busEnv: { REDIS_URL: redis.url }, stop: async () => undefined };
     bridge = await bridgeProcess(peers, prefix, { MQTT_USERNAME: 'chat-bridge', MQTT_PASSWORD: 'bridge-secret' });
     chat = chatSide(peers, prefix);
     await connected(chat);

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectClient, startGateway, type GatewayService, type NodeService, type TestClient } from '@chat/testkit';
 import { connectDevice, type TestDevice } from './testing/device.js';
-import { bridgeProcess, metric, startPeers, uniquePrefix, type Peers } from './testing/harness.js';
+import { bridgeProcess, metric, startClusterPeers, startPeers, uniquePrefix, type BusPeers } from './testing/harness.js';
 
-describe('browsers on two gateways and devices, through one bridge', { timeout: 90_000 }, () => {
-  let peers: Peers;
+for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`browsers on two gateways and devices, through one bridge, on ${backend}`, { timeout: 90_000 }, () => {
+  let peers: BusPeers;
   let gateways: GatewayService[];
   let bridge: NodeService;
   let alice: TestClient;
@@ -13,10 +13,10 @@ describe('browsers on two gateways and devices, through one bridge', { timeout: 
   const open: TestDevice[] = [];
 
   before(async () => {
-    peers = await startPeers();
+    peers = backend === 'one Redis' ? await startPeers() : await startClusterPeers();
     const prefix = uniquePrefix();
-    const env = { REDIS_PREFIX: prefix, PRESENCE_TTL_SECONDS: '3' };
-    gateways = await Promise.all([startGateway({ redisUrl: peers.redis.url, env }), startGateway({ redisUrl: peers.redis.url, env })]);
+    const env = { ...peers.busEnv, REDIS_PREFIX: prefix, PRESENCE_TTL_SECONDS: '3' };
+    gateways = await Promise.all([startGateway({ env }), startGateway({ env })]);
     bridge = await bridgeProcess(peers, prefix);
     alice = await connectClient(gateways[0]!.wsUrl, { user: 'alice' });
     bob = await connectClient(gateways[1]!.wsUrl, { user: 'bob' });

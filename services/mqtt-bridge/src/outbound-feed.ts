@@ -154,7 +154,8 @@ export class OutboundFeed {
       do {
         state.again = false;
         while (this.canSend()) {
-          const read = await this.deps.history.after(room, state.sent, BATCH);
+          // Until a room's first message goes out its cursor is the origin, a bound rather than a sent id.
+          const read = await this.deps.history.after(room, state.sent, BATCH, { bound: state.sent === this.origin });
           if (this.rooms.get(room) !== state) return; // the term ended meanwhile
           if (read.gap) {
             this.deps.metrics.dropped(DropReason.HistoryTrimmed);

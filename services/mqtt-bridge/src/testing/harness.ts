@@ -8,7 +8,10 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BridgeKeys, openCluster, type Cluster } from '@chat/cluster';
-import { findBinary, portOpen, repoRoot, startBridge, startMosquitto, startProcess, startRedis, waitFor, type MosquittoBroker, type NodeService, type RedisServer, type Service } from '@chat/testkit';
+import {
+  findBinary, portOpen, repoRoot, startBridge, startMosquitto, startProcess, startRedis, startRedisCluster, waitFor,
+  type MosquittoBroker, type NodeService, type RedisServer, type Service,
+} from '@chat/testkit';
 
 /** The bridge's password in the tests' password files. */
 export const BRIDGE_PASSWORD = 'bridge-test-secret';
@@ -32,16 +35,28 @@ export function aclConfig(): string {
   return `allow_anonymous true\npassword_file ${passwordFile({ 'chat-bridge': BRIDGE_PASSWORD })}\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl')}\n`;
 }
 
-export interface Peers {
-  redis: RedisServer;
+/** The broker and the bus the bridge and the chat side share. */
+export interface BusPeers {
   broker: MosquittoBroker;
+  /** What points a process at the bus: REDIS_URL or REDIS_CLUSTER_NODES. */
+  busEnv: Record<string, string>;
   stop(): Promise<void>;
+}
+
+export interface Peers extends BusPeers {
+  redis: RedisServer;
 }
 
 /** `brokerConfig` is appended to the ACL configuration (say, the queue limits of deploy/mosquitto). */
 export async function startPeers(brokerConfig = ''): Promise<Peers> {
   const [redis, broker] = await Promise.all([startRedis(), startMosquitto({ config: aclConfig() + brokerConfig })]);
-  return { redis, broker, stop: async () => { await Promise.all([redis.kill(), broker.kill()]); } };
+  return { redis, broker, busEnv: { REDIS_URL: redis.url }, stop: async () => { await Promise.all([redis.kill(), broker.kill()]); } };
+}
+
+/** The broker and a Redis Cluster of 3 masters with a replica each. */
+export async function startClusterPeers(): Promise<BusPeers> {
+  const [redis, broker] = await Promise.all([startRedisCluster(), startMosquitto({ config: aclConfig() })]);
+  return { broker, busEnv: { REDIS_CLUSTER_NODES: redis.seeds }, stop: async () => { await Promise.all([redis.stop(), broker.kill()]); } };
 }
 
 /**
@@ -61,16 +76,16 @@ export function uniquePrefix(): string {
 }
 
 /** Short lease and presence TTL so takeovers and expiries happen within a test's time. */
-export async function bridgeProcess(peers: Peers, prefix: string, env: Record<string, string> = {}): Promise<NodeService> {
+export async function bridgeProcess(peers: BusPeers, prefix: string, env: Record<string, string> = {}): Promise<NodeService> {
   return startBridge({
-    redisUrl: peers.redis.url,
-    env: { MQTT_URL: peers.broker.url, MQTT_PASSWORD: BRIDGE_PASSWORD, REDIS_PREFIX: prefix, LEADER_LEASE_MS: '1000', PRESENCE_TTL_SECONDS: '3', ...env },
+    env: { ...peers.busEnv, MQTT_URL: peers.broker.url, MQTT_PASSWORD: BRIDGE_PASSWORD, REDIS_PREFIX: prefix, LEADER_LEASE_MS: '1000', PRESENCE_TTL_SECONDS: '3', ...env },
   });
 }
 
 /** The cluster as a gateway sees it: publish as a user, read room logs, follow a room. */
-export function chatSide(peers: Peers, prefix: string): Cluster {
-  return openCluster({ redisUrl: peers.redis.url, prefix, historyLimit: 1000, presenceTtlMs: 3000, name: 'test-chat' });
+export function chatSide(peers: BusPeers, prefix: string): Cluster {
+  const clusterNodes = peers.busEnv.REDIS_CLUSTER_NODES?.split(',');
+  return openCluster({ redisUrl: peers.busEnv.REDIS_URL, redisClusterNodes: clusterNodes, prefix, historyLimit: 1000, presenceTtlMs: 3000, name: 'test-chat' });
 }
 
 export async function connected(cluster: Cluster): Promise<void> {
