@@ -43,6 +43,7 @@ test('the dashboard has a panel for each view of the cluster issue 4 lists', () 
   panelFor('delivery latency p99', (expr) => expr.startsWith('histogram_quantile(0.99,') && expr.includes('chat_delivery_latency_seconds_bucket'));
   panelFor('bus publish latency', (expr) => expr.includes('chat_bus_publish_seconds_bucket'));
   panelFor('backpressure drops', (expr) => expr.includes('chat_backpressure_dropped_total'));
+  panelFor('slow consumers closed', (expr) => expr.includes('chat_connections_closed_total{reason=\"slow_consumer\"}'));
   panelFor('bridge throughput by direction', (expr) => expr.includes('chat_bridge_messages_total') && expr.includes('by (direction)'));
   panelFor('event-loop lag', (expr) => expr.includes('nodejs_eventloop_lag'));
   panelFor('memory per node', (expr) => expr.includes('process_resident_memory_bytes') && expr.includes('node'));

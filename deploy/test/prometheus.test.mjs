@@ -50,12 +50,12 @@ test('every gateway and bridge replica is scraped directly through DNS service d
   assert.ok(!JSON.stringify(config).includes('haproxy:8080'), 'never through the load balancer');
 });
 
-test('the alert rules cover a node down, delivery p99, backpressure drops, the bridge and Redis', () => {
+test('the alert rules cover a node down, delivery p99, slow consumers closed, the bridge and Redis', () => {
   const exprs = Object.fromEntries(alertRules().map((rule) => [rule.alert, rule.expr]));
   const covers = (metric) => Object.values(exprs).some((expr) => expr.includes(metric));
   assert.ok(covers('up{job=~"gateway|bridge'), 'node down');
   assert.ok(covers('histogram_quantile(0.99') && covers('chat_delivery_latency_seconds_bucket'), 'delivery p99');
-  assert.ok(covers('chat_backpressure_dropped_total'), 'backpressure drops');
+  assert.ok(covers('chat_connections_closed_total{reason="slow_consumer"}'), 'slow consumers closed with 4008');
   assert.ok(covers('chat_bridge_mqtt_connected'), 'bridge disconnected');
   assert.ok(covers('chat_bus_connected'), 'Redis unreachable');
   for (const rule of alertRules()) {

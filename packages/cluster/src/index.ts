@@ -13,6 +13,5 @@ export * from './redis-history.js';
 export * from './redis-keys.js';
 export * from './redis-presence.js';
 export * from './redis-bridge-state.js';
-export * from './redis-inbox.js';
 export * from './redis-lease.js';
 export * from './redis-room-tap.js';

@@ -126,7 +126,7 @@ export class RedisDirectory {
 }
 
 /** An idempotency key claimed before a direct goes out: `value` is what a repeat is answered with. */
-export interface DirectClaim {
+interface DirectClaim {
   key: string;
   value: string;
   ttlMs: number;
@@ -137,7 +137,7 @@ export interface DirectClaim {
  * was reached) to those listed only for the sender. With a claim, a repeat whose key is still held
  * is answered with its value and not delivered; the claim is given back when nobody was reached.
  */
-export async function sendDirect(
+async function sendDirect(
   redis: RedisClient, keys: RedisKeys, publishCommand: PublishCommand, draft: DirectDraft, payload: string, claim: DirectClaim | undefined,
 ): Promise<DirectOutcome> {
   if (claim !== undefined && (await guarded(redis.set(claim.key, claim.value, 'PX', claim.ttlMs, 'NX'))) !== 'OK') {

@@ -7,7 +7,7 @@ import { Inbound, deviceConn } from './inbound.js';
 import { Leadership } from './leadership.js';
 import { LinkLostError, MqttLink, readRetained, type InboundMessage } from './mqtt-link.js';
 import { OutboundFeed } from './outbound-feed.js';
-import type { CursorStore, DeviceRoomStore, Inbox, Lease, Publisher, RoomTap } from './ports.js';
+import type { CursorStore, DeviceRoomStore, Lease, Publisher, RoomTap } from './ports.js';
 import { DropReason, POST_FILTERS, ROOM_MESSAGES_FILTER, STATUS_FILTERS, roomOfMessagesTopic, syncMarkerTopic, userDirectTopic } from './topics.js';
 
 export interface BridgeDeps {
@@ -15,7 +15,6 @@ export interface BridgeDeps {
   bus: Bus;
   history: HistoryStore;
   presence: PresenceStore;
-  inbox: Inbox;
   state: CursorStore & DeviceRoomStore;
   lease: Lease;
   tap: RoomTap;
@@ -63,7 +62,7 @@ export class Bridge {
     const { config, bus, log, metrics } = deps;
     this.session = config.mqttClientId;
     this.devices = new DevicePresence({ bus, presence: deps.presence, rooms: deps.state, presenceTtlMs: config.presenceTtlMs, log });
-    this.inbound = new Inbound({ bus, inbox: deps.inbox, devices: this.devices, metrics, log, maxTextChars: config.maxTextChars });
+    this.inbound = new Inbound({ bus, devices: this.devices, metrics, log, maxTextChars: config.maxTextChars });
     this.watch = new MqttLink({
       ...this.credentials(),
       clientId: `${this.session}-${config.nodeId}`,

@@ -1,11 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { BusUnavailableError, type Bus, type Delivery } from '@chat/cluster';
+import { BusUnavailableError, type Bus } from '@chat/cluster';
 import type { DirectMessage } from '@chat/protocol';
 import { nowMs, type BridgeMetrics, type Logger } from '@chat/runtime';
 import { decodeDeviceText, decodeStatus } from './device-payload.js';
 import type { DevicePresence } from './device-presence.js';
 import type { InboundMessage } from './mqtt-link.js';
-import type { Inbox } from './ports.js';
 import { DropReason, parseInboundTopic } from './topics.js';
 
 /** The `originConn` of a device's direct message: the bridge skips the sender's own copy by it. */
@@ -15,7 +14,6 @@ export function deviceConn(device: string): string {
 
 export interface InboundDeps {
   bus: Bus;
-  inbox: Inbox;
   devices: DevicePresence;
   metrics: BridgeMetrics;
   log: Logger;
@@ -29,6 +27,11 @@ const RETRY_MS = 200;
  * Device to chat. Every message the broker delivers ends in exactly one of: stored (room post),
  * delivered (direct), or dropped with a reason counted and logged. Only a Redis outage makes the
  * handler reject, which leaves the message unacknowledged for the broker to redeliver.
+ *
+ * Exactly once: a QoS 1 delivery is stored under an idempotency key naming it (the session and
+ * packet id, with a digest of topic and payload, since packet ids are reused), through the bus's
+ * one append, so a redelivery, or a retry whose first attempt's reply was lost, stores nothing and
+ * reaches nobody.
  */
 export class Inbound {
   constructor(private readonly deps: InboundDeps) {}
@@ -55,37 +58,31 @@ export class Inbound {
   private async post(room: string, device: string, message: InboundMessage): Promise<void> {
     const decoded = decodeDeviceText(message.payload, this.deps.maxTextChars);
     if (!decoded.ok) return this.drop(decoded.reason, message.topic, decoded.detail);
-    const delivery = deliveryOf(message);
-    if (delivery !== undefined && message.dup && (await retrying(() => this.deps.inbox.handled(room, delivery)))) {
-      return this.drop(DropReason.Redelivery, message.topic, 'already stored');
-    }
     await retrying(() => this.deps.devices.posted(device, room));
     const receivedAt = nowMs();
     const draft = { room, from: device, text: decoded.text, ts: Math.floor(receivedAt), via: 'mqtt' as const, receivedAt };
-    if (delivery === undefined) {
-      if (!(await this.once(message.topic, () => this.deps.bus.publish(draft)))) return;
-    } else {
-      await exactlyOnce(() => this.deps.inbox.publish(draft, delivery), () => this.deps.inbox.handled(room, delivery));
-    }
+    const key = deliveryKey(message);
+    const stored = key === undefined
+      ? await this.once(message.topic, () => this.deps.bus.publish(draft))
+      : await retrying(() => this.deps.bus.publish({ ...draft, idempotencyKey: key }));
+    if (stored === undefined) return;
+    if (stored.duplicate) return this.drop(DropReason.Redelivery, message.topic, 'already stored');
     this.deps.metrics.crossed('to_chat');
   }
 
   private async direct(to: string, device: string, message: InboundMessage): Promise<void> {
     const decoded = decodeDeviceText(message.payload, this.deps.maxTextChars);
     if (!decoded.ok) return this.drop(decoded.reason, message.topic, decoded.detail);
-    const delivery = deliveryOf(message);
-    if (delivery !== undefined && message.dup && (await retrying(() => this.deps.inbox.handled(undefined, delivery)))) {
-      return this.drop(DropReason.Redelivery, message.topic, 'already delivered');
-    }
     const receivedAt = nowMs();
     const event: DirectMessage = { type: 'direct', id: randomUUID(), from: device, to, text: decoded.text, ts: Math.floor(receivedAt), via: 'mqtt' };
-    const json = JSON.stringify(event);
-    const origin = deviceConn(device);
-    const reached = delivery === undefined
-      ? await this.once(message.topic, async () => (await this.deps.bus.direct({ to, from: device, id: event.id, event: json, originConn: origin, receivedAt })).reached)
-      : await exactlyOnce(() => this.deps.inbox.direct(to, device, json, origin, receivedAt, delivery), () => this.deps.inbox.handled(undefined, delivery));
-    if (reached === undefined) return;
-    if (!reached) return this.drop(DropReason.UserOffline, message.topic, `${to} has no open connection`);
+    const draft = { to, from: device, id: event.id, event: JSON.stringify(event), originConn: deviceConn(device), receivedAt };
+    const key = deliveryKey(message);
+    const outcome = key === undefined
+      ? await this.once(message.topic, () => this.deps.bus.direct(draft))
+      : await retrying(() => this.deps.bus.direct({ ...draft, idempotencyKey: key }));
+    if (outcome === undefined) return;
+    if (outcome.duplicate) return this.drop(DropReason.Redelivery, message.topic, 'already delivered');
+    if (!outcome.reached) return this.drop(DropReason.UserOffline, message.topic, `${to} has no open connection`);
     this.deps.metrics.crossed('to_chat');
   }
 
@@ -106,30 +103,17 @@ export class Inbound {
   }
 }
 
-/** QoS 0 messages are never redelivered, so they need no receipt. */
-function deliveryOf(message: InboundMessage): Delivery | undefined {
+/** The idempotency key of a QoS 1 delivery; QoS 0 messages are never redelivered, so they need none. */
+function deliveryKey(message: InboundMessage): string | undefined {
   if (message.qos === 0) return undefined;
-  const fingerprint = createHash('sha256').update(message.topic).update('\u0000').update(message.payload).digest('base64url').slice(0, 22);
-  return { id: `${message.session}:${message.packetId}`, fingerprint };
+  const digest = createHash('sha256').update(message.topic).update('\u0000').update(message.payload).digest('base64url').slice(0, 22);
+  return `mqtt:${message.session}:${message.packetId}:${digest}`;
 }
 
 /**
- * Retries a write that carries a receipt. A failed attempt may still have run (its reply was lost),
- * so each retry first asks whether the receipt exists.
+ * Rides out a short Redis hiccup; a longer outage rejects, and the broker keeps the message. Safe
+ * for writes: each carries its idempotency key, so an attempt that did run is not repeated.
  */
-async function exactlyOnce<T>(write: () => Promise<T>, written: () => Promise<boolean>): Promise<T | true> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      if (attempt > 1 && (await written())) return true;
-      return await write();
-    } catch (error) {
-      if (!(error instanceof BusUnavailableError) || attempt >= RETRIES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS * attempt));
-    }
-  }
-}
-
-/** Rides out a short Redis hiccup; a longer outage rejects, and the broker keeps the message. */
 async function retrying<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {

@@ -1,4 +1,4 @@
-import { BridgeKeys, RedisBridgeState, RedisInbox, RedisLease, RedisRoomTap, openCluster, redact } from '@chat/cluster';
+import { BridgeKeys, RedisBridgeState, RedisLease, RedisRoomTap, openCluster, redact } from '@chat/cluster';
 import { createBridgeMetrics, createLogger, readConfigOrExit, serveOps, stopOnSignals } from '@chat/runtime';
 import { Bridge } from './bridge.js';
 import { readBridgeConfig } from './config.js';
@@ -13,6 +13,10 @@ const cluster = openCluster({
   prefix: config.redisPrefix,
   historyLimit: config.historyLimit,
   presenceTtlMs: config.presenceTtlMs,
+  // A device post's idempotency key must outlive any wait before a redelivery: the next leader
+  // resumes the session within a lease period, a restarted broker within minutes; an hour leaves
+  // room for a long broker outage.
+  idempotencyMs: Math.max(3_600_000, config.leaderLeaseMs * 20),
   name: `bridge-${config.nodeId}`,
   onError: (error) => log.warn('redis connection problem', { error }),
 });
@@ -24,9 +28,6 @@ const bridge = new Bridge({
   bus: cluster.bus,
   history: cluster.history,
   presence: cluster.presence,
-  // A receipt must outlive any wait before a redelivery: the next leader resumes the session within
-  // a lease period, a restarted broker within minutes; an hour leaves room for a long broker outage.
-  inbox: new RedisInbox(redis.command, cluster.keys, config.historyLimit, Math.max(3_600_000, config.leaderLeaseMs * 20), redis.sharded ? 'SPUBLISH' : 'PUBLISH'),
   state: new RedisBridgeState(redis.command, bridgeKeys),
   lease: new RedisLease(redis.command, bridgeKeys.leader, bridgeKeys.epoch, config.leaderLeaseMs),
   tap,

@@ -1,16 +1,9 @@
 /**
- * What the bridge core needs from the outside, as small ports. main.ts passes the Redis
- * implementations from @chat/cluster (RedisInbox, RedisBridgeState, RedisLease, RedisRoomTap)
- * and the MqttLink; a test may pass fakes.
+ * What the bridge core needs from the outside, as small ports besides the cluster's Bus (its one
+ * way into rooms). main.ts passes the Redis implementations from @chat/cluster (RedisBridgeState,
+ * RedisLease, RedisRoomTap) and the MqttLink; a test may pass fakes.
  */
-import type { Delivery, MessageDraft, RoomMessage, RoomTapListener } from '@chat/cluster';
-
-/** Exactly-once intake of redelivered MQTT messages (RedisInbox). */
-export interface Inbox {
-  handled(room: string | undefined, delivery: Delivery): Promise<boolean>;
-  publish(draft: MessageDraft, delivery: Delivery): Promise<RoomMessage>;
-  direct(to: string, from: string, event: string, originConn: string, receivedAt: number, delivery: Delivery): Promise<boolean>;
-}
+import type { RoomTapListener } from '@chat/cluster';
 
 /** Where the outbound leader keeps how far each room has been acknowledged by the broker. */
 export interface CursorStore {
