@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compareIds } from '@chat/protocol';
 import type { Bus, RoomEvent, UserEvent } from './bus.js';
+import { openCluster, type ClusterOptions } from './cluster.js';
 import type { HistoryStore } from './history-store.js';
 import type { PresenceStore } from './presence-store.js';
 import { RoomFeed, type FeedSink } from './room-feed.js';
@@ -23,6 +24,29 @@ export interface Backend {
    */
   loseNewest(room: string, count: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A Backend on Redis (one Redis or a Redis Cluster, as `options` name it): opens the stores, waits
+ * until they are connected, and reaches into the room logs for the test hooks.
+ */
+export async function redisBackend(options: ClusterOptions): Promise<Backend> {
+  const cluster = openCluster(options);
+  await until('the bus connected', () => cluster.bus.connected, 10_000);
+  const redis = cluster.redis!.command;
+  return {
+    ...cluster,
+    appendSilently: async (room, body) => {
+      const log = cluster.keys.roomLog(room);
+      const prev = (await redis.xrevrange(log, '+', '-', 'COUNT', 1))[0]?.[0] ?? '';
+      return (await redis.xadd(log, 'MAXLEN', options.historyLimit, '*', 'p', prev, 'b', body)) as string;
+    },
+    loseNewest: async (room, count) => {
+      const log = cluster.keys.roomLog(room);
+      if (count === Infinity) await redis.del(log);
+      else for (const [id] of await redis.xrevrange(log, '+', '-', 'COUNT', count)) await redis.xdel(log, id);
+    },
+  };
 }
 
 export interface BackendOptions {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { keySlot, startRedisCluster, type RedisCluster } from '@chat/testkit';
-import { openCluster } from './cluster.js';
-import { runClusterContract } from './contract-suite.js';
+import { redisBackend, runClusterContract } from './contract-suite.js';
 import { RedisKeys } from './redis-keys.js';
 
 let redis: RedisCluster;
@@ -12,28 +11,8 @@ before(async () => {
 });
 after(() => redis.stop());
 
-runClusterContract('the Redis Cluster stores', async ({ historyLimit, presenceTtlMs, idempotencyMs }) => {
-  const prefix = `c${++prefixes}:`;
-  const cluster = openCluster({ redisUrl: undefined, redisClusterNodes: redis.seeds.split(','), prefix, historyLimit, presenceTtlMs, idempotencyMs, name: 'contract' });
-  await new Promise<void>((ready) => {
-    const poll = () => (cluster.bus.connected ? ready() : setTimeout(poll, 10));
-    poll();
-  });
-  const command = cluster.redis!.command;
-  return {
-    ...cluster,
-    appendSilently: async (room, body) => {
-      const log = cluster.keys.roomLog(room);
-      const prev = (await command.xrevrange(log, '+', '-', 'COUNT', 1))[0]?.[0] ?? '';
-      return (await command.xadd(log, 'MAXLEN', historyLimit, '*', 'p', prev, 'b', body)) as string;
-    },
-    loseNewest: async (room, count) => {
-      const log = cluster.keys.roomLog(room);
-      if (count === Infinity) await command.del(log);
-      else for (const [id] of await command.xrevrange(log, '+', '-', 'COUNT', count)) await command.xdel(log, id);
-    },
-  };
-});
+runClusterContract('the Redis Cluster stores', (options) =>
+  redisBackend({ ...options, redisUrl: undefined, redisClusterNodes: redis.seeds.split(','), prefix: `c${++prefixes}:`, name: 'contract' }));
 
 test('every key and the channel of one room share its hash slot, and a user\'s directory entry its own', () => {
   const keys = new RedisKeys('chat:');

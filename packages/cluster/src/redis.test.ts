@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '@chat/testkit';
 import { openCluster } from './cluster.js';
-import { runClusterContract } from './contract-suite.js';
+import { redisBackend, runClusterContract } from './contract-suite.js';
 
 let server: RedisServer;
 let prefixes = 0;
@@ -12,29 +12,7 @@ before(async () => {
 });
 after(() => server.stop());
 
-runClusterContract('the Redis stores', async ({ historyLimit, presenceTtlMs, idempotencyMs }) => {
-  const prefix = `t${++prefixes}:`;
-  const cluster = openCluster({ redisUrl: server.url, prefix, historyLimit, presenceTtlMs, idempotencyMs, name: 'contract' });
-  await new Promise<void>((ready) => {
-    const poll = () => (cluster.bus.connected ? ready() : setTimeout(poll, 10));
-    poll();
-  });
-  return {
-    ...cluster,
-    appendSilently: async (room, body) => {
-      const redis = cluster.redis!.command;
-      const log = cluster.keys.roomLog(room);
-      const prev = (await redis.xrevrange(log, '+', '-', 'COUNT', 1))[0]?.[0] ?? '';
-      return (await redis.xadd(log, 'MAXLEN', historyLimit, '*', 'p', prev, 'b', body)) as string;
-    },
-    loseNewest: async (room, count) => {
-      const redis = cluster.redis!.command;
-      const log = cluster.keys.roomLog(room);
-      if (count === Infinity) await redis.del(log);
-      else for (const [id] of await redis.xrevrange(log, '+', '-', 'COUNT', count)) await redis.xdel(log, id);
-    },
-  };
-});
+runClusterContract('the Redis stores', (options) => redisBackend({ ...options, redisUrl: server.url, prefix: `t${++prefixes}:`, name: 'contract' }));
 
 test('a directory write that fails on a live connection is made good: the user becomes reachable', async (t) => {
   const prefix = `t${++prefixes}:`;
