@@ -25,7 +25,8 @@ mkdir -p "$(dirname "$K6_BIN")"
 (
   cd "$build_dir"
   go mod init k6build
-  GOPROXY=${GOPROXY:-https://proxy.golang.org} GOFLAGS=-mod=mod go get "go.k6.io/k6/v2@$K6_VERSION"
+  # The module proxy is the Go toolchain's own setting (go env GOPROXY), not named here.
+  GOFLAGS=-mod=mod go get "go.k6.io/k6/v2@$K6_VERSION"
   go build -o "$K6_BIN" go.k6.io/k6/v2
 ) >&2
 echo "$K6_BIN"

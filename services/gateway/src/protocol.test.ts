@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connectClient, startGateway, type GatewayService } from '@chat/testkit';
+import { join } from 'node:path';
+import { connectClient, repoRoot, startGateway, startProcess, type GatewayService } from '@chat/testkit';
 import { joined, messages, metricValue, post, sleep } from './test-helpers.js';
 
 describe('one gateway on the embedded bus speaks chat.v1', () => {
@@ -220,6 +221,22 @@ describe('rate limits under a flood', () => {
     assert.ok(pongs <= 40 + 20 * Math.ceil(totalSec), `${pongs} pings served in ${totalSec.toFixed(1)} s: no more than the burst and the rate`);
     assert.equal(await metricValue(gw.url, 'chat_frames_received_total{type="rate_limited"'), 5_000 - pongs, 'every dropped frame counted');
     await c.close();
+  });
+});
+
+describe('gateway start', () => {
+  test('a gateway whose port is taken exits non-zero naming the port, instead of sharing it', async () => {
+    const first = await startGateway();
+    try {
+      // Started by hand: startGateway would take the first gateway's /readyz for the second's.
+      const env = { ...process.env, PORT: String(first.port), HOST: '127.0.0.1', NODE_ID: 'second', LOG_LEVEL: 'warn' };
+      const second = startProcess(process.execPath, [join(repoRoot, 'services/gateway/dist/main.js')], env);
+      assert.equal(await second.exited, 1);
+      assert.match(second.output(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${first.port}: the port is taken`));
+      assert.equal((await fetch(`${first.url}/readyz`)).status, 200, 'the first keeps serving');
+    } finally {
+      await first.stop();
+    }
   });
 });
 

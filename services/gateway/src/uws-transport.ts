@@ -24,6 +24,9 @@ const STATUS_TEXT: Record<number, string> = {
   405: 'Method Not Allowed', 413: 'Payload Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
+/** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT listen option. */
+const LISTEN_EXCLUSIVE_PORT = 1;
+
 /**
  * The package silently falls back to a slow JavaScript server when its native binding does not
  * load. Refuse that: the binding for this platform and Node ABI must be the module we got.
@@ -58,11 +61,17 @@ export class UwsTransport {
     this.routes();
   }
 
+  /**
+   * Listens with the port to itself: uWS shares a port with another process by default
+   * (SO_REUSEPORT), so a second gateway started on a taken port would split the clients silently.
+   */
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.app.listen(this.config.host, this.config.port, (socket) => {
+      // uWS takes (host, port, options, cb), though its typings list options only without a host.
+      const listen = this.app.listen.bind(this.app) as unknown as (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => void;
+      listen(this.config.host, this.config.port, LISTEN_EXCLUSIVE_PORT, (socket) => {
         if (socket === false) {
-          reject(new Error(`cannot listen on ${this.config.host}:${this.config.port}`));
+          reject(new Error(`cannot listen on ${this.config.host}:${this.config.port}: the port is taken (or not ours to bind); set PORT to a free one`));
           return;
         }
         this.listenSocket = socket;
