@@ -15,9 +15,11 @@ export interface GatewayMetrics {
   duplicate(): void;
 }
 
-export type CloseReason =
-  | 'client' | 'dropped' | 'draining' | 'token_expired' | 'rate_limited' | 'too_large' | 'heartbeat' | 'error'
-  | 'slow_consumer' | 'disconnected';
+/** Why a connection closed: the `reason` label of chat_connections_closed_total. */
+export const CLOSE_REASONS = [
+  'client', 'dropped', 'draining', 'token_expired', 'rate_limited', 'too_large', 'heartbeat', 'error', 'slow_consumer', 'disconnected',
+] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 /** What the MQTT bridge records. */
 export interface BridgeMetrics {

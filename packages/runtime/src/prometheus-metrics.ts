@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { BridgeMetrics, CloseReason, GatewayMetrics, MetricsEndpoint } from './metrics.js';
+import { CLOSE_REASONS, type BridgeMetrics, type CloseReason, type GatewayMetrics, type MetricsEndpoint } from './metrics.js';
 
 /** Delivery on one machine takes well under a millisecond: the low buckets are where it lives. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -22,6 +22,8 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
   const connections = new Gauge({ name: 'chat_connections', help: 'WebSocket connections open now', registers });
   const opened = new Counter({ name: 'chat_connections_opened_total', help: 'WebSocket connections accepted', registers });
   const closed = new Counter({ name: 'chat_connections_closed_total', help: 'WebSocket connections closed, by reason', labelNames: ['reason'], registers });
+  // Every reason is exported from the start, so a rate or an alert on one reads 0, not "no data".
+  for (const reason of CLOSE_REASONS) closed.inc({ reason }, 0);
   const frames = new Counter({ name: 'chat_frames_received_total', help: 'Client frames received, by type', labelNames: ['type'], registers });
   const delivered = new Counter({ name: 'chat_messages_delivered_total', help: 'Frames written to clients', registers });
   const rooms = new Gauge({ name: 'chat_rooms', help: 'Rooms with members on this node', registers });
