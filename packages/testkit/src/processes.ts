@@ -135,6 +135,18 @@ export interface MosquittoBroker extends Service { url: string; port: number; ws
  * loopback; a `config` is appended after the listeners (an ACL, a password file...).
  */
 export async function startMosquitto(options: { config?: string; port?: number; wsPort?: number } = {}): Promise<MosquittoBroker> {
+  // A port picked here may be taken by another process before mosquitto binds it: then try others.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMosquittoOnce(options);
+    } catch (error) {
+      const picked = options.port === undefined && options.wsPort === undefined;
+      if (!picked || attempt >= 3 || !/Address already in use/i.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startMosquittoOnce(options: { config?: string; port?: number; wsPort?: number }): Promise<MosquittoBroker> {
   const bin = findBinary('mosquitto', 'apt-get install mosquitto');
   const port = options.port ?? (await freePort());
   const wsPort = options.wsPort ?? (await freePort());
@@ -148,7 +160,14 @@ export async function startMosquitto(options: { config?: string; port?: number; 
     `listener ${port} 127.0.0.1`, `listener ${wsPort} 127.0.0.1`, 'protocol websockets', body,
   ].join('\n'));
   const service = startProcess(bin, ['-c', configPath]);
-  await waitFor(`mosquitto on port ${port}`, async () => ((await portOpen(port)) ? true : undefined), 10_000);
+  const listening = waitFor(`mosquitto on port ${port}`, async () => ((await portOpen(port)) ? true : undefined), 15_000);
+  const died = service.exited.then((code) => { throw new Error(`mosquitto exited with ${code} before it listened on ${port}:\n${service.output()}`); });
+  try {
+    await Promise.race([listening, died]);
+  } catch (error) {
+    await service.kill();
+    throw error;
+  }
   return { ...service, port, wsPort, configPath, url: `mqtt://127.0.0.1:${port}` };
 }
 
