@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { startGateway, startRedis, startRedisCluster } from '@chat/testkit';
+import { NodeConnection, startGateway, startRedis, startRedisCluster } from '@chat/testkit';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,7 +35,12 @@ const env = { RATE_LIMIT: '1000000', MAX_ROOMS: String(rooms + 10), LOG_LEVEL: '
 async function startBus(kind) {
   if (kind === 'single') {
     const redis = await startRedis();
-    return { env: { REDIS_URL: redis.url }, masters: async () => [{ port: redis.port, command: (...a) => redisCommand(redis.port, a) }], stop: () => redis.stop() };
+    const connection = new NodeConnection(redis.port);
+    return {
+      env: { REDIS_URL: redis.url },
+      masters: async () => [{ port: redis.port, command: (...a) => connection.command(...a) }],
+      stop: async () => { connection.close(); await redis.stop(); },
+    };
   }
   const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
   return {
@@ -43,25 +48,6 @@ async function startBus(kind) {
     masters: async () => (await cluster.masters()).map((m) => ({ port: m.port, command: (...a) => m.command(...a) })),
     stop: () => cluster.stop(),
   };
-}
-
-/** One command to a single Redis through a short-lived raw connection (the driver has no Redis client of its own). */
-async function redisCommand(port, argv) {
-  const { default: net } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let data = '';
-    socket.on('data', (chunk) => {
-      data += chunk;
-      const m = /^\$(\d+)\r\n/.exec(data);
-      if (m && data.length >= m[0].length + Number(m[1]) + 2) {
-        socket.end();
-        resolve(data.slice(m[0].length, m[0].length + Number(m[1])));
-      }
-    });
-    socket.on('error', reject);
-    socket.write(`*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`);
-  });
 }
 
 /** CPU seconds and command calls of each master now. */
