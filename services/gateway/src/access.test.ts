@@ -50,6 +50,14 @@ describe('with AUTH_JWT_SECRET, identity comes from a signed token', () => {
     assert.equal((await post(url, { text: 'x' })).status, 401);
     assert.equal((await post(url, { text: 'x' }, { authorization: 'Bearer wrong' })).status, 401);
     assert.equal((await post(url, { text: 'x' }, { authorization: 'Bearer k3y' })).status, 202);
+    assert.equal((await fetch(`${gw.url}/api/rooms/lobby/members`)).status, 401, 'the read routes too');
+    assert.equal((await fetch(`${gw.url}/api/rooms/lobby/messages`, { headers: { authorization: 'Bearer k3y' } })).status, 200);
+  });
+
+  test('the API key is checked before the body is read: an unauthorized oversized body gets 401, not 413', async () => {
+    const huge = 'x'.repeat(200_000);
+    assert.equal((await post(`${gw.url}/api/rooms/lobby/messages`, { text: huge })).status, 401);
+    assert.equal((await post(`${gw.url}/api/rooms/lobby/messages`, { text: huge }, { authorization: 'Bearer k3y' })).status, 413);
   });
 });
 

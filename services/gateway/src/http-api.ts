@@ -1,17 +1,22 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ErrorCode, isValidName } from '@chat/protocol';
+import { ErrorCode, HISTORY_PAGE_MAX, isMessageId, isValidName } from '@chat/protocol';
 import { BusUnavailableError } from '@chat/cluster';
 import type { Core } from './core.js';
 import { publishDirect, publishMessage } from './message-handlers.js';
 
-export interface ApiRequest {
+/** What the transport read of a request before its body. */
+export interface ApiHead {
   method: string;
   path: string;
+  /** The query string, without `?`. */
+  query: string;
   authorization: string;
   /** The Idempotency-Key header, '' when absent. */
   idempotencyKey: string;
-  body: string;
 }
+
+/** A request decided from its head, or a POST that needs its body read first. */
+export type ApiStep = { answer: Promise<ApiResponse> } | { withBody(body: string): Promise<ApiResponse> };
 
 /** An Idempotency-Key: printable ASCII without spaces, as a Redis key part and in logs. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -21,29 +26,67 @@ export interface ApiResponse {
   body: unknown;
 }
 
-const ROUTE = /^\/api\/(rooms|users)\/([^/]+)\/messages$/;
+const ROUTE = /^\/api\/(rooms|users)\/([^/]+)\/(messages|members)$/;
+const DEFAULT_PAGE = 50;
 
 /**
- * Server-side publishing for backends (SPEC section 4): a room message marked `via: "api"`, or a
- * direct message to a user. Guarded by `Authorization: Bearer API_KEY` when API_KEY is set. With an
- * Idempotency-Key, the same key on the same route within IDEMPOTENCY_SECONDS stores once and
- * answers the first id again, so a backend may retry a 503 or a timeout safely.
+ * The HTTP API (SPEC section 4), decided from the request's head: the API key is checked before any
+ * body is read. Server-side publishing for backends: a room message marked `via: "api"`, or a direct
+ * message to a user; with an Idempotency-Key, the same key on the same route within
+ * IDEMPOTENCY_SECONDS stores once and answers the first id again, so a backend may retry a 503 or a
+ * timeout safely. Reads: a room's members (cluster-wide presence) and its history, paged like the
+ * `history` frame.
  */
-export async function handleApi(gw: Core, req: ApiRequest): Promise<ApiResponse> {
-  const route = ROUTE.exec(req.path);
-  if (route === null) return failure(404, 'not_found', 'no such route');
-  if (req.method !== 'post') return failure(405, 'method_not_allowed', 'use POST');
-  if (gw.config.apiKey !== undefined && !bearerMatches(req.authorization, gw.config.apiKey)) {
-    return failure(401, 'unauthorized', 'Authorization: Bearer <API_KEY> is required');
+export function routeApi(gw: Core, head: ApiHead): ApiStep {
+  const now = (response: ApiResponse): ApiStep => ({ answer: Promise.resolve(response) });
+  const route = ROUTE.exec(head.path);
+  if (route === null) return now(failure(404, 'not_found', 'no such route'));
+  const [, kind, target, what] = route as unknown as [string, 'rooms' | 'users', string, 'messages' | 'members'];
+  const method = head.method.toLowerCase();
+  const allowed = kind === 'users' ? ['post'] : what === 'members' ? ['get'] : ['get', 'post'];
+  if (!allowed.includes(method) || (kind === 'users' && what !== 'messages')) {
+    return now(kind === 'users' && what !== 'messages' ? failure(404, 'not_found', 'no such route') : failure(405, 'method_not_allowed', `use ${allowed.join(' or ').toUpperCase()}`));
   }
-  const [, kind, target] = route as unknown as [string, 'rooms' | 'users', string];
-  if (!isValidName(target)) return failure(400, ErrorCode.BadRequest, `${kind === 'rooms' ? 'room' : 'user'} must match ^[A-Za-z0-9_.-]{1,64}$`);
-  if (req.idempotencyKey !== '' && !IDEMPOTENCY_KEY.test(req.idempotencyKey)) {
-    return failure(400, ErrorCode.BadRequest, 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
+  if (gw.config.apiKey !== undefined && !bearerMatches(head.authorization, gw.config.apiKey)) {
+    return now(failure(401, 'unauthorized', 'Authorization: Bearer <API_KEY> is required'));
   }
-  const input = parseBody(req.body, gw.config.maxTextChars);
+  if (!isValidName(target)) return now(failure(400, ErrorCode.BadRequest, `${kind === 'rooms' ? 'room' : 'user'} must match ^[A-Za-z0-9_.-]{1,64}$`));
+  if (method === 'get') return { answer: what === 'members' ? members(gw, target) : page(gw, target, new URLSearchParams(head.query)) };
+  if (head.idempotencyKey !== '' && !IDEMPOTENCY_KEY.test(head.idempotencyKey)) {
+    return now(failure(400, ErrorCode.BadRequest, 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces'));
+  }
+  return { withBody: (body) => publish(gw, kind, target, head.idempotencyKey, body) };
+}
+
+async function members(gw: Core, room: string): Promise<ApiResponse> {
+  return unavailableAs503(async () => ({ status: 200, body: { room, members: await gw.presence.members(room) } }));
+}
+
+async function page(gw: Core, room: string, query: URLSearchParams): Promise<ApiResponse> {
+  const before = query.get('before') ?? undefined;
+  if (before !== undefined && !isMessageId(before)) return failure(400, ErrorCode.BadRequest, 'before must be a message id like "1700000000000-0"');
+  const limitText = query.get('limit');
+  const limit = limitText === null ? DEFAULT_PAGE : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1) return failure(400, ErrorCode.BadRequest, 'limit must be a positive integer');
+  return unavailableAs503(async () => {
+    const messages = await gw.history.before(room, before, Math.min(limit, HISTORY_PAGE_MAX));
+    return { status: 200, body: { room, messages: messages.map((m) => JSON.parse(m.event) as unknown) } };
+  });
+}
+
+async function unavailableAs503(read: () => Promise<ApiResponse>): Promise<ApiResponse> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!(error instanceof BusUnavailableError)) throw error;
+    return failure(503, ErrorCode.Unavailable, 'the cluster bus is unreachable; try again');
+  }
+}
+
+async function publish(gw: Core, kind: 'rooms' | 'users', target: string, idempotencyKey: string, body: string): Promise<ApiResponse> {
+  const input = parseBody(body, gw.config.maxTextChars);
   if ('status' in input) return input;
-  const key = req.idempotencyKey === '' ? undefined : req.idempotencyKey;
+  const key = idempotencyKey === '' ? undefined : idempotencyKey;
   try {
     if (kind === 'rooms') {
       const message = await publishMessage(gw, { room: target, from: input.from, text: input.text, via: 'api', once: key === undefined ? undefined : `api:${key}` });

@@ -170,8 +170,26 @@ describe('one gateway on the embedded bus speaks chat.v1', () => {
     assert.equal((await post(`${gw.url}/api/rooms/bad%2Froom/messages`, { text: 'x' })).status, 400);
     assert.equal((await post(`${gw.url}/api/rooms/news/messages`, 'not json')).status, 400);
     assert.equal((await post(`${gw.url}/api/rooms/news/messages`, { text: 'x'.repeat(21) })).status, 413);
-    assert.equal((await fetch(`${gw.url}/api/rooms/news/messages`)).status, 405);
+    assert.equal((await fetch(`${gw.url}/api/rooms/news/messages`, { method: 'PUT', body: '{}' })).status, 405);
+    assert.equal((await fetch(`${gw.url}/api/users/alice/messages`)).status, 405);
     await a.close();
+  });
+
+  test('the read API: a room\'s members, and its history paged like the history frame', async () => {
+    const { client: reader } = await joined(gw.wsUrl, 'rita', 'annals');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(String((await reader.request({ type: 'send', room: 'annals', text: `entry ${i}` })).id));
+    const members = await fetch(`${gw.url}/api/rooms/annals/members`);
+    assert.deepEqual([members.status, await members.json()], [200, { room: 'annals', members: ['rita'] }]);
+    const all = (await (await fetch(`${gw.url}/api/rooms/annals/messages`)).json()) as { room: string; messages: Array<{ id: string; text: string; from: string }> };
+    assert.deepEqual([all.room, all.messages.map((m) => m.id), all.messages[0]!.from], ['annals', ids, 'rita']);
+    const older = (await (await fetch(`${gw.url}/api/rooms/annals/messages?before=${ids[2]}&limit=1`)).json()) as { messages: Array<{ id: string }> };
+    assert.deepEqual(older.messages.map((m) => m.id), [ids[1]]);
+    for (const bad of ['before=yesterday', 'limit=0', 'limit=x']) {
+      assert.equal((await fetch(`${gw.url}/api/rooms/annals/messages?${bad}`)).status, 400, bad);
+    }
+    assert.equal((await fetch(`${gw.url}/api/rooms/bad%2Froom/members`)).status, 400);
+    await reader.close();
   });
 });
 

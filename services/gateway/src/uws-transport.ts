@@ -7,7 +7,7 @@ import type { GatewayConfig } from './config.js';
 import type { Connection } from './connection.js';
 import type { Gateway } from './gateway.js';
 import { backpressureCeiling } from './slow-consumers.js';
-import { failure, handleApi, type ApiResponse } from './http-api.js';
+import { failure, routeApi, type ApiHead, type ApiResponse } from './http-api.js';
 import type { Identity, Session } from './session.js';
 import type { StaticFile } from './static-files.js';
 import { authorizeUpgrade } from './upgrade-auth.js';
@@ -170,7 +170,9 @@ export class UwsTransport {
         () => aborted.done || res.cork(() => void res.writeStatus('500 Internal Server Error').end()),
       );
     });
-    this.app.any('/api/*', (res, req) => this.api(res, req.getMethod(), req.getUrl(), req.getHeader('authorization'), req.getHeader('idempotency-key')));
+    this.app.any('/api/*', (res, req) => this.api(res, {
+      method: req.getMethod(), path: req.getUrl(), query: req.getQuery() ?? '', authorization: req.getHeader('authorization'), idempotencyKey: req.getHeader('idempotency-key'),
+    }));
     this.app.get('/*', (res, req) => {
       const file = this.files.get(req.getUrl());
       if (file === undefined) {
@@ -182,11 +184,9 @@ export class UwsTransport {
     this.app.any('/*', (res) => void res.writeStatus('405 Method Not Allowed').end());
   }
 
-  /** Reads the body (bounded by MAX_PAYLOAD), then answers from handleApi. */
-  private api(res: HttpResponse, method: string, path: string, authorization: string, idempotencyKey: string): void {
+  /** Answers from the request's head when it can (the API key is checked before any body is read), else reads the body (bounded by MAX_PAYLOAD) first. */
+  private api(res: HttpResponse, head: ApiHead): void {
     const aborted = watchAbort(res);
-    const chunks: Buffer[] = [];
-    let size = 0;
     const answer = (reply: ApiResponse) => {
       if (aborted.done) return;
       aborted.done = true;
@@ -194,6 +194,17 @@ export class UwsTransport {
         res.writeStatus(`${reply.status} ${STATUS_TEXT[reply.status] ?? ''}`).writeHeader('content-type', 'application/json').end(JSON.stringify(reply.body));
       });
     };
+    const failed = (error: unknown) => {
+      this.log.error('api request failed', { path: head.path, error });
+      answer(failure(500, 'internal', 'internal error'));
+    };
+    const step = routeApi(this.gw, head);
+    if ('answer' in step) {
+      step.answer.then(answer, failed);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
     res.onData((chunk, isLast) => {
       if (aborted.done) return;
       size += chunk.byteLength;
@@ -202,11 +213,7 @@ export class UwsTransport {
         return;
       }
       chunks.push(Buffer.from(chunk.slice(0)));
-      if (!isLast) return;
-      handleApi(this.gw, { method, path, authorization, idempotencyKey, body: Buffer.concat(chunks).toString('utf8') }).then(answer, (error: unknown) => {
-        this.log.error('api request failed', { path, error });
-        answer(failure(500, 'internal', 'internal error'));
-      });
+      if (isLast) step.withBody(Buffer.concat(chunks).toString('utf8')).then(answer, failed);
     });
   }
 
