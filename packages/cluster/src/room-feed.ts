@@ -209,7 +209,7 @@ export class RoomFeed {
    * starts over from where the log stands now, with nothing of before the loss kept for joins.
    */
   private async restart(room: string, state: RoomState, tip: string): Promise<void> {
-    await this.sink.gap(room);
+    await this.sink.gap(room).catch((error: unknown) => this.options.onError?.(room, error));
     state.cursor = tip;
     state.recent = [];
     state.evicted = '';
