@@ -85,6 +85,8 @@ export interface BusListener {
   resync(): void;
   /** The bus became reachable (true) or unreachable (false). */
   status(connected: boolean): void;
+  /** An operator disconnects `user`: close its connections on this node; returns how many were closed. */
+  disconnect?(user: string): number;
 }
 
 /** The bus did not confirm the call: nothing was accepted, or the outcome is unknown (a timeout). */
@@ -116,6 +118,11 @@ export interface Bus {
    * replayed or counted as a message. Rejects with BusUnavailableError.
    */
   signal(room: string, json: string): Promise<void>;
+  /**
+   * Closes every connection of `user` on every node (each node's listener does it) and resolves with
+   * how many were closed, as the nodes that hold the user report within about a second.
+   */
+  disconnect(user: string): Promise<number>;
   subscribeRoom(room: string): Promise<void>;
   unsubscribeRoom(room: string): Promise<void>;
   /** From now on, directs to `user` (or from `user`, for its other connections) reach this node. */

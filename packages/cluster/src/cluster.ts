@@ -4,11 +4,13 @@ import type { HistoryStore } from './history-store.js';
 import { MemoryBus } from './memory-bus.js';
 import { MemoryHistory } from './memory-history.js';
 import { MemoryPresence } from './memory-presence.js';
+import { MemoryNodeRegistry, type NodeRegistry } from './node-registry.js';
 import type { PresenceStore } from './presence-store.js';
 import { RedisBus } from './redis-bus.js';
 import { connectRedis, type RedisConnections, type RedisTarget } from './redis-connection.js';
 import { RedisHistory } from './redis-history.js';
 import { RedisKeys } from './redis-keys.js';
+import { RedisNodeRegistry } from './redis-node-registry.js';
 import { RedisPresence } from './redis-presence.js';
 
 export interface ClusterOptions {
@@ -31,6 +33,8 @@ export interface Cluster {
   bus: Bus;
   history: HistoryStore;
   presence: PresenceStore;
+  /** The live gateways as they report themselves (a report older than the presence TTL is gone). */
+  nodes: NodeRegistry;
   /** The Redis connections, when on Redis (a service may need them for its own keys). */
   redis: RedisConnections | undefined;
   keys: RedisKeys;
@@ -53,7 +57,8 @@ export function openCluster(options: ClusterOptions): Cluster {
   if (target === undefined) {
     const history = new MemoryHistory(options.historyLimit);
     const bus = new MemoryBus(history, idempotencyMs);
-    return { bus, history, presence: new MemoryPresence(bus, options.presenceTtlMs), redis: undefined, keys, close: () => bus.close() };
+    const nodes = new MemoryNodeRegistry(options.presenceTtlMs);
+    return { bus, history, presence: new MemoryPresence(bus, options.presenceTtlMs), nodes, redis: undefined, keys, close: () => bus.close() };
   }
   const redis = connectRedis(target, options.name, options.onError);
   // A restarted process is a new node: what Redis lists for the old one is not its users.
@@ -62,6 +67,7 @@ export function openCluster(options: ClusterOptions): Cluster {
     bus,
     history: new RedisHistory(redis.command, keys),
     presence: new RedisPresence(redis.command, keys, redis.sharded ? 'SPUBLISH' : 'PUBLISH', options.presenceTtlMs),
+    nodes: new RedisNodeRegistry(redis.command, keys, options.presenceTtlMs),
     redis,
     keys,
     close: () => bus.close(),

@@ -7,6 +7,7 @@ export * from './room-wire.js';
 export * from './memory-bus.js';
 export * from './memory-history.js';
 export * from './memory-presence.js';
+export * from './node-registry.js';
 export * from './redis-bus.js';
 export * from './redis-connection.js';
 export * from './redis-history.js';

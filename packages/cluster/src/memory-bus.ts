@@ -48,6 +48,10 @@ export class MemoryBus implements Bus {
     return { reached: true, id: draft.id, duplicate: false };
   }
 
+  async disconnect(user: string): Promise<number> {
+    return this.listener.disconnect?.(user) ?? 0;
+  }
+
   async signal(room: string, json: string): Promise<void> {
     this.emitRoom({ kind: 'signal', room, json });
   }

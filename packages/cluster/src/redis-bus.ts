@@ -4,9 +4,23 @@ import { RedisDirectory } from './redis-directory.js';
 import { RoomLister } from './redis-room-index.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { PublishCommand } from './redis-scripts.js';
-import { directPayload, parseDirectPayload, parseRoomPayload, signalPayload, storedBody } from './room-wire.js';
+import { randomBytes } from 'node:crypto';
+import {
+  closedPayload, directPayload, disconnectPayload, parseDirectPayload, parseNodeControl, parseRoomPayload, signalPayload, storedBody,
+} from './room-wire.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
+
+/** How long a disconnect waits for the nodes that heard it to say how many connections they closed. */
+const DISCONNECT_REPLY_MS = 1_000;
+
+interface PendingDisconnect {
+  /** How many nodes heard the request; undefined until the publishes answered (a reply may come first). */
+  expected: number | undefined;
+  replies: number;
+  closed: number;
+  done(): void;
+}
 
 /**
  * The cluster bus on Redis or a Redis Cluster: a room message is XADDed to the room's stream and
@@ -26,6 +40,8 @@ export class RedisBus implements Bus {
   private readonly directory: RedisDirectory;
   private readonly lister: RoomLister;
   private readonly nodeChannel: string;
+  private readonly node: string;
+  private readonly disconnects = new Map<string, PendingDisconnect>();
   private readonly command: RedisClient;
   private readonly subscriber: RedisClient;
   private readonly sharded: boolean;
@@ -49,6 +65,7 @@ export class RedisBus implements Bus {
     this.publishCommand = this.sharded ? 'SPUBLISH' : 'PUBLISH';
     this.directory = new RedisDirectory(this.command, keys, node, this.publishCommand, () => this.subscribed && isReady(this.command));
     this.lister = new RoomLister(this.command, keys, this.publishCommand);
+    this.node = node;
     this.nodeChannel = keys.nodeChannel(node);
     this.wasConnected = this.connected;
     if (this.sharded) {
@@ -85,6 +102,32 @@ export class RedisBus implements Bus {
     // Stored and acked whatever the listing does: a failed listing is retried at the next store here.
     this.lister.list(draft.room).catch(() => undefined);
     return { room: draft.room, id, duplicate: duplicate === 1 };
+  }
+
+  /**
+   * Asks every node listed for `user` to close its connections (on their own node channels, as a
+   * direct travels), and sums the counts they send back, waiting at most DISCONNECT_REPLY_MS for them.
+   */
+  async disconnect(user: string): Promise<number> {
+    const request = randomBytes(8).toString('hex');
+    const nodes = await guarded(this.command.smembers(this.keys.userNodes(user)));
+    const pending: PendingDisconnect = { expected: undefined, replies: 0, closed: 0, done: () => undefined };
+    const finished = new Promise<void>((resolve) => {
+      pending.done = resolve;
+    });
+    this.disconnects.set(request, pending);
+    try {
+      const payload = disconnectPayload(user, this.node, request);
+      const heard = await Promise.all(nodes.map((node) => guarded(this.command.call(this.publishCommand, this.keys.nodeChannel(node), payload) as Promise<number>)));
+      pending.expected = heard.filter((n) => n > 0).length;
+      if (pending.replies >= pending.expected) return pending.closed;
+      const timer = setTimeout(pending.done, DISCONNECT_REPLY_MS);
+      await finished;
+      clearTimeout(timer);
+      return pending.closed;
+    } finally {
+      this.disconnects.delete(request);
+    }
   }
 
   async signal(room: string, json: string): Promise<void> {
@@ -177,10 +220,30 @@ export class RedisBus implements Bus {
   }
 
   private onDirectPayload(payload: string): void {
+    const control = parseNodeControl(payload);
+    if (control !== undefined) {
+      this.onControl(control);
+      return;
+    }
     const { users, originConn, receivedAt, event } = parseDirectPayload(payload);
     for (const user of users) {
       if (this.directory.users.has(user)) this.listener.user({ user, originConn, receivedAt, event });
     }
+  }
+
+  private onControl(control: NonNullable<ReturnType<typeof parseNodeControl>>): void {
+    if (control.kind === 'closed') {
+      const pending = this.disconnects.get(control.request);
+      if (pending === undefined) return;
+      pending.closed += control.count;
+      pending.replies += 1;
+      if (pending.expected !== undefined && pending.replies >= pending.expected) pending.done();
+      return;
+    }
+    const closed = this.listener.disconnect?.(control.user) ?? 0;
+    const reply = closedPayload(control.request, closed);
+    // Best effort: an unanswered request only makes the asking node wait out its timeout.
+    this.command.call(this.publishCommand, this.keys.nodeChannel(control.replyNode), reply).catch(() => undefined);
   }
 }
 

@@ -48,6 +48,11 @@ export class RedisKeys {
     return `${this.prefix}directory:{${user}}`;
   }
 
+  /** Each gateway's last report of itself (a hash: node -> JSON), for GET /api/nodes. */
+  nodeReports(): string {
+    return `${this.prefix}{nodes}:reports`;
+  }
+
   /** A node's own channel: direct messages for the users it holds. */
   nodeChannel(node: string): string {
     return `${this.prefix}node:{${node}}`;

@@ -60,6 +60,32 @@ export function directPayload(draft: DirectDraft): string {
   return `${draft.to} ${sender} ${draft.originConn} ${draft.receivedAt} ${draft.event}`;
 }
 
+/**
+ * Control messages on a node's channel start with `!`, which no user name does:
+ * `!d <user> <replyNode> <request>` asks a node to close the user's connections, and
+ * `!c <request> <count>` is its answer on the asking node's channel.
+ */
+export type NodeControl =
+  | { kind: 'disconnect'; user: string; replyNode: string; request: string }
+  | { kind: 'closed'; request: string; count: number };
+
+export function disconnectPayload(user: string, replyNode: string, request: string): string {
+  return `!d ${user} ${replyNode} ${request}`;
+}
+
+export function closedPayload(request: string, count: number): string {
+  return `!c ${request} ${count}`;
+}
+
+/** A control message, or undefined when `payload` is a direct message (or unknown). */
+export function parseNodeControl(payload: string): NodeControl | undefined {
+  if (payload[0] !== '!') return undefined;
+  const [tag, a, b, c] = payload.split(' ');
+  if (tag === '!d' && a !== undefined && b !== undefined && c !== undefined) return { kind: 'disconnect', user: a, replyNode: b, request: c };
+  if (tag === '!c' && a !== undefined && b !== undefined) return { kind: 'closed', request: a, count: Number(b) || 0 };
+  return undefined;
+}
+
 export interface DirectDelivery {
   /** The users this node should hand it to (when it holds them): the recipient and the sender ('' for none). */
   users: [to: string, from: string];

@@ -125,6 +125,23 @@ for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`three
     assert.equal(b.frames.filter((f) => f.type === 'message').length, 0);
   });
 
+  test('GET /api/nodes lists the live gateways; an operator\'s disconnect closes a user\'s connections on every node with 4403', async () => {
+    const victims = [await connectClient(nodes[0]!.wsUrl, { user: 'mallory' }), await connectClient(nodes[2]!.wsUrl, { user: 'mallory' })];
+    const bystander = await connectClient(nodes[1]!.wsUrl, { user: 'trent' });
+    open.push(...victims, bystander);
+    await sleep(100); // the directory lists mallory on both nodes
+    const listed = (await (await fetch(`${nodes[1]!.url}/api/nodes`)).json()) as { nodes: Array<{ node: string; connections: number; rooms: number; ready: boolean }> };
+    assert.deepEqual(listed.nodes.map((n) => n.node).sort(), nodes.map((n) => n.nodeId).sort());
+    assert.ok(listed.nodes.every((n) => n.ready && typeof n.connections === 'number' && typeof n.rooms === 'number'));
+    const started = Date.now();
+    const res = await post(`${nodes[1]!.url}/api/users/mallory/disconnect`, '');
+    assert.deepEqual([res.status, await res.json()], [202, { connections: 2 }]);
+    for (const victim of victims) assert.equal((await victim.closed).code, 4403);
+    assert.ok(Date.now() - started < 1_500, `closed within ${Date.now() - started} ms`);
+    assert.equal((await bystander.request({ type: 'ping' })).type, 'pong', 'others stay connected');
+    assert.deepEqual(await (await post(`${nodes[0]!.url}/api/users/nobody-here/disconnect`, '')).json(), { connections: 0 });
+  });
+
   test('a message posted through the API of one node reaches members on the others', async () => {
     const { client: c } = await client(2, 'reader2', 'api-room');
     const res = await post(`${nodes[0]!.url}/api/rooms/api-room/messages`, { text: 'scheduled' });

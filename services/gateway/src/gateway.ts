@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode, decodeClientFrame, type ClientFrame, type ServerFrame } from '@chat/protocol';
-import { BusUnavailableError, RoomFeed, type Bus, type HistoryStore, type PresenceStore } from '@chat/cluster';
+import { BusUnavailableError, RoomFeed, type Bus, type HistoryStore, type NodeRegistry, type PresenceStore } from '@chat/cluster';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
 import type { Connection, LocalTopics } from './connection.js';
@@ -17,6 +17,7 @@ export interface GatewayDeps {
   bus: Bus;
   history: HistoryStore;
   presence: PresenceStore;
+  nodes: NodeRegistry;
   metrics: GatewayMetrics;
   log: Logger;
 }
@@ -47,6 +48,7 @@ export class Gateway implements Core {
   readonly bus: Bus;
   readonly history: HistoryStore;
   readonly presence: PresenceStore;
+  readonly nodes: NodeRegistry;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   readonly feed: RoomFeed;
@@ -62,7 +64,7 @@ export class Gateway implements Core {
   private draining = false;
 
   constructor(deps: GatewayDeps) {
-    ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, metrics: this.metrics, log: this.log } = deps);
+    ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, nodes: this.nodes, metrics: this.metrics, log: this.log } = deps);
     this.presenceNode = `${this.config.nodeId}.${randomBytes(3).toString('hex')}`;
     this.slowConsumers = new SlowConsumers(this.membership.sessions, this.config.maxBackpressureBytes, this.metrics);
     this.delivery = new Delivery(this.membership, this.presence, this.slowConsumers, this.metrics, this.log);
@@ -82,7 +84,10 @@ export class Gateway implements Core {
       status: (up) => {
         this.metrics.busConnected(up);
         this.log[up ? 'info' : 'warn'](up ? 'bus connected' : 'bus unreachable');
+        // Listed among the live nodes as soon as the bus is reachable, not only at the next heartbeat.
+        if (up) this.reportNode().catch(() => undefined);
       },
+      disconnect: (user) => this.disconnectHere(user),
     });
     this.metrics.busConnected(this.bus.connected);
     const presenceEveryMs = Math.floor(this.config.presenceTtlMs / 4);
@@ -91,6 +96,7 @@ export class Gateway implements Core {
       setInterval(() => void this.keepPresence(), presenceEveryMs),
     );
     for (const timer of this.timers) timer.unref();
+    if (this.bus.connected) this.reportNode().catch(() => undefined);
   }
 
   attach(topics: LocalTopics): void {
@@ -186,6 +192,7 @@ export class Gateway implements Core {
    */
   async drain(): Promise<void> {
     this.draining = true;
+    await this.reportNode().catch(() => undefined);
     const sessions = [...this.membership.sessions];
     const stepMs = sessions.length > 0 ? this.config.drainMs / sessions.length : 0;
     for (const session of sessions) {
@@ -194,8 +201,23 @@ export class Gateway implements Core {
     }
   }
 
-  stop(): void {
+  /** Stops the timers and takes this node out of the registry of live nodes. */
+  async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    await this.nodes.forget(this.config.nodeId).catch(() => undefined);
+  }
+
+  /** Closes every connection of `user` here with 4403 (an operator's disconnect); returns how many. */
+  private disconnectHere(user: string): number {
+    const sessions = [...this.membership.connectionsOf(user)];
+    for (const session of sessions) session.close(CloseCode.Disconnected, 'disconnected', 'disconnected by an operator');
+    if (sessions.length > 0) this.log.info('user disconnected by an operator', { user, connections: sessions.length });
+    return sessions.length;
+  }
+
+  /** What GET /api/nodes lists for this node; reported with each presence heartbeat. */
+  private reportNode(): Promise<void> {
+    return this.nodes.report({ node: this.config.nodeId, connections: this.membership.sessions.size, rooms: this.membership.roomCount, ready: this.ready });
   }
 
   private async dispatch(session: Session, frame: ClientFrame): Promise<void> {
@@ -224,6 +246,7 @@ export class Gateway implements Core {
   private async keepPresence(): Promise<void> {
     try {
       await this.presence.heartbeat(this.presenceNode);
+      await this.reportNode();
       await this.presence.reap();
     } catch (error) {
       this.log.warn('presence heartbeat failed', { error });

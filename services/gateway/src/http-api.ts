@@ -26,7 +26,7 @@ export interface ApiResponse {
   body: unknown;
 }
 
-const ROUTE = /^\/api\/(rooms|users)\/([^/]+)\/(messages|members)$/;
+const ROUTE = /^\/api\/(rooms|users)\/([^/]+)\/(messages|members|disconnect)$/;
 const DEFAULT_PAGE = 50;
 
 /**
@@ -39,23 +39,49 @@ const DEFAULT_PAGE = 50;
  */
 export function routeApi(gw: Core, head: ApiHead): ApiStep {
   const now = (response: ApiResponse): ApiStep => ({ answer: Promise.resolve(response) });
-  const route = ROUTE.exec(head.path);
-  if (route === null) return now(failure(404, 'not_found', 'no such route'));
-  const [, kind, target, what] = route as unknown as [string, 'rooms' | 'users', string, 'messages' | 'members'];
   const method = head.method.toLowerCase();
-  const allowed = kind === 'users' ? ['post'] : what === 'members' ? ['get'] : ['get', 'post'];
-  if (!allowed.includes(method) || (kind === 'users' && what !== 'messages')) {
-    return now(kind === 'users' && what !== 'messages' ? failure(404, 'not_found', 'no such route') : failure(405, 'method_not_allowed', `use ${allowed.join(' or ').toUpperCase()}`));
+  if (head.path === '/api/nodes') {
+    if (method !== 'get') return now(failure(405, 'method_not_allowed', 'use GET'));
+    return authorized(gw, head) ? { answer: nodes(gw) } : now(unauthorized());
   }
-  if (gw.config.apiKey !== undefined && !bearerMatches(head.authorization, gw.config.apiKey)) {
-    return now(failure(401, 'unauthorized', 'Authorization: Bearer <API_KEY> is required'));
-  }
+  const route = ROUTE.exec(head.path);
+  const [, kind, target, what] = (route ?? []) as unknown as [string, 'rooms' | 'users', string, 'messages' | 'members' | 'disconnect'];
+  const allowed = route === null ? undefined : ROUTES[`${kind} ${what}`];
+  if (allowed === undefined) return now(failure(404, 'not_found', 'no such route'));
+  if (!allowed.includes(method)) return now(failure(405, 'method_not_allowed', `use ${allowed.join(' or ').toUpperCase()}`));
+  if (!authorized(gw, head)) return now(unauthorized());
   if (!isValidName(target)) return now(failure(400, ErrorCode.BadRequest, `${kind === 'rooms' ? 'room' : 'user'} must match ^[A-Za-z0-9_.-]{1,64}$`));
+  if (what === 'disconnect') return { answer: disconnect(gw, target) };
   if (method === 'get') return { answer: what === 'members' ? members(gw, target) : page(gw, target, new URLSearchParams(head.query)) };
   if (head.idempotencyKey !== '' && !IDEMPOTENCY_KEY.test(head.idempotencyKey)) {
     return now(failure(400, ErrorCode.BadRequest, 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces'));
   }
   return { withBody: (body) => publish(gw, kind, target, head.idempotencyKey, body) };
+}
+
+/** The methods of each route, by `<kind> <what>`. */
+const ROUTES: Record<string, string[] | undefined> = {
+  'rooms messages': ['get', 'post'],
+  'rooms members': ['get'],
+  'users messages': ['post'],
+  'users disconnect': ['post'],
+};
+
+function authorized(gw: Core, head: ApiHead): boolean {
+  return gw.config.apiKey === undefined || bearerMatches(head.authorization, gw.config.apiKey);
+}
+
+function unauthorized(): ApiResponse {
+  return failure(401, 'unauthorized', 'Authorization: Bearer <API_KEY> is required');
+}
+
+async function nodes(gw: Core): Promise<ApiResponse> {
+  return unavailableAs503(async () => ({ status: 200, body: { nodes: await gw.nodes.list() } }));
+}
+
+/** Every connection of the user on every node is closed with 4403; the count is what the nodes report within a second. */
+async function disconnect(gw: Core, user: string): Promise<ApiResponse> {
+  return unavailableAs503(async () => ({ status: 202, body: { connections: await gw.bus.disconnect(user) } }));
 }
 
 async function members(gw: Core, room: string): Promise<ApiResponse> {

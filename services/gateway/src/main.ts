@@ -38,7 +38,7 @@ stopOnSignals(async (signal) => {
   log.info('draining', { signal, drainSeconds: config.drainMs / 1000 });
   await gateway.drain();
   transport.stopListening();
-  gateway.stop();
+  await gateway.stop();
   await cluster.close();
   log.info('stopped');
   process.exit(0);

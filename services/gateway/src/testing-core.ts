@@ -77,7 +77,7 @@ export function coreOnMemory(env: Record<string, string> = {}) {
     const conn = new FakeConnection(`c${++next}`, topics);
     return { conn, session: gateway.open(conn, { user }) };
   };
-  return { gateway, connect, stop: () => { gateway.stop(); return cluster.close(); } };
+  return { gateway, connect, stop: async () => { await gateway.stop(); await cluster.close(); } };
 }
 
 /** Lets the microtasks and timers the memory bus defers run. */
