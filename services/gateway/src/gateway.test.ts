@@ -43,3 +43,14 @@ test('the core alone: a leave ends delivery and presence, and a closed session l
     [['a', 'join'], ['a', 'leave'], ['b', 'join'], ['b', 'leave']]);
   assert.deepEqual(cy.conn.of('left').map((f) => f.ref), ['l']);
 });
+
+test('the core alone: an operator\'s disconnect closes every connection of the user with 4403 and counts them', async (t) => {
+  const { gateway, connect, stop } = coreOnMemory();
+  t.after(stop);
+  const first = connect('eve');
+  const second = connect('eve');
+  const other = connect('frank');
+  assert.equal(await gateway.bus.disconnect('eve'), 2);
+  assert.deepEqual([first.conn.closedWith, second.conn.closedWith, other.conn.closedWith], [4403, 4403, undefined]);
+  assert.equal(await gateway.bus.disconnect('nobody'), 0);
+});
