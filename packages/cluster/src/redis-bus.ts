@@ -110,16 +110,13 @@ export class RedisBus implements Bus {
    */
   async disconnect(user: string): Promise<number> {
     const request = randomBytes(8).toString('hex');
-    const nodes = await guarded(this.command.smembers(this.keys.userNodes(user)));
     const pending: PendingDisconnect = { expected: undefined, replies: 0, closed: 0, done: () => undefined };
     const finished = new Promise<void>((resolve) => {
       pending.done = resolve;
     });
     this.disconnects.set(request, pending);
     try {
-      const payload = disconnectPayload(user, this.node, request);
-      const heard = await Promise.all(nodes.map((node) => guarded(this.command.call(this.publishCommand, this.keys.nodeChannel(node), payload) as Promise<number>)));
-      pending.expected = heard.filter((n) => n > 0).length;
+      pending.expected = await this.directory.reach(user, disconnectPayload(user, this.node, request));
       if (pending.replies >= pending.expected) return pending.closed;
       const timer = setTimeout(pending.done, DISCONNECT_REPLY_MS);
       await finished;

@@ -73,9 +73,42 @@ export class RedisDirectory {
   }
 
   /** Publishes `draft` to the nodes holding its recipient, then to those holding only its sender. */
-  direct(draft: DirectDraft, payload: string, onceTtlMs: number): Promise<DirectOutcome> {
-    const claim = draft.idempotencyKey === undefined ? undefined : { key: this.keys.directOnce(draft.idempotencyKey), value: draft.id, ttlMs: onceTtlMs };
-    return sendDirect(this.redis, this.keys, this.publishCommand, draft, payload, claim);
+  async direct(draft: DirectDraft, payload: string, onceTtlMs: number): Promise<DirectOutcome> {
+    const once = draft.idempotencyKey === undefined ? undefined : this.keys.directOnce(draft.idempotencyKey);
+    if (once !== undefined && (await guarded(this.redis.set(once, draft.id, 'PX', onceTtlMs, 'NX'))) !== 'OK') {
+      const first = await guarded(this.redis.get(once));
+      if (first !== null) return { reached: true, id: first, duplicate: true };
+    }
+    try {
+      const recipients = await this.nodesOf(draft.to);
+      const reached = await this.publishTo(draft.to, recipients, payload);
+      if (reached > 0 && draft.from !== draft.to) {
+        const senders = await this.nodesOf(draft.from);
+        await this.publishTo(draft.from, senders.filter((node) => !recipients.includes(node)), payload);
+      }
+      if (reached === 0 && once !== undefined) await guarded(this.redis.del(once));
+      return { reached: reached > 0, id: draft.id, duplicate: false };
+    } catch (error) {
+      if (once !== undefined) await this.redis.del(once).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Publishes `payload` on the channel of every node holding `user`; resolves with how many heard it. */
+  async reach(user: string, payload: string): Promise<number> {
+    return this.publishTo(user, await this.nodesOf(user), payload);
+  }
+
+  private nodesOf(user: string): Promise<string[]> {
+    return guarded(this.redis.smembers(this.keys.userNodes(user)));
+  }
+
+  /** Publishes to each node's channel; a node with no listener is dropped from the user's set. Returns how many heard. */
+  private async publishTo(user: string, nodes: string[], payload: string): Promise<number> {
+    const heard = await Promise.all(nodes.map((node) => guarded(this.redis.call(this.publishCommand, this.keys.nodeChannel(node), payload) as Promise<number>)));
+    const dead = nodes.filter((_, i) => heard[i] === 0);
+    if (dead.length > 0) await this.redis.srem(this.keys.userNodes(user), ...dead).catch(() => undefined);
+    return heard.filter((n) => n > 0).length;
   }
 
   private async rewrite(): Promise<void> {
@@ -123,46 +156,4 @@ export class RedisDirectory {
       ...removed.map((user) => this.redis.srem(this.keys.userNodes(user), this.node)),
     ]));
   }
-}
-
-/** An idempotency key claimed before a direct goes out: `value` is what a repeat is answered with. */
-interface DirectClaim {
-  key: string;
-  value: string;
-  ttlMs: number;
-}
-
-/**
- * One direct message through the directory: to every node listed for the recipient, then (when one
- * was reached) to those listed only for the sender. With a claim, a repeat whose key is still held
- * is answered with its value and not delivered; the claim is given back when nobody was reached.
- */
-async function sendDirect(
-  redis: RedisClient, keys: RedisKeys, publishCommand: PublishCommand, draft: DirectDraft, payload: string, claim: DirectClaim | undefined,
-): Promise<DirectOutcome> {
-  if (claim !== undefined && (await guarded(redis.set(claim.key, claim.value, 'PX', claim.ttlMs, 'NX'))) !== 'OK') {
-    const first = await guarded(redis.get(claim.key));
-    if (first !== null) return { reached: true, id: first, duplicate: true };
-  }
-  try {
-    const recipients = await guarded(redis.smembers(keys.userNodes(draft.to)));
-    const reached = await publishTo(redis, keys, publishCommand, draft.to, recipients, payload);
-    if (reached > 0 && draft.from !== draft.to) {
-      const senders = await guarded(redis.smembers(keys.userNodes(draft.from)));
-      await publishTo(redis, keys, publishCommand, draft.from, senders.filter((node) => !recipients.includes(node)), payload);
-    }
-    if (reached === 0 && claim !== undefined) await guarded(redis.del(claim.key));
-    return { reached: reached > 0, id: draft.id, duplicate: false };
-  } catch (error) {
-    if (claim !== undefined) await redis.del(claim.key).catch(() => undefined);
-    throw error;
-  }
-}
-
-/** Publishes to each node's channel; a node with no listener is dropped from the user's set. Returns how many heard. */
-async function publishTo(redis: RedisClient, keys: RedisKeys, publishCommand: PublishCommand, user: string, nodes: string[], payload: string): Promise<number> {
-  const heard = await Promise.all(nodes.map((node) => guarded(redis.call(publishCommand, keys.nodeChannel(node), payload) as Promise<number>)));
-  const dead = nodes.filter((_, i) => heard[i] === 0);
-  if (dead.length > 0) await redis.srem(keys.userNodes(user), ...dead).catch(() => undefined);
-  return heard.filter((n) => n > 0).length;
 }
