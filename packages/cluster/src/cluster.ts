@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MemoryBridgeState, MemoryLease, type BridgeStores } from './bridge-stores.js';
 import type { Bus } from './bus.js';
 import type { HistoryStore } from './history-store.js';
 import { MemoryBus } from './memory-bus.js';
@@ -6,12 +7,16 @@ import { MemoryHistory } from './memory-history.js';
 import { MemoryPresence } from './memory-presence.js';
 import { MemoryNodeRegistry, type NodeRegistry } from './node-registry.js';
 import type { PresenceStore } from './presence-store.js';
+import { BridgeKeys, RedisBridgeState } from './redis-bridge-state.js';
 import { RedisBus } from './redis-bus.js';
 import { connectRedis, type RedisConnections, type RedisTarget } from './redis-connection.js';
 import { RedisHistory } from './redis-history.js';
 import { RedisKeys } from './redis-keys.js';
+import { RedisLease } from './redis-lease.js';
 import { RedisNodeRegistry } from './redis-node-registry.js';
 import { RedisPresence } from './redis-presence.js';
+import { RedisRoomTap } from './redis-room-tap.js';
+import { MemoryRoomTap, type RoomTap } from './room-tap.js';
 
 export interface ClusterOptions {
   /** Unset (with no redisClusterNodes): the embedded in-process bus, for a single node. */
@@ -38,6 +43,10 @@ export interface Cluster {
   /** The Redis connections, when on Redis (a service may need them for its own keys). */
   redis: RedisConnections | undefined;
   keys: RedisKeys;
+  /** A tap of every room's messages, on a subscriber of its own (the bridge's outbound leader). */
+  openTap(name: string): RoomTap;
+  /** The bridge replicas' shared state and leader lease, on the same backend. */
+  bridgeStores(leaseMs: number): BridgeStores;
   close(): Promise<void>;
 }
 
@@ -58,7 +67,20 @@ export function openCluster(options: ClusterOptions): Cluster {
     const history = new MemoryHistory(options.historyLimit);
     const bus = new MemoryBus(history, idempotencyMs);
     const nodes = new MemoryNodeRegistry(options.presenceTtlMs);
-    return { bus, history, presence: new MemoryPresence(bus, options.presenceTtlMs), nodes, redis: undefined, keys, close: () => bus.close() };
+    return {
+      bus,
+      history,
+      presence: new MemoryPresence(bus, options.presenceTtlMs),
+      nodes,
+      redis: undefined,
+      keys,
+      openTap: () => new MemoryRoomTap(bus, history),
+      bridgeStores: (leaseMs) => {
+        const lease = new MemoryLease(leaseMs);
+        return { state: new MemoryBridgeState(lease), lease };
+      },
+      close: () => bus.close(),
+    };
   }
   const redis = connectRedis(target, options.name, options.onError);
   // A restarted process is a new node: what Redis lists for the old one is not its users.
@@ -70,6 +92,14 @@ export function openCluster(options: ClusterOptions): Cluster {
     nodes: new RedisNodeRegistry(redis.command, keys, options.presenceTtlMs),
     redis,
     keys,
+    openTap: (name) => new RedisRoomTap(redis, keys, name),
+    bridgeStores: (leaseMs) => {
+      const bridgeKeys = new BridgeKeys(options.prefix);
+      return {
+        state: new RedisBridgeState(redis.command, bridgeKeys),
+        lease: new RedisLease(redis.command, bridgeKeys.leader, bridgeKeys.epoch, leaseMs),
+      };
+    },
     close: () => bus.close(),
   };
 }

@@ -6,16 +6,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compareIds } from '@chat/protocol';
+import type { BridgeStores } from './bridge-stores.js';
 import type { Bus, RoomEvent, UserEvent } from './bus.js';
 import { openCluster, type ClusterOptions } from './cluster.js';
 import type { HistoryStore } from './history-store.js';
 import type { PresenceStore } from './presence-store.js';
 import { RoomFeed, type FeedSink } from './room-feed.js';
+import type { RoomTap } from './room-tap.js';
 
 export interface Backend {
   bus: Bus;
   history: HistoryStore;
   presence: PresenceStore;
+  openTap(name: string): RoomTap;
+  bridgeStores(leaseMs: number): BridgeStores;
   /** Stores a message without publishing it: what a node that missed pub/sub traffic would face. */
   appendSilently(room: string, body: string): Promise<string>;
   /**
@@ -297,7 +301,9 @@ export function runClusterContract(name: string, create: (options: BackendOption
     const delivered = new Map<string, string[]>();
     const gaps: string[] = [];
     const sink: FeedSink = {
-      messages: (room, messages) => delivered.set(room, [...(delivered.get(room) ?? []), ...messages.map((m) => m.id)]),
+      messages: (room, messages) => {
+        delivered.set(room, [...(delivered.get(room) ?? []), ...messages.map((m) => m.id)]);
+      },
       presence() {},
       signal() {},
       gap: async (room) => {
@@ -391,6 +397,156 @@ export function runClusterContract(name: string, create: (options: BackendOption
       const live = (delivered.get(room) ?? []).slice(attachedAt);
       assert.deepEqual([...snap.history.map((m) => m.id), ...live], sent.slice(1));
       assert.equal(snap.gap, false);
+    });
+  });
+
+  describe(`${name}: the room tap, and a RoomFeed that resumes from a cursor`, () => {
+    let b: Backend;
+    let tap: RoomTap;
+    const seen = new Map<string, { prev: string; id: string }[]>();
+    const announced = new Set<string>();
+    /** What the tap brings goes on to whichever feed a test set here. */
+    let follow: RoomFeed | undefined;
+    // A feed over the tap subscribes to nothing itself: the tap brings every room.
+    const tapped = { subscribeRoom: async () => {}, unsubscribeRoom: async () => {} };
+    const recorder = () => {
+      const delivered = new Map<string, string[]>();
+      const sink: FeedSink = {
+        messages: (room, messages) => {
+          delivered.set(room, [...(delivered.get(room) ?? []), ...messages.map((m) => m.id)]);
+        },
+        presence() {},
+        signal() {},
+        gap: async (room) => {
+          delivered.set(room, [...(delivered.get(room) ?? []), 'GAP']);
+        },
+      };
+      return { delivered, sink };
+    };
+    before(async () => {
+      b = await create({ historyLimit: 50, presenceTtlMs: 5000, idempotencyMs: IDEMPOTENCY_MS });
+      tap = b.openTap('contract-tap');
+      await tap.start({
+        message: (room, prev, id, event) => {
+          seen.set(room, [...(seen.get(room) ?? []), { prev, id }]);
+          follow?.onRoomEvent({ kind: 'message', message: { room, id, event }, prev, receivedAt: 0 });
+        },
+        // A new room's first messages may have gone by before the tap followed it: check its log.
+        room: (room) => {
+          announced.add(room);
+          follow?.check(room);
+        },
+        resync: () => follow?.resync(),
+      });
+    });
+    after(async () => {
+      await tap.close();
+      await b.close();
+    });
+
+    test('the tap follows every room, with no member anywhere, each message naming the one before; rooms() lists them', async () => {
+      const rooms = [freshRoom(), freshRoom()];
+      const firsts = await Promise.all(rooms.map(async (room) => (await b.bus.publish(draft(room, 'first'))).id));
+      await until('both rooms announced', () => rooms.every((room) => announced.has(room)));
+      const ids: string[][] = [[], []];
+      for (let i = 0; i < 3; i++) {
+        for (const [k, room] of rooms.entries()) ids[k]!.push((await b.bus.publish(draft(room, `m${i}`))).id);
+      }
+      const last3 = (room: string) => (seen.get(room) ?? []).filter((m) => !firsts.includes(m.id));
+      await until('both rooms tapped', () => rooms.every((room) => last3(room).length === 3));
+      for (const [k, room] of rooms.entries()) {
+        assert.deepEqual(last3(room).map((m) => m.id), ids[k]);
+        assert.deepEqual(last3(room).map((m) => m.prev), [firsts[k], ...ids[k]!.slice(0, 2)]);
+      }
+      const listed = await tap.rooms();
+      assert.ok(rooms.every((room) => listed.includes(room)), 'rooms() lists both');
+    });
+
+    test('a feed opened at a cursor reads the log after it page by page, then goes live, each message once, in order', async () => {
+      const room = freshRoom();
+      const ids: string[] = [];
+      for (let i = 0; i < 8; i++) ids.push((await b.bus.publish(draft(room, `stored ${i}`))).id);
+      const { delivered, sink } = recorder();
+      follow = new RoomFeed(tapped, b.history, sink, { recentSize: 0, backfillMax: 3, catchUpMs: 0 });
+      await follow.open(room, { cursor: ids[1]! });
+      assert.deepEqual(delivered.get(room), ids.slice(2), 'six stored messages, read three at a time');
+      for (let i = 0; i < 3; i++) ids.push((await b.bus.publish(draft(room, `live ${i}`))).id);
+      await until('live ones', () => (delivered.get(room) ?? []).length === 9);
+      assert.deepEqual(delivered.get(room), ids.slice(2));
+      await follow.closeAll();
+    });
+
+    test('a feed opened at a lower bound delivers whatever follows it, and no gap for a log that starts later', async () => {
+      const before = `${Date.now() - 1000}-0`;
+      const room = freshRoom();
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await b.bus.publish(draft(room, `m${i}`))).id);
+      const { delivered, sink } = recorder();
+      follow = new RoomFeed(tapped, b.history, sink, { recentSize: 0, backfillMax: 3, catchUpMs: 0 });
+      await follow.open(room, { cursor: before, bound: true });
+      const late = (await b.bus.publish(draft(room, 'late'))).id;
+      await until('the late one', () => (delivered.get(room) ?? []).includes(late));
+      assert.deepEqual(delivered.get(room), [...ids, late]);
+      await follow.closeAll();
+    });
+
+    test('a sink that asks for time holds what follows until it is ready, losing and reordering nothing', async () => {
+      const room = freshRoom();
+      const delivered: string[] = [];
+      let ready: () => void = () => {};
+      let holding = true;
+      follow = new RoomFeed(tapped, b.history, {
+        messages: (_room, messages) => {
+          delivered.push(...messages.map((m) => m.id));
+          if (!holding) return undefined;
+          holding = false;
+          return new Promise<void>((resolve) => { ready = resolve; });
+        },
+        presence() {},
+        signal() {},
+        gap: async () => assert.fail('no gap'),
+      }, { recentSize: 0, backfillMax: 50, catchUpMs: 0 });
+      await b.bus.publish(draft(room, 'before'));
+      await until('the room announced', () => announced.has(room));
+      await follow.open(room, { cursor: await b.history.tip(room) });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await b.bus.publish(draft(room, `m${i}`))).id);
+      await until('the first', () => delivered.length >= 1);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(delivered, ids.slice(0, 1), 'nothing more while the sink waits');
+      ready();
+      await until('the rest', () => delivered.length === 5);
+      assert.deepEqual(delivered, ids);
+      await follow.closeAll();
+      follow = undefined;
+    });
+  });
+
+  describe(`${name}: the bridge's lease and shared state`, () => {
+    let b: Backend;
+    before(async () => {
+      b = await create({ historyLimit: 50, presenceTtlMs: 5000, idempotencyMs: IDEMPOTENCY_MS });
+    });
+    after(() => b.close());
+
+    test('one holder at a time, with a new fencing token per term; a deposed token cannot save cursors', async () => {
+      const { lease, state } = b.bridgeStores(60_000);
+      const origin = await state.ensureOrigin();
+      assert.equal(await state.ensureOrigin(), origin, 'the origin is fixed once');
+      const first = await lease.acquire('a');
+      assert.ok(first !== undefined);
+      assert.equal(await lease.acquire('b'), undefined, 'held');
+      assert.equal(await lease.renew(first), true);
+      assert.equal(await state.saveCursors(first, new Map([['r', '5-0']])), true);
+      await lease.release(first);
+      const second = await lease.acquire('b');
+      assert.ok(second !== undefined && second !== first);
+      assert.equal(await lease.renew(first), false, 'the old token no longer renews');
+      assert.equal(await state.saveCursors(first, new Map([['r', '9-0']])), false, 'nor saves');
+      assert.deepEqual(await state.loadCursors(), { origin, cursors: new Map([['r', '5-0']]) });
+      await state.addDeviceRoom('dev-1', 'lobby');
+      assert.deepEqual(await state.deviceRooms(['dev-1', 'dev-2']), new Map([['dev-1', ['lobby']], ['dev-2', []]]));
+      await lease.release(second);
     });
   });
 }

@@ -14,6 +14,7 @@ export class MemoryBus implements Bus {
   private listener = ignore;
   private readonly rooms = new Set<string>();
   private readonly users = new Set<string>();
+  private readonly taps = new Set<(event: RoomEvent) => void>();
   private readonly once: MemoryOnce;
 
   constructor(private readonly history: MemoryHistory, idempotencyMs: number) {
@@ -56,12 +57,19 @@ export class MemoryBus implements Bus {
     this.emitRoom({ kind: 'signal', room, json });
   }
 
-  /** Room events reach the listener only while the room is subscribed, as with Redis pub/sub. */
+  /** Room events reach the listener only while the room is subscribed, as with Redis pub/sub; taps see every message. */
   emitRoom(event: RoomEvent): void {
     const room = event.kind === 'message' ? event.message.room : event.room;
     queueMicrotask(() => {
       if (this.rooms.has(room)) this.listener.room(event);
+      if (event.kind === 'message') for (const tap of this.taps) tap(event);
     });
+  }
+
+  /** Every room event, subscribed or not (MemoryRoomTap); returns the call that stops it. */
+  tap(listener: (event: RoomEvent) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
   }
 
   async subscribeRoom(room: string): Promise<void> {
@@ -83,5 +91,6 @@ export class MemoryBus implements Bus {
   async close(): Promise<void> {
     this.rooms.clear();
     this.users.clear();
+    this.taps.clear();
   }
 }

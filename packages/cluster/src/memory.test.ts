@@ -1,17 +1,13 @@
-import { MemoryBus } from './memory-bus.js';
-import { MemoryHistory } from './memory-history.js';
-import { MemoryPresence } from './memory-presence.js';
+import { openCluster } from './cluster.js';
 import { runClusterContract } from './contract-suite.js';
+import type { MemoryHistory } from './memory-history.js';
 
 runClusterContract('the in-process stores', async ({ historyLimit, presenceTtlMs, idempotencyMs }) => {
-  const history = new MemoryHistory(historyLimit);
-  const bus = new MemoryBus(history, idempotencyMs);
+  const cluster = openCluster({ redisUrl: undefined, prefix: 'chat:', historyLimit, presenceTtlMs, idempotencyMs, name: 'contract' });
+  const history = cluster.history as MemoryHistory;
   return {
-    bus,
-    history,
-    presence: new MemoryPresence(bus, presenceTtlMs),
+    ...cluster,
     appendSilently: async (room, body) => history.append(room, body).message.id,
     loseNewest: async (room, count) => history.loseNewest(room, count),
-    close: () => bus.close(),
   };
 });

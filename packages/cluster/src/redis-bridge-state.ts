@@ -1,4 +1,5 @@
 import type { Result } from 'ioredis';
+import type { CursorStore, DeviceRoomStore } from './bridge-stores.js';
 import { guarded, type RedisClient } from './redis-connection.js';
 
 /**
@@ -64,7 +65,7 @@ const DEVICE_ROOMS_TTL_MS = 30 * 24 * 3600 * 1000;
  * What the MQTT bridge replicas share: the outbound origin and cursors (fenced by the leader's
  * lease token) and the rooms each device posted to (for its presence).
  */
-export class RedisBridgeState {
+export class RedisBridgeState implements CursorStore, DeviceRoomStore {
   constructor(private readonly redis: RedisClient, readonly keys: BridgeKeys) {
     if (!defined.has(redis)) {
       defined.add(redis);

@@ -1,4 +1,5 @@
 import type { Result } from 'ioredis';
+import type { Lease } from './bridge-stores.js';
 import { guarded, type RedisClient } from './redis-connection.js';
 
 /** KEYS[1] lease, KEYS[2] epoch counter. ARGV: holder, ttlMs. Returns the fencing token, or false when held. */
@@ -39,7 +40,7 @@ const defined = new WeakSet<RedisClient>();
  * What Redis cannot fence (writes to another system, such as an MQTT broker) the holder must stop
  * by itself before its lease can have expired: `ttlMs` counted from when it sent the renewal.
  */
-export class RedisLease {
+export class RedisLease implements Lease {
   constructor(
     private readonly redis: RedisClient,
     private readonly key: string,

@@ -2,32 +2,23 @@ import { BusUnavailableError } from './bus.js';
 import { guarded, isReady, type RedisClient, type RedisConnections } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import { parseRoomPayload } from './room-wire.js';
-
-export interface RoomTapListener {
-  /** A message stored in `room` with `id`, right after `prev` ('' for the room's first). */
-  message(room: string, prev: string, id: string, event: string): void;
-  /** A room appeared after the tap started: its first messages may have gone by before it was subscribed. */
-  room(room: string): void;
-  /** The subscriptions were lost and are back: messages of any room may have been missed meanwhile. */
-  resync(): void;
-}
+import type { RoomTap, RoomTapListener } from './room-tap.js';
 
 const noop: RoomTapListener = { message() {}, room() {}, resync() {} };
 
 /** How often the tap reads the room list again, in case an announcement was missed. */
 const RELIST_MS = 30_000;
+/** How long start() waits for the tap's own subscriber to connect. */
+const CONNECT_WAIT_MS = 5_000;
 /** Keys per SCAN step when the tap lists logs that predate the room index. */
 const SCAN_COUNT = 1_000;
 
 /**
- * Every room's traffic at once, for a service that must see all rooms (the MQTT bridge's outbound
- * leader) rather than the rooms its members are in. It needs no pattern subscription (a Redis
- * Cluster's sharded pub/sub has none): it subscribes to every room in the room index, and to the
- * index channel that announces new rooms, on a subscriber of its own. Like the bus, delivery is
- * at-most-once; `rooms()` lists every room, so a caller that lost traffic can compare each log with
- * where it stands.
+ * The tap on Redis. It needs no pattern subscription (a Redis Cluster's sharded pub/sub has none):
+ * it subscribes to every room in the room index, and to the index channel that announces new
+ * rooms, on a subscriber of its own.
  */
-export class RedisRoomTap {
+export class RedisRoomTap implements RoomTap {
   private readonly command: RedisClient;
   private readonly subscriber: RedisClient;
   private readonly sharded: boolean;
@@ -53,9 +44,14 @@ export class RedisRoomTap {
     return this.listener !== noop;
   }
 
+  /**
+   * Subscribes to the index channel and every listed room. Its subscriber may still be connecting
+   * (it was opened with the tap): this waits for it, a few seconds at most.
+   */
   async start(listener: RoomTapListener): Promise<void> {
     this.listener = listener;
     try {
+      await this.connected();
       await guarded(this.subscribe([this.indexChannel]));
       await this.relist();
     } catch (error) {
@@ -97,6 +93,14 @@ export class RedisRoomTap {
     const channels = rooms.map((room) => this.keys.roomChannel(room));
     rooms.forEach((room, i) => this.channels.set(channels[i]!, room));
     await guarded(this.subscribe(channels));
+  }
+
+  private async connected(): Promise<void> {
+    const deadline = Date.now() + CONNECT_WAIT_MS;
+    while (!isReady(this.subscriber)) {
+      if (Date.now() > deadline) throw new BusUnavailableError('Redis: the tap\'s subscriber is not connected');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** One Redis forgets subscriptions with its connection; ioredis's cluster subscriber group does not. */

@@ -5,8 +5,12 @@ import type { HistoryRead, HistoryStore } from './history-store.js';
 
 /** Where a feed hands what it delivers, in room order. */
 export interface FeedSink {
-  /** Messages of one room, in id order, each exactly once. `receivedAt` is set for live traffic only. */
-  messages(room: string, messages: RoomMessage[], receivedAt?: number): void;
+  /**
+   * Messages of one room, in id order, each exactly once. `receivedAt` is set for live traffic only.
+   * A sink that cannot take more yet returns a promise: the room then holds what follows until it
+   * settles (flow control, e.g. a broker's unacknowledged publishes), and reads no history meanwhile.
+   */
+  messages(room: string, messages: RoomMessage[], receivedAt?: number): void | Promise<void>;
   presence(room: string, event: PresenceEvent, json: string): void;
   /** An ephemeral room event (Bus.signal), handed on as it arrives. */
   signal(room: string, json: string): void;
@@ -15,6 +19,23 @@ export interface FeedSink {
    * or lost by the log itself (Redis restarted empty, failed over to a lagging replica).
    */
   gap(room: string): Promise<void>;
+}
+
+/**
+ * How a feed follows a room's live traffic: a gateway subscribes on the bus while it has members
+ * there; a service that taps every room (the bridge) is subscribed already and passes no-ops.
+ */
+export type RoomSubscriptions = Pick<Bus, 'subscribeRoom' | 'unsubscribeRoom'>;
+
+/** Where a room opened at a known point starts: a delivered id, or only a lower bound. */
+export interface FeedStart {
+  /** Id of the last message already handed on ('' for none). */
+  cursor: string;
+  /**
+   * `cursor` is a lower bound, not an id that was delivered (see AfterOptions.bound): whatever the log
+   * holds after it is delivered, and only a loss known after it is a gap. Holds until the first delivery.
+   */
+  bound?: boolean;
 }
 
 export interface FeedOptions {
@@ -31,6 +52,8 @@ export interface FeedOptions {
 interface RoomState {
   /** Id of the last message delivered ('' before any); undefined until the room is open. */
   cursor: string | undefined;
+  /** The cursor is a lower bound until the first delivery (FeedStart.bound). */
+  bound: boolean;
   /** Events held while the room opens or backfills, applied in order afterwards. */
   held: RoomEvent[];
   busy: boolean;
@@ -58,30 +81,50 @@ export class RoomFeed {
   private readonly rooms = new Map<string, RoomState>();
 
   constructor(
-    private readonly bus: Bus,
+    private readonly bus: RoomSubscriptions,
     private readonly history: HistoryStore,
     private readonly sink: FeedSink,
     private readonly options: FeedOptions,
   ) {}
 
-  /** Subscribes to a room and sets its cursor to the newest stored message. Idempotent. */
-  open(room: string): Promise<void> {
+  /**
+   * Subscribes to a room and sets its cursor to the newest stored message, or, given `start`, reads
+   * the room's log from there first (a service that resumes where it stopped). Idempotent.
+   */
+  open(room: string, start?: FeedStart): Promise<void> {
     const existing = this.rooms.get(room);
     if (existing !== undefined) return existing.opened;
-    const state: RoomState = { cursor: undefined, held: [], busy: true, opened: Promise.resolve(), recent: [], evicted: '', waiters: new Set(), closed: false };
+    const state: RoomState = {
+      cursor: undefined, bound: false, held: [], busy: true, opened: Promise.resolve(), recent: [], evicted: '', waiters: new Set(), closed: false,
+    };
     state.opened = (async () => {
       try {
         await this.bus.subscribeRoom(room);
-        state.cursor = await this.history.tip(room);
+        if (start === undefined) state.cursor = await this.history.tip(room);
       } catch (error) {
         if (this.rooms.get(room) === state) this.rooms.delete(room);
         void this.bus.unsubscribeRoom(room).catch(() => undefined);
         throw error;
       }
-      this.release(room, state);
+      if (start === undefined) {
+        this.release(room, state);
+        return;
+      }
+      state.cursor = start.cursor;
+      state.bound = start.bound === true;
+      await this.readLog(room, state);
     })();
     this.rooms.set(room, state);
     return state.opened;
+  }
+
+  isOpen(room: string): boolean {
+    return this.rooms.has(room);
+  }
+
+  /** Closes every room: a service whose reader stops (a bridge leader's term or connection ended). */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.rooms.keys()].map((room) => this.close(room)));
   }
 
   async close(room: string): Promise<void> {
@@ -110,9 +153,13 @@ export class RoomFeed {
 
   /** Live traffic may have been lost: check every open room against history. */
   resync(): void {
-    for (const [room, state] of this.rooms) {
-      if (!state.busy) this.backfill(room, state);
-    }
+    for (const room of this.rooms.keys()) this.check(room);
+  }
+
+  /** Live traffic of one room may have been lost: check it against history (unless it is reading already). */
+  check(room: string): void {
+    const state = this.rooms.get(room);
+    if (state !== undefined && !state.busy) this.backfill(room, state);
   }
 
   /**
@@ -173,8 +220,9 @@ export class RoomFeed {
     const cursor = state.cursor ?? '';
     const { message } = event;
     if (cursor !== '' && compareIds(message.id, cursor) <= 0) return; // already delivered
-    if (event.prev === cursor) {
-      this.deliver(room, state, [message], event.receivedAt);
+    if (event.prev === cursor && !state.bound) {
+      const pending = this.deliver(room, state, [message], event.receivedAt);
+      if (pending !== undefined) this.hold(room, state, pending);
       return;
     }
     state.held.unshift(event);
@@ -182,13 +230,19 @@ export class RoomFeed {
   }
 
   private backfill(room: string, state: RoomState): void {
+    void this.readLog(room, state);
+  }
+
+  /** Reads the room's log from its cursor until caught up, then applies what was held meanwhile. */
+  private async readLog(room: string, state: RoomState): Promise<void> {
     state.busy = true;
     clearTimeout(state.retry);
-    void (async () => {
+    for (;;) {
       let read: HistoryRead;
       try {
-        // The cursor was delivered from the log: if the log lost it, this records the loss for resuming clients.
-        read = await this.history.after(room, state.cursor ?? '', this.options.backfillMax, { recordLoss: true });
+        // A delivered cursor comes from the log: if the log lost it, this records the loss for resuming clients.
+        const options = state.bound ? { bound: true } : { recordLoss: true };
+        read = await this.history.after(room, state.cursor ?? '', this.options.backfillMax, options);
       } catch (error) {
         this.options.onError?.(room, error);
         if (!state.closed) state.retry = setTimeout(() => this.backfill(room, state), 1_000);
@@ -198,9 +252,12 @@ export class RoomFeed {
       // Members hear of the loss before anything that follows it: nothing is delivered until then.
       if (read.gap) await this.restart(room, state, read.tip);
       if (state.closed) return;
-      if (read.messages.length > 0) this.deliver(room, state, read.messages, undefined);
-      this.release(room, state);
-    })();
+      if (read.messages.length > 0) await this.deliver(room, state, read.messages, undefined);
+      if (state.closed) return;
+      // A full page: the log may hold more, so read on before anything live.
+      if (read.messages.length < this.options.backfillMax) break;
+    }
+    this.release(room, state);
   }
 
   /**
@@ -221,12 +278,21 @@ export class RoomFeed {
     while (!state.busy && state.held.length > 0) this.apply(room, state, state.held.shift()!);
   }
 
-  private deliver(room: string, state: RoomState, messages: RoomMessage[], receivedAt: number | undefined): void {
+  /** The sink asked for time: hold what follows until it is ready, then go on. */
+  private hold(room: string, state: RoomState, pending: Promise<void>): void {
+    state.busy = true;
+    void pending.then(() => { if (!state.closed) this.release(room, state); });
+  }
+
+  /** Hands messages to the sink; returns the sink's promise when it asked for time. */
+  private deliver(room: string, state: RoomState, messages: RoomMessage[], receivedAt: number | undefined): Promise<void> | undefined {
     state.cursor = messages.at(-1)!.id;
+    state.bound = false;
     state.recent.push(...messages);
     const excess = state.recent.length - this.options.recentSize;
     if (excess > 0) state.evicted = state.recent.splice(0, excess).at(-1)!.id;
-    this.sink.messages(room, messages, receivedAt);
+    const pending = this.sink.messages(room, messages, receivedAt);
     for (const wake of state.waiters) wake();
+    return pending === undefined ? undefined : pending.catch((error: unknown) => this.options.onError?.(room, error));
   }
 }

@@ -1,4 +1,4 @@
-import { BridgeKeys, RedisBridgeState, RedisLease, RedisRoomTap, openCluster, redact } from '@chat/cluster';
+import { openCluster, redact } from '@chat/cluster';
 import { createBridgeMetrics, createLogger, readConfigOrExit, serveOps, stopOnSignals } from '@chat/runtime';
 import { Bridge } from './bridge.js';
 import { readBridgeConfig } from './config.js';
@@ -20,16 +20,13 @@ const cluster = openCluster({
   name: `bridge-${config.nodeId}`,
   onError: (error) => log.warn('redis connection problem', { error }),
 });
-const redis = cluster.redis!; // REDIS_URL or REDIS_CLUSTER_NODES is required, so the cluster is on Redis
-const bridgeKeys = new BridgeKeys(config.redisPrefix);
-const tap = new RedisRoomTap(redis, cluster.keys, `bridge-${config.nodeId}`);
+const tap = cluster.openTap(`bridge-${config.nodeId}`);
 const bridge = new Bridge({
   config,
   bus: cluster.bus,
   history: cluster.history,
   presence: cluster.presence,
-  state: new RedisBridgeState(redis.command, bridgeKeys),
-  lease: new RedisLease(redis.command, bridgeKeys.leader, bridgeKeys.epoch, config.leaderLeaseMs),
+  ...cluster.bridgeStores(config.leaderLeaseMs),
   tap,
   metrics,
   log,

@@ -1,4 +1,4 @@
-import type { HistoryStore } from '@chat/cluster';
+import { RoomFeed, type FeedStart, type HistoryStore, type RoomMessage } from '@chat/cluster';
 import { compareIds, isValidName } from '@chat/protocol';
 import type { BridgeMetrics, Logger } from '@chat/runtime';
 import { LinkLostError } from './mqtt-link.js';
@@ -19,22 +19,18 @@ export interface OutboundFeedDeps {
   maxInflight: number;
 }
 
-interface RoomState {
-  /** Id of the newest message handed to the broker. */
-  sent: string;
-  /** Id of the newest message the broker acknowledged. */
-  acked: string;
-  pumping: boolean;
-  again: boolean;
-}
-
+/** The most a room reads from its log at once. */
 const BATCH = 500;
+
+/** Rooms are never subscribed one by one: the tap brings every room's traffic. */
+const TAPPED = { subscribeRoom: async () => {}, unsubscribeRoom: async () => {} };
 
 /**
  * Chat to MQTT, on the leader only: every room message goes to `chat/rooms/{room}/messages` once,
- * in room order. Live traffic comes from the room tap; each message names the one before it, so a
- * message that follows what was sent goes straight out, and anything else (a hole, a new leader, a
- * broker outage) is read from the room's log starting at the room's cursor.
+ * in room order. Ordering, hole repair and gap reports are the cluster's RoomFeed, the same one a
+ * gateway delivers with: live traffic comes from the room tap, each message names the one before it,
+ * and a room opens at its cursor by reading its log from there. This class adds what is the
+ * bridge's own: where each room starts, the broker's flow control, and the saved cursors.
  *
  * Exactly once across a change of leader and a broker reconnection: every room message is published
  * retained, so the broker itself holds, per room, the last message it accepted (it handles one
@@ -42,12 +38,12 @@ const BATCH = 500;
  * connection on the same client id ends the old one at the broker). Before sending anything on a
  * connection, the feed is given those retained ids (sync) and resumes each room after
  * max(retained, saved cursor). Publishes still unacknowledged when a connection ends are never
- * resent as such (MqttLink rejects them): the next sync decides. The saved cursors (newest id the
- * broker acknowledged, fenced by the term's token) are the floor when the broker lost its retained
- * messages (a crash without persistence): then what was sent after the floor goes out again.
+ * resent as such (MqttLink rejects them): the next sync decides, with a new RoomFeed. The saved
+ * cursors (newest id the broker acknowledged, fenced by the term's token) are the floor when the
+ * broker lost its retained messages (a crash without persistence): then what was sent after the
+ * floor goes out again.
  */
 export class OutboundFeed {
-  private readonly rooms = new Map<string, RoomState>();
   private origin = '0-0';
   private saved = new Map<string, string>();
   private token: string | undefined;
@@ -56,12 +52,12 @@ export class OutboundFeed {
   private dirty = new Map<string, string>();
   private saving: Promise<void> | undefined;
   private saveAgain = false;
-  /** The retained ids of the current connection were applied: sending may begin. */
-  private synced = false;
+  /** The feed of the current connection, from its sync until it ends; undefined meanwhile. */
+  private feed: RoomFeed | undefined;
 
   /** Sending: a term has started and the broker's retained ids of this connection were applied. */
   get sending(): boolean {
-    return this.token !== undefined && this.synced;
+    return this.token !== undefined && this.feed !== undefined;
   }
 
   constructor(private readonly deps: OutboundFeedDeps) {}
@@ -71,8 +67,7 @@ export class OutboundFeed {
     const { origin, cursors } = await this.deps.cursors.loadCursors();
     this.origin = origin;
     this.saved = cursors;
-    this.rooms.clear();
-    this.synced = false;
+    this.drop();
     this.token = token;
   }
 
@@ -81,8 +76,7 @@ export class OutboundFeed {
    * their cursors then (what was in flight is judged by the retained ids, not resent blindly).
    */
   unsync(): void {
-    this.synced = false;
-    this.rooms.clear();
+    this.drop();
   }
 
   /**
@@ -93,99 +87,111 @@ export class OutboundFeed {
   sync(retained: Map<string, string>): void {
     if (this.token === undefined) return;
     for (const [room, id] of retained) advance(this.saved, room, id);
-    this.rooms.clear();
-    this.synced = true;
+    this.drop();
+    const feed: RoomFeed = new RoomFeed(TAPPED, this.deps.history, {
+      messages: (room, messages) => this.send(feed, room, messages),
+      presence() {},
+      signal() {},
+      gap: async (room) => {
+        this.deps.metrics.dropped(DropReason.HistoryTrimmed);
+        this.deps.log.warn('messages left the room log before they could be forwarded', { room });
+      },
+    }, {
+      recentSize: 0,
+      backfillMax: BATCH,
+      catchUpMs: 0,
+      onError: (room, error) => this.deps.log.warn('reading a room log failed; retrying', { room, error }),
+    });
+    this.feed = feed;
   }
 
   /** Ends the term: waits (bounded) for the broker to acknowledge what was sent, then saves. */
   async stop(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    this.drop();
     while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await this.saveAll(deadline);
     this.token = undefined;
-    this.synced = false;
-    this.rooms.clear();
     this.dirty.clear();
   }
 
-  /** Reads every given room from its cursor: after taking the lead, or when live traffic was lost. */
+  /**
+   * Reads every given room from its cursor (after taking the lead), or checks it against its log
+   * when live traffic was lost. Rooms are read one at a time.
+   */
   async catchUp(rooms: Iterable<string>): Promise<void> {
     for (const room of rooms) {
-      if (this.token === undefined) return;
-      if (isValidName(room)) await this.pump(room, this.state(room));
+      const feed = this.feed;
+      if (feed === undefined || this.token === undefined) return;
+      if (!isValidName(room)) continue;
+      if (feed.isOpen(room)) feed.check(room);
+      else await feed.open(room, this.startOf(room));
     }
   }
 
   message(room: string, prev: string, id: string, event: string): void {
     // Before a sync the cursors are not known yet; the catch-up after it reads the logs.
-    if (this.token === undefined || !this.synced) return;
+    const feed = this.feed;
+    if (feed === undefined || this.token === undefined) return;
     if (!isValidName(room)) {
       this.deps.metrics.dropped(DropReason.InvalidName);
       this.deps.log.warn('not forwarding a message of a room whose name is not a topic level', { room: String(room).slice(0, 100) });
       return;
     }
-    const state = this.state(room);
-    if (!state.pumping && prev === state.sent && this.canSend() && this.inflight < this.deps.maxInflight) this.send(room, state, id, event);
-    else void this.pump(room, state);
-  }
-
-  private state(room: string): RoomState {
-    let state = this.rooms.get(room);
-    if (state === undefined) {
-      const saved = this.saved.get(room);
-      const cursor = saved !== undefined && compareIds(saved, this.origin) > 0 ? saved : this.origin;
-      state = { sent: cursor, acked: cursor, pumping: false, again: false };
-      this.rooms.set(room, state);
+    if (!feed.isOpen(room)) {
+      feed.open(room, this.startOf(room)).catch((error: unknown) => this.deps.log.warn('opening a room failed; the next catch-up retries', { room, error }));
     }
-    return state;
+    feed.onRoomEvent({ kind: 'message', message: { room, id, event }, prev, receivedAt: 0 });
   }
 
-  private canSend(): boolean {
-    return this.token !== undefined && this.synced && this.deps.leading() && this.deps.link.connected;
+  /** Where a room starts in this connection: after its cursor, or after the origin (a bound) if it has none. */
+  private startOf(room: string): FeedStart {
+    const saved = this.saved.get(room);
+    return saved !== undefined && compareIds(saved, this.origin) > 0 ? { cursor: saved } : { cursor: this.origin, bound: true };
   }
 
-  private async pump(room: string, state: RoomState): Promise<void> {
-    if (state.pumping) {
-      state.again = true;
-      return;
+  private drop(): void {
+    const feed = this.feed;
+    this.feed = undefined;
+    void feed?.closeAll();
+    for (const wake of this.waiting) wake();
+  }
+
+  private canSend(feed: RoomFeed): boolean {
+    return this.feed === feed && this.deps.leading() && this.deps.link.connected;
+  }
+
+  /**
+   * The RoomFeed's sink: publishes in order, and while the broker holds maxInflight unacknowledged
+   * messages, or this replica may not publish right now, makes the room wait (nothing is skipped:
+   * the feed holds what follows). A feed that ended meanwhile sends nothing more.
+   */
+  private send(feed: RoomFeed, room: string, messages: RoomMessage[]): void | Promise<void> {
+    if (this.canSend(feed) && this.inflight + messages.length <= this.deps.maxInflight) {
+      for (const message of messages) this.publish(room, message);
+      return undefined;
     }
-    state.pumping = true;
-    try {
-      do {
-        state.again = false;
-        while (this.canSend()) {
-          // Until a room's first message goes out its cursor is the origin, a bound rather than a sent id.
-          const read = await this.deps.history.after(room, state.sent, BATCH, { bound: state.sent === this.origin });
-          if (this.rooms.get(room) !== state) return; // the term ended meanwhile
-          if (read.gap) {
-            this.deps.metrics.dropped(DropReason.HistoryTrimmed);
-            this.deps.log.warn('messages were trimmed from history before they could be forwarded', { room, after: state.sent });
-          }
-          for (const message of read.messages) {
-            if (compareIds(message.id, state.sent) > 0) this.send(room, state, message.id, message.event);
-          }
-          if (read.messages.length < BATCH) break;
-          await this.room();
+    return (async () => {
+      for (const message of messages) {
+        while (!this.canSend(feed) || this.inflight >= this.deps.maxInflight) {
+          if (this.feed !== feed) return;
+          await this.ready();
         }
-      } while (state.again && this.canSend());
-    } catch (error) {
-      this.deps.log.warn('reading a room log failed; retrying', { room, error });
-      setTimeout(() => { if (this.rooms.get(room) === state) void this.pump(room, state); }, 1_000);
-    } finally {
-      state.pumping = false;
-    }
+        this.publish(room, message);
+      }
+    })();
   }
 
-  private send(room: string, state: RoomState, id: string, event: string): void {
-    state.sent = id;
+  private publish(room: string, { id, event }: RoomMessage): void {
     this.inflight++;
     // Retained: the broker keeps this room's last accepted message, the cursor a successor trusts.
     this.deps.link.publish(roomMessagesTopic(room)!, event, { retain: true }).then(
       () => {
         this.deps.metrics.crossed('to_mqtt');
-        if (this.rooms.get(room) !== state || compareIds(id, state.acked) <= 0) return;
-        state.acked = id;
-        advance(this.saved, room, id);
+        if (this.token === undefined) return;
+        const before = this.saved.get(room);
+        if (before !== undefined && compareIds(id, before) <= 0) return;
+        this.saved.set(room, id);
         this.dirty.set(room, id);
         void this.save();
       },
@@ -201,14 +207,17 @@ export class OutboundFeed {
     });
   }
 
-  /** Waits until fewer than maxInflight messages await the broker's acknowledgement. */
-  private async room(): Promise<void> {
-    while (this.inflight >= this.deps.maxInflight) {
-      await new Promise<void>((resolve) => {
-        const wake = () => { this.waiting.delete(wake); resolve(); };
-        this.waiting.add(wake);
-      });
-    }
+  /** Waits until a publish settles, the feed ends, or a moment passes (the lead or the link may come back). */
+  private ready(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiting.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, 100);
+      this.waiting.add(wake);
+    });
   }
 
   /** One save at a time; what is acknowledged meanwhile goes in the next. Failed saves retry. */
