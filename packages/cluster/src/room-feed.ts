@@ -76,6 +76,10 @@ export interface Snapshot {
  * published message names the id before it; a node that sees a hole (lost pub/sub traffic, a
  * reconnect, a Redis restart) backfills the hole from history before delivering anything newer.
  * What history no longer holds is reported as a gap, once, before anything that follows it.
+ *
+ * A gateway opens the rooms its members are in, at the log's tip, and delivers to its connections;
+ * the MQTT bridge opens every room from the room tap, at the cursor where forwarding stopped, and
+ * publishes to the broker at the pace the broker acknowledges (its sink asks for time).
  */
 export class RoomFeed {
   private readonly rooms = new Map<string, RoomState>();
