@@ -55,11 +55,19 @@ async function snapshot(masters) {
   const out = [];
   for (const m of masters) {
     const cpu = String(await m.command('INFO', 'cpu'));
+    const io = String(await m.command('INFO', 'stats'));
     const stats = String(await m.command('INFO', 'commandstats'));
     const num = (re) => Number(re.exec(cpu)?.[1] ?? 0);
     let calls = 0;
-    for (const match of stats.matchAll(/calls=(\d+)/g)) calls += Number(match[1]);
-    out.push({ port: m.port, cpu: num(/used_cpu_user:([\d.]+)/) + num(/used_cpu_sys:([\d.]+)/), calls });
+    const commands = {};
+    for (const match of stats.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) {
+      calls += Number(match[2]);
+      commands[match[1]] = { calls: Number(match[2]), usec: Number(match[3]) };
+    }
+    const count = (re) => Number(re.exec(io)?.[1] ?? 0);
+    // Socket reads and writes (Redis 7): fewer commands per read means more system calls per message.
+    const syscalls = count(/total_reads_processed:(\d+)/) + count(/total_writes_processed:(\d+)/);
+    out.push({ port: m.port, cpu: num(/used_cpu_user:([\d.]+)/) + num(/used_cpu_sys:([\d.]+)/), calls, commands, syscalls });
   }
   return out;
 }
@@ -138,7 +146,17 @@ async function runOnce(kind) {
     const after = await snapshot(masters);
     latencies.sort((a, b) => a - b);
     const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-    const perMaster = after.map((a, i) => ({ port: a.port, cpuSec: a.cpu - before[i].cpu, calls: a.calls - before[i].calls }));
+    const perMaster = after.map((a, i) => ({ port: a.port, cpuSec: a.cpu - before[i].cpu, calls: a.calls - before[i].calls, syscalls: a.syscalls - before[i].syscalls }));
+    // Where the time goes: each command's calls and time inside Redis per message, all masters together.
+    const commands = {};
+    after.forEach((a, i) => {
+      for (const [name, { calls, usec }] of Object.entries(a.commands)) {
+        const was = before[i].commands[name] ?? { calls: 0, usec: 0 };
+        const sum = (commands[name] ??= { callsPerMessage: 0, usecPerMessage: 0 });
+        sum.callsPerMessage += (calls - was.calls) / Math.max(1, acked);
+        sum.usecPerMessage += (usec - was.usec) / Math.max(1, acked);
+      }
+    });
     const totalCalls = perMaster.reduce((sum, m) => sum + m.calls, 0);
     const totalCpu = perMaster.reduce((sum, m) => sum + m.cpuSec, 0);
     return {
@@ -149,7 +167,9 @@ async function runOnce(kind) {
       ackP50Ms: pct(50),
       ackP99Ms: pct(99),
       redisCpuMsPer1kMessages: (totalCpu * 1000 * 1000) / Math.max(1, acked),
+      redisSyscallsPerMessage: perMaster.reduce((sum, m) => sum + m.syscalls, 0) / Math.max(1, acked),
       masters: perMaster.map((m) => ({ ...m, shareOfCalls: m.calls / Math.max(1, totalCalls) })),
+      commands: Object.fromEntries(Object.entries(commands).filter(([, c]) => c.callsPerMessage > 0.001)),
     };
   } finally {
     for (const ws of sockets) ws.terminate();
@@ -170,7 +190,8 @@ for (let run = 1; run <= Number(args.runs); run++) {
     const result = await runOnce(kind);
     runs.push({ run, ...result });
     process.stdout.write(`run ${run} ${kind}: ${result.ackedPerSec.toFixed(0)} acked/s, ${result.deliveredPerSec.toFixed(0)} delivered/s, ack p99 ${result.ackP99Ms.toFixed(1)} ms, ` +
-      `Redis CPU ${result.redisCpuMsPer1kMessages.toFixed(1)} ms per 1k messages, shares ${result.masters.map((m) => `${(m.shareOfCalls * 100).toFixed(0)}%`).join('/')}\n`);
+      `Redis CPU ${result.redisCpuMsPer1kMessages.toFixed(1)} ms per 1k messages, ${result.redisSyscallsPerMessage.toFixed(2)} socket reads+writes per message, shares ${result.masters.map((m) => `${(m.shareOfCalls * 100).toFixed(0)}%`).join('/')}\n` +
+      `  per message: ${Object.entries(result.commands).map(([name, c]) => `${name} ${c.callsPerMessage.toFixed(2)} calls ${c.usecPerMessage.toFixed(1)} µs`).join(', ')}\n`);
   }
 }
 const lines = ['| bus | acked msgs/s | delivered/s | ack p50 ms | ack p99 ms | Redis CPU ms per 1k msgs | masters\' share of commands |', '| --- | --- | --- | --- | --- | --- | --- |'];

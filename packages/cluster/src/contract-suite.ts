@@ -79,6 +79,25 @@ const until = async (what: string, check: () => boolean, ms = 3000) => {
   }
 };
 
+/** A feed sink that records, per room, the ids it was handed and 'GAP' where a gap was reported. */
+function recorder(): { delivered: Map<string, string[]>; gaps: string[]; sink: FeedSink } {
+  const delivered = new Map<string, string[]>();
+  const gaps: string[] = [];
+  const record = (room: string, ids: string[]) => delivered.set(room, [...(delivered.get(room) ?? []), ...ids]);
+  const sink: FeedSink = {
+    messages: (room, messages) => {
+      record(room, messages.map((m) => m.id));
+    },
+    presence() {},
+    signal() {},
+    gap: async (room) => {
+      gaps.push(room);
+      record(room, ['GAP']);
+    },
+  };
+  return { delivered, gaps, sink };
+}
+
 export function runClusterContract(name: string, create: (options: BackendOptions) => Promise<Backend>): void {
   describe(`${name} meets the cluster contract`, () => {
     let b: Backend;
@@ -298,19 +317,7 @@ export function runClusterContract(name: string, create: (options: BackendOption
   describe(`${name} under a RoomFeed`, () => {
     let b: Backend;
     let feed: RoomFeed;
-    const delivered = new Map<string, string[]>();
-    const gaps: string[] = [];
-    const sink: FeedSink = {
-      messages: (room, messages) => {
-        delivered.set(room, [...(delivered.get(room) ?? []), ...messages.map((m) => m.id)]);
-      },
-      presence() {},
-      signal() {},
-      gap: async (room) => {
-        gaps.push(room);
-        delivered.set(room, [...(delivered.get(room) ?? []), 'GAP']);
-      },
-    };
+    const { delivered, gaps, sink } = recorder();
     before(async () => {
       b = await create({ historyLimit: 50, presenceTtlMs: 5000, idempotencyMs: IDEMPOTENCY_MS });
       feed = new RoomFeed(b.bus, b.history, sink, { recentSize: 8, backfillMax: 50, catchUpMs: 500 });
@@ -409,20 +416,6 @@ export function runClusterContract(name: string, create: (options: BackendOption
     let follow: RoomFeed | undefined;
     // A feed over the tap subscribes to nothing itself: the tap brings every room.
     const tapped = { subscribeRoom: async () => {}, unsubscribeRoom: async () => {} };
-    const recorder = () => {
-      const delivered = new Map<string, string[]>();
-      const sink: FeedSink = {
-        messages: (room, messages) => {
-          delivered.set(room, [...(delivered.get(room) ?? []), ...messages.map((m) => m.id)]);
-        },
-        presence() {},
-        signal() {},
-        gap: async (room) => {
-          delivered.set(room, [...(delivered.get(room) ?? []), 'GAP']);
-        },
-      };
-      return { delivered, sink };
-    };
     before(async () => {
       b = await create({ historyLimit: 50, presenceTtlMs: 5000, idempotencyMs: IDEMPOTENCY_MS });
       tap = b.openTap('contract-tap');
