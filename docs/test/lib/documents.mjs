@@ -72,7 +72,7 @@ export function mqttChannels(json) {
  * keyword in the document fails here, with the parser's own annotation keyword allowed.
  */
 export function payloadValidator() {
-  const ajv = new Ajv({ strict: true, allErrors: true, strictTuples: false });
+  const ajv = new Ajv({ strict: true, allErrors: true });
   ajv.addVocabulary(['x-parser-schema-id']);
   const compiled = new Map();
   return (schema, value) => {
