@@ -46,6 +46,14 @@ export interface PingFrame { type: 'ping'; ref?: string }
 export type ClientFrame = JoinFrame | LeaveFrame | SendFrame | DirectFrame | HistoryFrame | PingFrame;
 export type ClientFrameType = ClientFrame['type'];
 
+/**
+ * Every client frame type, as data: docs/protocol.md and docs/asyncapi.yaml are checked against it.
+ * A Record over the union, so a frame type added to ClientFrame and not here does not compile.
+ */
+export const CLIENT_FRAME_TYPES = Object.keys({
+  join: true, leave: true, send: true, direct: true, history: true, ping: true,
+} satisfies Record<ClientFrameType, true>) as ClientFrameType[];
+
 // ---- server to client ----
 
 export interface WelcomeFrame { type: 'welcome'; user: string; conn: string; node: string; heartbeat: number }
@@ -63,6 +71,11 @@ export type ServerFrame =
   | WelcomeFrame | JoinedFrame | LeftFrame | AckFrame | HistoryReplyFrame | PongFrame | ErrorFrame
   | ChatMessage | DirectMessage | PresenceEvent;
 export type ServerFrameType = ServerFrame['type'];
+
+/** Every server frame type, as data, checked against the union like CLIENT_FRAME_TYPES. */
+export const SERVER_FRAME_TYPES = Object.keys({
+  welcome: true, joined: true, left: true, ack: true, history: true, pong: true, error: true, message: true, direct: true, presence: true,
+} satisfies Record<ServerFrameType, true>) as ServerFrameType[];
 
 /** Most messages one `history` reply carries, whatever `limit` asks for. */
 export const HISTORY_PAGE_MAX = 100;

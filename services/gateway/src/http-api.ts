@@ -67,6 +67,16 @@ const ROUTES: Record<string, string[] | undefined> = {
   'users disconnect': ['post'],
 };
 
+/** Every route of the API with its methods, in OpenAPI's path form: docs/openapi.yaml is checked against it. */
+export const API_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
+  { method: 'GET', path: '/api/nodes' },
+  ...Object.entries(ROUTES).flatMap(([route, methods]) => {
+    const [kind, what] = route.split(' ') as [string, string];
+    const path = `/api/${kind}/{${kind === 'rooms' ? 'room' : 'user'}}/${what}`;
+    return (methods ?? []).map((method) => ({ method: method.toUpperCase(), path }));
+  }),
+];
+
 function authorized(gw: Core, head: ApiHead): boolean {
   return gw.config.apiKey === undefined || bearerMatches(head.authorization, gw.config.apiKey);
 }

@@ -1,0 +1,168 @@
+// docs/asyncapi.yaml and docs/protocol.md against the code, both ways: every frame type, error code,
+// close code and MQTT topic the code knows is documented, and nothing documented is unknown to it;
+// the documented examples decode through the real decoder, and what the real encoder and a real
+// gateway write validates against the documented schemas.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  CLIENT_FRAME_TYPES, CloseCode, ErrorCode, SERVER_FRAME_TYPES, decodeClientFrame, encodeFrame, encodeMessageBody,
+  historyJson, joinedJson, messageJson, presenceJson,
+} from '@chat/protocol';
+import { connectClient, startGateway } from '@chat/testkit';
+import * as topics from '../../services/mqtt-bridge/dist/topics.js';
+import { anchors, loadAsyncApi, mqttChannels, payloadValidator, protocolMd, socketFrames } from './lib/documents.mjs';
+
+const sorted = (values) => [...values].map(String).sort();
+const errorCodes = Object.values(ErrorCode);
+const closeCodes = Object.values(CloseCode).filter((v) => typeof v === 'number');
+
+const { json, problems } = await loadAsyncApi();
+const md = protocolMd();
+const frames = socketFrames(json);
+const validate = payloadValidator();
+
+/** Validates a server frame against the documented schema of its type. */
+function serverFrameProblems(frame) {
+  const documented = frames.server.get(frame.type);
+  return documented === undefined ? [`type ${frame.type} is not documented`] : validate(documented.payload, frame);
+}
+
+test('docs/asyncapi.yaml parses with the official AsyncAPI parser with no error and no warning', () => {
+  assert.deepEqual(problems, []);
+  assert.equal(json.asyncapi, '3.0.0');
+});
+
+test('the client frames documented are exactly the ones the decoder accepts, in the AsyncAPI document and in protocol.md', () => {
+  assert.deepEqual(sorted(frames.client.keys()), sorted(CLIENT_FRAME_TYPES));
+  assert.deepEqual(sorted(anchors(md, 'client-frame-')), sorted(CLIENT_FRAME_TYPES));
+  // The list is the decoder's: a type outside it (a server frame's, say) is unknown_type.
+  for (const type of [...SERVER_FRAME_TYPES, 'subscribe', 'publish'].filter((t) => !CLIENT_FRAME_TYPES.includes(t))) {
+    const decoded = decodeClientFrame(JSON.stringify({ type, room: 'r', to: 'u', text: 't' }), { maxTextChars: 100 });
+    assert.equal(decoded.ok ? 'ok' : decoded.error.code, ErrorCode.UnknownType, type);
+  }
+});
+
+test('the server frames documented are exactly the ones the server writes, in the AsyncAPI document and in protocol.md', () => {
+  assert.deepEqual(sorted(frames.server.keys()), sorted(SERVER_FRAME_TYPES));
+  assert.deepEqual(sorted(anchors(md, 'server-frame-')), sorted(SERVER_FRAME_TYPES));
+});
+
+test('every error code and close code is documented, and no other', () => {
+  assert.deepEqual(sorted(frames.server.get('error').payload.properties.code.enum), sorted(errorCodes));
+  assert.deepEqual(sorted(anchors(md, 'error-')), sorted(errorCodes));
+  const documented = json.channels.socket['x-close-codes'];
+  assert.deepEqual(sorted(Object.keys(documented)), sorted(closeCodes));
+  for (const [code, { name }] of Object.entries(documented)) assert.equal(CloseCode[name], Number(code), `close code ${code} is CloseCode.${name}`);
+  assert.deepEqual(sorted(anchors(md, 'close-')), sorted(closeCodes));
+});
+
+test('every client example decodes through the real decoder into the frame it shows', () => {
+  for (const { type, payload, examples } of frames.client.values()) {
+    assert.ok(examples.length > 0, `${type} has an example`);
+    for (const example of examples) {
+      assert.deepEqual(validate(payload, example), [], `${type} example fits its schema`);
+      assert.deepEqual(decodeClientFrame(JSON.stringify(example), { maxTextChars: 4000 }), { ok: true, frame: example });
+    }
+  }
+  // The schemas are not vacuous: what the decoder refuses, they refuse too.
+  assert.notDeepEqual(validate(frames.client.get('join').payload, { type: 'join', room: 'a/b' }), []);
+  assert.notDeepEqual(validate(frames.client.get('send').payload, { type: 'send', room: 'r', text: 't', mid: 'has space' }), []);
+});
+
+test('every server example fits its own schema', () => {
+  for (const { type, payload, examples } of frames.server.values()) {
+    assert.ok(examples.length > 0, `${type} has an example`);
+    for (const example of examples) assert.deepEqual(validate(payload, example), [], `${type} example ${JSON.stringify(example)}`);
+  }
+  assert.notDeepEqual(serverFrameProblems({ type: 'ack', id: '1-0', extra: 1 }), [], 'a field the server does not write is refused');
+});
+
+test('what the protocol package\'s encoder writes fits the documented schemas', () => {
+  const message = messageJson('lobby', '1700000000000-0', encodeMessageBody({ from: 'alice', text: 'hi', ts: 1700000000000, via: 'api' }));
+  const written = [
+    message,
+    joinedJson('lobby', ['alice', 'bob'], [message], false, 'j1'),
+    joinedJson('lobby', [], [], true),
+    historyJson('lobby', [message, message], 'h1'),
+    presenceJson('lobby', 'bob', 'leave'),
+    encodeFrame({ type: 'welcome', user: 'alice', conn: 'n1.1', node: 'n1', heartbeat: 25000 }),
+    encodeFrame({ type: 'ack', id: '1-0', duplicate: true, ref: 's' }),
+    encodeFrame({ type: 'left', room: 'lobby' }),
+    encodeFrame({ type: 'pong', ts: 5 }),
+    encodeFrame({ type: 'error', code: ErrorCode.TooManyRooms, message: 'leave one first', ref: 'x' }),
+    encodeFrame({ type: 'direct', id: 'd1', from: 'alice', to: 'bob', text: 'psst', ts: 6, via: 'mqtt' }),
+  ];
+  for (const text of written) assert.deepEqual(serverFrameProblems(JSON.parse(text)), [], text);
+});
+
+describe('a real gateway', () => {
+  let gw;
+  before(async () => {
+    gw = await startGateway({ env: { MAX_ROOMS: '1' } });
+  });
+  after(() => gw.stop());
+
+  test('writes only frames that fit the documented schemas, and every documented kind of frame', async () => {
+    const connect = async (user) => {
+      const client = await connectClient(gw.wsUrl, { user, protocols: ['chat.v1'] });
+      const seen = [client.welcome];
+      client.ws.on('message', (data) => seen.push(JSON.parse(String(data))));
+      return { client, seen };
+    };
+    const ann = await connect('ann');
+    const bob = await connect('bob');
+    await ann.client.request({ type: 'join', room: 'docs' });
+    await bob.client.request({ type: 'join', room: 'docs' });
+    await ann.client.next((f) => f.type === 'presence');
+    const ack = await ann.client.request({ type: 'send', room: 'docs', text: 'one', mid: 'm1' });
+    await ann.client.request({ type: 'send', room: 'docs', text: 'one', mid: 'm1' });
+    await bob.client.next((f) => f.type === 'message');
+    await ann.client.request({ type: 'direct', to: 'bob', text: 'psst', mid: 'd1' });
+    await bob.client.next((f) => f.type === 'direct');
+    await bob.client.request({ type: 'history', room: 'docs', before: ack.id, limit: 5 });
+    await bob.client.request({ type: 'join', room: 'docs', since: '0-1' });
+    await bob.client.request({ type: 'ping' });
+    for (const bad of [{ type: 'nope' }, { type: 'send', room: 'elsewhere', text: 'x' }, { type: 'join', room: 'second' }, { type: 'direct', to: 'nobody', text: 'x' }]) {
+      assert.equal((await ann.client.request(bad)).type, 'error');
+    }
+    await bob.client.request({ type: 'leave', room: 'docs' });
+    await ann.client.next((f) => f.type === 'presence' && f.state === 'leave');
+    await Promise.all([ann.client.close(), bob.client.close()]);
+
+    const all = [...ann.seen, ...bob.seen];
+    for (const frame of all) assert.deepEqual(serverFrameProblems(frame), [], JSON.stringify(frame));
+    assert.deepEqual(sorted(new Set(all.map((f) => f.type))), sorted(SERVER_FRAME_TYPES));
+  });
+});
+
+describe('the MQTT topics documented are the bridge\'s topics', () => {
+  const channels = mqttChannels(json);
+  const asFilter = (address) => address.replace(/\{\w+\}/g, '+');
+  const sample = { room: 'room-1', user: 'user-1', device: 'device-1' };
+  const filled = (address) => address.replace(/\{(\w+)\}/g, (_, name) => sample[name]);
+
+  test('the same five topics, each with the parameters its levels name', () => {
+    const codeFilters = [
+      ...topics.POST_FILTERS.map((f) => f.topic),
+      ...topics.STATUS_FILTERS.map((f) => f.topic),
+      topics.ROOM_MESSAGES_FILTER,
+      topics.userDirectTopic(sample.user).replace(sample.user, '+'),
+    ];
+    assert.deepEqual(sorted(channels.map((c) => asFilter(c.address))), sorted(codeFilters));
+    for (const { address, parameters } of channels) assert.deepEqual(parameters, [...address.matchAll(/\{(\w+)\}/g)].map((m) => m[1]), address);
+    for (const { address } of channels) assert.ok(md.includes(`\`${address}\``), `protocol.md names ${address}`);
+  });
+
+  test('what the bridge publishes goes where the document says, and what it reads parses into the documented parameters', () => {
+    const published = channels.filter((c) => c.action === 'send').map((c) => c.address);
+    assert.deepEqual(sorted(published), sorted(['chat/rooms/{room}/messages', 'chat/users/{user}/direct']));
+    assert.equal(topics.roomMessagesTopic(sample.room), filled('chat/rooms/{room}/messages'));
+    assert.equal(topics.userDirectTopic(sample.user), filled('chat/users/{user}/direct'));
+    const parsed = Object.fromEntries(channels.filter((c) => c.action === 'receive').map((c) => [c.address, topics.parseInboundTopic(filled(c.address))]));
+    assert.deepEqual(parsed, {
+      'chat/rooms/{room}/send/{device}': { kind: 'post', room: sample.room, device: sample.device },
+      'chat/users/{user}/direct/send/{device}': { kind: 'direct', to: sample.user, device: sample.device },
+      'chat/devices/{device}/status': { kind: 'status', device: sample.device },
+    });
+  });
+});
