@@ -14,6 +14,7 @@ import { build, type BuildFailure } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { repoRoot, startGateway, type GatewayService } from '@chat/testkit';
 import type { ChatClient } from '../client.js';
+import type { Sent } from '../delivery.js';
 import { createNodeClient } from '../node.js';
 import { startCluster, type RealCluster } from '../testing/real-cluster.js';
 import { launchChromium, requireChromium, watchErrors } from './browser.js';
@@ -132,8 +133,9 @@ describe('the packed SDK', () => {
     const bundle = await bundleForBrowser(project, 'browser-entry.mjs');
     const dave = createNodeClient({ url: two.wsUrl, user: 'dave' });
     clients.push(dave);
+    let answered: Promise<Sent> | undefined;
     dave.on('message', (message) => {
-      if (message.from === 'carol') void dave.send(message.room, `dave heard: ${message.text}`);
+      if (message.from === 'carol') answered = dave.send(message.room, `dave heard: ${message.text}`);
     });
     await dave.connect();
     await dave.join('pkg-browser');
@@ -149,6 +151,7 @@ describe('the packed SDK', () => {
     assert.equal(result.node, 'pkg1');
     assert.equal(result.sent.duplicate, false);
     assert.equal(result.answer.text, 'dave heard: hello from chromium');
+    assert.equal((await answered)?.id, result.answer.id);
     assert.deepEqual(errors, []);
   });
 });
