@@ -11,3 +11,8 @@ export {
   ChatClientError, ClientClosedError, ConnectionLostError, DisconnectedError, InvalidMidError, InvalidNameError,
   QueueFullError, SendTimeoutError, ServerError, TimeoutError,
 } from './errors.js';
+/** The protocol's codes and the frames the events carry, so that an application needs no other import. */
+export { CloseCode, ErrorCode } from '@chat/protocol';
+export type {
+  AckFrame, ChatMessage, DirectMessage, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, Via, WelcomeFrame,
+} from '@chat/protocol';
