@@ -1,6 +1,6 @@
 import { compareIds, messageJson } from '@chat/protocol';
 import type { RoomMessage } from './bus.js';
-import type { AfterOptions, HistoryRead, HistoryStore } from './history-store.js';
+import { firstRooms, type AfterOptions, type HistoryRead, type HistoryStore, type RoomPage } from './history-store.js';
 
 interface Entry {
   message: RoomMessage;
@@ -18,7 +18,7 @@ interface RoomLog {
 
 /** In-process history with Redis stream semantics: `<ms>-<seq>` ids, trimmed to `limit` per room. */
 export class MemoryHistory implements HistoryStore {
-  private readonly rooms = new Map<string, RoomLog>();
+  private readonly logs = new Map<string, RoomLog>();
 
   constructor(private readonly limit: number) {}
 
@@ -45,9 +45,9 @@ export class MemoryHistory implements HistoryStore {
    * without persistence, or a replica that lagged, would. For tests of honest gaps.
    */
   loseNewest(room: string, count: number): void {
-    const log = this.rooms.get(room);
+    const log = this.logs.get(room);
     if (log === undefined) return;
-    if (count >= log.entries.length) this.rooms.delete(room);
+    if (count >= log.entries.length) this.logs.delete(room);
     else log.entries.splice(log.entries.length - count, count);
   }
 
@@ -56,7 +56,7 @@ export class MemoryHistory implements HistoryStore {
   }
 
   async after(room: string, since: string, max: number, { recordLoss = false, bound = false }: AfterOptions = {}): Promise<HistoryRead> {
-    const log = this.rooms.get(room);
+    const log = this.logs.get(room);
     const entries = log?.entries ?? [];
     const tip = entries.at(-1)?.message.id ?? '';
     if (since === '') return { messages: entries.slice(0, max).map((e) => e.message), gap: false, tip };
@@ -83,18 +83,23 @@ export class MemoryHistory implements HistoryStore {
   }
 
   async tip(room: string): Promise<string> {
-    return this.rooms.get(room)?.entries.at(-1)?.message.id ?? '';
+    return this.logs.get(room)?.entries.at(-1)?.message.id ?? '';
+  }
+
+  /** Rooms holding a log; a log is only ever dropped whole by loseNewest (a simulated loss). */
+  async rooms(limit: number): Promise<RoomPage> {
+    return firstRooms(this.logs.keys(), limit);
   }
 
   private messages(room: string): RoomMessage[] {
-    return (this.rooms.get(room)?.entries ?? []).map((e) => e.message);
+    return (this.logs.get(room)?.entries ?? []).map((e) => e.message);
   }
 
   private log(room: string): RoomLog {
-    let log = this.rooms.get(room);
+    let log = this.logs.get(room);
     if (log === undefined) {
       log = { entries: [], lastMs: 0, lastSeq: 0, lostAfter: '' };
-      this.rooms.set(room, log);
+      this.logs.set(room, log);
     }
     return log;
   }
