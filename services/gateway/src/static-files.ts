@@ -39,7 +39,7 @@ export function loadStaticFiles(): Map<string, StaticFile> {
       files.set(prefix + relative(dir, path).split(sep).join('/'), { body: readFileSync(path), type });
     }
   }
-  for (const [path, page] of [['/', '/assets/index.html'], ['/admin', '/assets/admin/index.html']] as const) {
+  for (const [path, page] of [['/', '/assets/index.html'], ['/admin', '/assets/admin/index.html'], ['/admin/', '/assets/admin/index.html']] as const) {
     const file = files.get(page);
     if (file !== undefined) files.set(path, file);
   }

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { connectClient, type GatewayService, type TestClient } from '@chat/testkit';
-import { startCluster, type RealCluster } from '../testing/real-cluster.js';
+import { connectClient, startGateway, type GatewayService, type TestClient } from '@chat/testkit';
+import { signToken, startCluster, type RealCluster } from '../testing/real-cluster.js';
 import { launchChromium, requireChromium, screenshot, watchErrors } from './browser.js';
 
 const WAIT = { timeout: 15_000 };
@@ -173,4 +173,42 @@ describe('the web chat page keeps its place and tells the truth about peers and 
   test('no page logged an error', () => {
     assert.deepEqual(pageErrors.flat(), []);
   });
+});
+
+test('with sign-in on, a reload keeps the token for its tab only; a new tab asks for it again', async () => {
+  requireChromium();
+  const secret = 'a-test-secret-of-at-least-32-bytes-long';
+  const gateway = await startGateway({ env: { NODE_ID: 'auth1', AUTH_JWT_SECRET: secret } });
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    const page = await context.newPage();
+    const errors = watchErrors(page, 'tess');
+    const token = signToken('tess', 600, secret);
+    await page.goto(`${gateway.url}/`);
+    await page.fill('#login-form input[name=user]', 'tess');
+    await page.fill('#login-form input[name=rooms]', 'lobby, vault');
+    await page.click('#login-form summary');
+    await page.fill('#login-form input[name=token]', token);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('#status[data-state=connected]', WAIT);
+    assert.equal(await page.evaluate('sessionStorage.getItem("chat.token")'), token);
+    assert.doesNotMatch(String(await page.evaluate('localStorage.getItem("chat.session")')), new RegExp(token.split('.')[2]!), 'no token in localStorage');
+
+    await page.reload();
+    await page.waitForSelector('#status[data-state=connected]', WAIT);
+    assert.deepEqual(await page.locator('#rooms li').evaluateAll((items) => items.map((li) => li.getAttribute('data-key'))), ['room:lobby', 'room:vault']);
+    assert.equal(await page.title(), 'Chat · tess', 'signed in by the token again');
+
+    const tab = await context.newPage();
+    await tab.goto(`${gateway.url}/`);
+    await tab.waitForSelector('#login:not([hidden])', WAIT);
+    assert.equal(await tab.inputValue('#login-form input[name=user]'), 'tess');
+    assert.equal(await tab.inputValue('#login-form input[name=token]'), '');
+    await screenshot(tab, 'web-s08-new-tab-asks-for-the-token');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await gateway.kill();
+  }
 });
