@@ -84,6 +84,7 @@ function listen(c) {
   c.on('welcome', (w) => {
     me = w.user;
     lastNode = w.node;
+    $('#signed-in-as').textContent = me; // with a token, the server names the user
     document.title = `Chat · ${me}`;
   });
   c.on('disconnected', (d) => {

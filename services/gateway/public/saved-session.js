@@ -2,16 +2,20 @@
 // back where it was: the user name, the joined rooms, the open direct messages, and per room the id
 // of the last message seen, from which the rejoin resumes (`since`): nothing missed, nothing twice.
 // Kept in localStorage; a sign-in token only in sessionStorage (this tab), as it is a credential.
+import { isName } from './dom.js';
 
 const SESSION = 'chat.session';
 const TOKEN = 'chat.token';
+const name = (value) => typeof value === 'string' && isName(value);
+const id = (value) => typeof value === 'string' && /^\d{1,20}-\d{1,20}$/.test(value);
 
 /** `{ user, rooms, dms, seen: { room: id }, withToken }`, or undefined when nothing (valid) is kept. */
 export function loadSession() {
   try {
     const saved = JSON.parse(localStorage.getItem(SESSION) ?? 'null');
-    if (typeof saved?.user !== 'string' || !Array.isArray(saved.rooms) || !Array.isArray(saved.dms)) return undefined;
-    return { user: saved.user, rooms: saved.rooms, dms: saved.dms, seen: saved.seen ?? {}, withToken: saved.withToken === true };
+    if (!name(saved?.user) || !Array.isArray(saved.rooms) || !Array.isArray(saved.dms)) return undefined;
+    const seen = Object.entries(saved.seen ?? {}).filter(([room, last]) => name(room) && id(last));
+    return { user: saved.user, rooms: saved.rooms.filter(name), dms: saved.dms.filter(name), seen: Object.fromEntries(seen), withToken: saved.withToken === true };
   } catch {
     return undefined; // written by another version of the page, or by hand: start afresh
   }

@@ -149,6 +149,18 @@ describe('the web chat page keeps its place and tells the truth about peers and 
     assert.equal(await rita.isHidden('#chat'), true);
     assert.equal(await rita.inputValue('#login-form input[name=user]'), '');
     await screenshot(rita, 'web-s05-signed-out');
+
+    // What was kept may have been written by another version of the page, or by hand.
+    await rita.evaluate('localStorage.setItem("chat.session", "{not json")');
+    await rita.reload();
+    await rita.waitForSelector('#login:not([hidden])', WAIT);
+    await rita.evaluate(`localStorage.setItem("chat.session", JSON.stringify({ user: 'rita', rooms: ['lobby', 'no spaces!'], dms: [{}], seen: { lobby: 'yesterday' } }))`);
+    await rita.reload();
+    await rita.waitForSelector('#status[data-state=connected]', WAIT);
+    assert.deepEqual(await rita.locator('#rooms li, #dms li').evaluateAll((items) => items.map((li) => li.getAttribute('data-key'))), ['room:lobby']);
+    await conv(rita, 'room:lobby').locator('li.msg >> text=while away 2').waitFor(WAIT);
+    await rita.click('#sign-out');
+    await rita.waitForSelector('#login:not([hidden])', WAIT);
   });
 
   test('on a phone the drawer closes with its close button and with Escape', async () => {
