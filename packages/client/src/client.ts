@@ -1,10 +1,10 @@
-import { isMid, isValidName, type ChatMessage, type ServerFrame, type WelcomeFrame } from '@chat/protocol';
+import { isMessageId, isMid, isValidName, type ChatMessage, type ServerFrame, type WelcomeFrame } from '@chat/protocol';
 import { Backoff } from './backoff.js';
 import type { ChatClientOptions } from './client-options.js';
 import { DEFAULT_SEND_TIMEOUT_MS, MidSource, type SendOptions, type Sent } from './delivery.js';
 import { Emitter, type Listener } from './emitter.js';
 import { Endpoints } from './endpoints.js';
-import { ChatClientError, ClientClosedError, DisconnectedError, InvalidMidError, InvalidNameError } from './errors.js';
+import { ChatClientError, ClientClosedError, DisconnectedError, InvalidIdError, InvalidMidError, InvalidNameError } from './errors.js';
 import type { ClientEvents, ConnectionState, StatusChange } from './events.js';
 import { Link, type Down } from './link.js';
 import { Outbox, type Reply, type Request } from './outbox.js';
@@ -119,11 +119,17 @@ export class ChatClient {
     return welcomed;
   }
 
-  /** Joins the room now or at the next connection, and keeps it joined across reconnects. */
-  join(room: string): Promise<RoomJoined> {
+  /**
+   * Joins the room now or at the next connection, and keeps it joined across reconnects. With
+   * `since` (the last id the application saw, kept across a page reload), the first join resumes
+   * from it: `history` is exactly the messages after it, with `gap` when they are not all kept.
+   * Ignored when the room is already wanted.
+   */
+  join(room: string, options: { since?: string } = {}): Promise<RoomJoined> {
     if (!isValidName(room)) return Promise.reject(new InvalidNameError('room', room));
+    if (options.since !== undefined && !isMessageId(options.since)) return Promise.reject(new InvalidIdError('since', options.since));
     if (this.#state === 'closed') return Promise.reject(this.#closedError());
-    return this.#joins.want(room);
+    return this.#joins.want(room, options.since);
   }
 
   /** Leaves the room; its messages stop at once, and its last-seen id is forgotten. */

@@ -92,3 +92,10 @@ export class InvalidNameError extends ChatClientError {
     super('invalid_name', `${what} "${value.slice(0, 80)}" must match ^[A-Za-z0-9_.-]{1,64}$`);
   }
 }
+
+/** A `since` or `before` that is not a message id (`<ms>-<seq>`, each part below 2^64). */
+export class InvalidIdError extends ChatClientError {
+  constructor(what: string, value: string) {
+    super('invalid_id', `${what} "${value.slice(0, 80)}" must be a message id like "1700000000000-0"`);
+  }
+}

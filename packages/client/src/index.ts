@@ -8,7 +8,7 @@ export { tokenExpiryMs, type TokenSource } from './token.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
 export { DEFAULT_SEND_TIMEOUT_MS, type SendOptions, type Sent } from './delivery.js';
 export {
-  ChatClientError, ClientClosedError, ConnectionLostError, DisconnectedError, InvalidMidError, InvalidNameError,
+  ChatClientError, ClientClosedError, ConnectionLostError, DisconnectedError, InvalidIdError, InvalidMidError, InvalidNameError,
   QueueFullError, SendTimeoutError, ServerError, TimeoutError,
 } from './errors.js';
 /** The protocol's codes and the frames the events carry, so that an application needs no other import. */

@@ -31,9 +31,9 @@ export class RoomJoins {
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Wants the room from now on; resolves at its next `joined` (at once if joined already). */
-  want(room: string): Promise<RoomJoined> {
-    const added = this.rooms.add(room);
+  /** Wants the room from now on; resolves at its next `joined` (at once if joined already). `since` as for RoomSet.add. */
+  want(room: string, since?: string): Promise<RoomJoined> {
+    const added = this.rooms.add(room, since);
     if (!added && this.rooms.isJoined(room)) {
       return Promise.resolve({ room, members: this.rooms.members(room), history: [], gap: false, resumed: false });
     }

@@ -29,6 +29,17 @@ test('a first join asks for no since and hands over the history', () => {
   assert.deepEqual(result?.members, ['alice', 'bob']);
 });
 
+test('a room added with a kept id resumes from it: the join carries since, and nothing up to it is handed over', () => {
+  const rooms = new RoomSet();
+  rooms.add('lobby', '100-1');
+  assert.deepEqual(rooms.joinFrame('lobby', 'j1'), { type: 'join', room: 'lobby', since: '100-1', ref: 'j1' });
+  const result = rooms.onJoined(joined([msg('100-1'), msg('100-2')]));
+  assert.deepEqual(result?.history.map((m) => m.id), ['100-2']);
+  assert.equal(result?.resumed, true);
+  assert.equal(rooms.accept(msg('100-2')), false);
+  assert.equal(rooms.accept(msg('100-3')), true);
+});
+
 test('a message id already delivered, or older, is dropped', () => {
   const rooms = joinedRoom();
   assert.equal(rooms.accept(msg('100-1')), false);

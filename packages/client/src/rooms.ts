@@ -13,7 +13,7 @@ export interface RoomJoined {
   history: ChatMessage[];
   /** The server no longer keeps everything after the last id seen: some messages are lost to this client. */
   gap: boolean;
-  /** A rejoin after a reconnect, with `since` = the last id seen. */
+  /** A rejoin with `since` = the last id seen: after a reconnect, or from an id the application kept (`join(room, { since })`). */
   resumed: boolean;
 }
 
@@ -46,11 +46,14 @@ interface Room {
 export class RoomSet {
   readonly #rooms = new Map<string, Room>();
 
-  /** Adds the room; false when it was already there. */
-  add(name: string): boolean {
+  /**
+   * Adds the room; false when it was already there. `since`, an id the application saw before (kept
+   * across a page reload), makes the first join a resume: only messages after it are handed over.
+   */
+  add(name: string, since?: string): boolean {
     if (this.#rooms.has(name)) return false;
     this.#rooms.set(name, {
-      lastId: undefined, members: new Set(), joined: false, everJoined: false,
+      lastId: since, members: new Set(), joined: false, everJoined: since !== undefined,
       joinRef: undefined, early: [], waiters: [],
     });
     return true;

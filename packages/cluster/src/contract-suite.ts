@@ -278,6 +278,23 @@ export function runClusterContract(name: string, create: (options: BackendOption
       assert.deepEqual(read.messages, []);
     });
 
+    test('the rooms that stored a message are listed by name, a page at a time', async () => {
+      const mine = ['c', 'a', 'b'].map((letter) => `list-${process.pid}-${letter}`);
+      for (const room of mine) await b.bus.publish(draft(room, 'listed'));
+      let all: string[] = [];
+      await until('all three listed', () => {
+        void b.history.rooms(10_000).then((page) => (all = page.rooms));
+        return mine.every((room) => all.includes(room));
+      });
+      assert.deepEqual(all, [...all].sort(), 'sorted by name');
+      assert.deepEqual(all.filter((room) => room.startsWith(`list-${process.pid}-`)), [...mine].sort());
+      const at = all.indexOf(mine[1]!); // 'a', the first of mine
+      assert.deepEqual(await b.history.rooms(at + 1), { rooms: all.slice(0, at + 1), more: true });
+      assert.deepEqual(await b.history.rooms(all.length), { rooms: all, more: false }, 'exactly all: no more');
+      assert.deepEqual(await b.history.rooms(all.length - 1), { rooms: all.slice(0, -1), more: true }, 'one short: more');
+      assert.equal(all.includes(freshRoom()), false, 'a room nobody wrote in is not listed');
+    });
+
     test('presence announces a user first joining and last leaving across nodes', async () => {
       const room = freshRoom();
       await b.bus.subscribeRoom(room);
@@ -289,6 +306,20 @@ export function runClusterContract(name: string, create: (options: BackendOption
       assert.deepEqual(await b.presence.members(room), []);
       await until('two presence events', () => roomEvents.filter((e) => e.kind === 'presence' && e.room === room).length === 2);
       assert.deepEqual(roomEvents.filter((e) => e.kind === 'presence' && e.room === room).map((e) => e.kind === 'presence' && e.event.state), ['join', 'leave']);
+    });
+
+    test('a room\'s member count is its present users, each counted once however many nodes hold it', async () => {
+      const room = freshRoom();
+      assert.equal(await b.presence.count(room), 0);
+      await b.presence.join(room, 'gil', 'node-a');
+      await b.presence.join(room, 'gil', 'node-b');
+      await b.presence.join(room, 'hal', 'node-b');
+      assert.equal(await b.presence.count(room), 2);
+      await b.presence.leave(room, 'gil', 'node-a');
+      assert.equal(await b.presence.count(room), 2, 'gil is still held by node-b');
+      await b.presence.leave(room, 'gil', 'node-b');
+      await b.presence.leave(room, 'hal', 'node-b');
+      assert.equal(await b.presence.count(room), 0);
     });
 
     test('the users of a node that stops heartbeating are reaped after the ttl, with their leave events', async () => {

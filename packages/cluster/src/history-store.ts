@@ -38,6 +38,23 @@ export interface HistoryStore {
   before(room: string, before: string | undefined, limit: number): Promise<RoomMessage[]>;
   /** Id of the newest stored message, '' when the room has none. */
   tip(room: string): Promise<string>;
+  /**
+   * The first `limit` rooms by name that ever stored a message, and whether there are more. For
+   * operators (GET /api/rooms): it reads the whole list of rooms, so it is not for the message path.
+   */
+  rooms(limit: number): Promise<RoomPage>;
+}
+
+/** A page of room names, sorted by code unit (names are ASCII), and whether more follow. */
+export interface RoomPage {
+  rooms: string[];
+  more: boolean;
+}
+
+/** The first `limit` names of `all` in order, and whether there were more. */
+export function firstRooms(all: Iterable<string>, limit: number): RoomPage {
+  const sorted = [...all].sort();
+  return { rooms: sorted.slice(0, Math.max(0, limit)), more: sorted.length > limit };
 }
 
 /** The largest stream id: nothing can come after it. */

@@ -1,6 +1,6 @@
 import { compareIds, messageJson } from '@chat/protocol';
 import type { RoomMessage } from './bus.js';
-import type { AfterOptions, HistoryRead, HistoryStore } from './history-store.js';
+import { firstRooms, type AfterOptions, type HistoryRead, type HistoryStore, type RoomPage } from './history-store.js';
 
 interface Entry {
   message: RoomMessage;
@@ -86,8 +86,13 @@ export class MemoryHistory implements HistoryStore {
     return this.logs.get(room)?.entries.at(-1)?.message.id ?? '';
   }
 
-  /** Every room that has a log, in no order. */
-  rooms(): string[] {
+  /** Rooms holding a log; a log is only ever dropped whole by loseNewest (a simulated loss). */
+  async rooms(limit: number): Promise<RoomPage> {
+    return firstRooms(this.logs.keys(), limit);
+  }
+
+  /** Every room that has a log, in no order (the tap's list: unbounded, in process). */
+  roomNames(): string[] {
     return [...this.logs.keys()];
   }
 

@@ -36,6 +36,10 @@ export class MemoryPresence implements PresenceStore {
     return [...(this.rooms.get(room)?.keys() ?? [])];
   }
 
+  async count(room: string): Promise<number> {
+    return this.rooms.get(room)?.size ?? 0;
+  }
+
   async heartbeat(node: string): Promise<void> {
     this.heartbeats.set(node, Date.now());
   }

@@ -13,6 +13,8 @@ export interface PresenceStore {
   /** Resolves true when this was the user's last entry in the room (a leave event went out). */
   leave(room: string, user: string, node: string): Promise<boolean>;
   members(room: string): Promise<string[]>;
+  /** How many users are present in the room, without listing them. */
+  count(room: string): Promise<number>;
   /** Marks `node` alive for another ttlMs. */
   heartbeat(node: string): Promise<void>;
   /** Removes the entries of nodes silent for ttlMs. Safe to call from every node at once. */

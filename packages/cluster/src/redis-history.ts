@@ -1,6 +1,6 @@
 import { compareIds, messageJson } from '@chat/protocol';
 import type { RoomMessage } from './bus.js';
-import { MAX_ID, type AfterOptions, type HistoryRead, type HistoryStore } from './history-store.js';
+import { MAX_ID, firstRooms, type AfterOptions, type HistoryRead, type HistoryStore, type RoomPage } from './history-store.js';
 import { guarded, type RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { StreamEntry } from './redis-scripts.js';
@@ -35,6 +35,14 @@ export class RedisHistory implements HistoryStore {
   async tip(room: string): Promise<string> {
     const entries = await guarded(this.redis.xrevrange(this.keys.roomLog(room), '+', '-', 'COUNT', 1));
     return entries[0]?.[0] ?? '';
+  }
+
+  /**
+   * From the room index (RoomLister), one set in a slot of its own: one SMEMBERS on one shard, sorted
+   * here, as Redis has no ordered read of a set. A room is listed once a message was stored there.
+   */
+  async rooms(limit: number): Promise<RoomPage> {
+    return firstRooms(await guarded(this.redis.smembers(this.keys.roomIndex())), limit);
   }
 }
 

@@ -58,7 +58,7 @@ export class RedisKeys {
     return `${this.prefix}node:{${node}}`;
   }
 
-  /** Every room that has a log (a set), for the bridge's tap: rooms are found here, not by a key scan. */
+  /** Every room that has a log (a set), for the bridge's tap and GET /api/rooms: rooms are found here, not by a key scan. */
   roomIndex(): string {
     return `${this.prefix}{rooms}:index`;
   }

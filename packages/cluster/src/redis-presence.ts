@@ -43,6 +43,10 @@ export class RedisPresence implements PresenceStore {
     return guarded(this.redis.smembers(this.keys.roomMembers(room)));
   }
 
+  async count(room: string): Promise<number> {
+    return guarded(this.redis.scard(this.keys.roomMembers(room)));
+  }
+
   async heartbeat(node: string): Promise<void> {
     await guarded(this.redis.chatPresenceHeartbeat(this.keys.presenceHeartbeats(), node));
     this.known.add(node);

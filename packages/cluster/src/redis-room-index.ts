@@ -7,7 +7,7 @@ const MEMO_MAX = 100_000;
 
 /**
  * The list of rooms, for the one reader that follows every room (the MQTT bridge's tap), which on a
- * Redis Cluster cannot pattern-subscribe. Each process that stores messages lists a room the first
+ * Redis Cluster cannot pattern-subscribe, and for operators (GET /api/rooms, RedisHistory.rooms). Each process that stores messages lists a room the first
  * time it stores one there (one SADD per room and process, not per message) and announces a room
  * new to the list on the index channel, so the tap subscribes to it at once. The list has a slot of
  * its own, so this is not part of the append's script: a process that dies in between leaves a room

@@ -32,7 +32,7 @@ export class MemoryRoomTap implements RoomTap {
 
   async start(listener: RoomTapListener): Promise<void> {
     this.unlisten?.();
-    const known = new Set(this.history.rooms());
+    const known = new Set(this.history.roomNames());
     this.unlisten = this.bus.tap((event) => {
       if (event.kind !== 'message') return;
       const { room, id, event: json } = event.message;
@@ -51,7 +51,7 @@ export class MemoryRoomTap implements RoomTap {
   }
 
   async rooms(): Promise<string[]> {
-    return this.history.rooms();
+    return this.history.roomNames();
   }
 
   async close(): Promise<void> {

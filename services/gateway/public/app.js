@@ -1,10 +1,13 @@
 // The web chat: a plain page on the client SDK (served at /sdk/ by every gateway).
 // Query parameters: ?user=NAME&rooms=a,b (enter at once), ?token=JWT (auth on), and
 // ?nodes=ws://host:port/ws,... (more gateways to fail over to, besides the one serving the page).
+// Without them, a page reloaded after signing in comes back to its rooms (saved-session.js).
 import { ChatClient } from '@chat/client';
 import { Conversation } from './conversation.js';
 import { $, h, isName } from './dom.js';
+import { setUpDrawer, toggleDrawer } from './drawer.js';
 import { ConnectionIndicator, describeClose } from './indicator.js';
+import { clearSession, loadSession, loadToken, saveSession, saveToken } from './saved-session.js';
 
 const params = new URLSearchParams(location.search);
 const pageNode = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
@@ -16,35 +19,63 @@ let client;
 let me;
 let current;
 let lastNode;
+/** What is kept across a reload; undefined until signed in. */
+let session;
 
 // ---- entering ----
 
+const saved = loadSession();
 const loginForm = $('#login-form');
-loginForm.user.value = params.get('user') ?? localStorage.getItem('chat.user') ?? '';
-loginForm.rooms.value = params.get('rooms') ?? localStorage.getItem('chat.rooms') ?? 'lobby';
-loginForm.token.value = params.get('token') ?? '';
+loginForm.user.value = params.get('user') ?? saved?.user ?? '';
+loginForm.rooms.value = params.get('rooms') ?? saved?.rooms.join(',') ?? 'lobby';
+loginForm.token.value = params.get('token') ?? loadToken();
 loginForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const rooms = loginForm.rooms.value.split(',').map((r) => r.trim()).filter(Boolean);
-  enter(loginForm.user.value.trim(), rooms, loginForm.token.value.trim());
+  const user = loginForm.user.value.trim();
+  // The same user again (a reload of a ?user= link) keeps its rooms, direct messages and places.
+  enter(user, rooms, loginForm.token.value.trim(), saved?.user === user ? saved : undefined);
 });
+setUpDrawer();
 if (params.has('user')) loginForm.requestSubmit();
+// A token lives in this tab only: a new tab of a signed-in page asks for it again.
+else if (saved !== undefined && (!saved.withToken || loadToken() !== '')) enter(saved.user, saved.rooms, loadToken(), saved);
 
-function enter(user, rooms, token) {
+function enter(user, rooms, token, restored) {
   const bad = [user, ...rooms].find((name) => !isName(name));
   if (bad !== undefined) return void ($('#login-error').textContent = `"${bad}" is not a valid name`);
-  localStorage.setItem('chat.user', user);
-  localStorage.setItem('chat.rooms', rooms.join(','));
+  const seen = restored?.seen ?? {};
+  session = { user, rooms: [...new Set([...rooms, ...(restored?.rooms ?? [])])], dms: restored?.dms ?? [], seen, withToken: token !== '' };
+  saveToken(token);
   me = user;
   client = new ChatClient({ url: urls, ...(token ? { token } : { user }) });
   listen(client);
   $('#login').hidden = true;
   $('#chat').hidden = false;
   $('#menu').hidden = false;
+  $('#signed-in-as').textContent = user;
   client.connect().catch(() => undefined);
-  for (const room of rooms) joinRoom(room);
-  show(`room:${rooms[0]}`);
+  for (const room of session.rooms) joinRoom(room, seen[room]);
+  for (const peer of session.dms) conversation('dm', peer);
+  save();
+  show(rooms.length > 0 ? `room:${rooms[0]}` : conversations.keys().next().value);
 }
+
+/** Writes what a reload needs: the rooms and direct messages open now, and the last id seen in each room. */
+function save() {
+  if (session === undefined) return;
+  const open = [...conversations.values()];
+  session.rooms = open.filter((c) => c.kind === 'room').map((c) => c.name);
+  session.dms = open.filter((c) => c.kind === 'dm').map((c) => c.name);
+  session.seen = Object.fromEntries(session.rooms.map((room) => [room, client.lastId(room) ?? session.seen[room]]).filter(([, id]) => id !== undefined));
+  saveSession(session);
+}
+
+$('#sign-out').addEventListener('click', () => {
+  clearSession();
+  client?.close();
+  location.replace(location.pathname); // without ?user=, which would sign in again
+});
 
 // ---- what the server tells us ----
 
@@ -53,6 +84,7 @@ function listen(c) {
   c.on('welcome', (w) => {
     me = w.user;
     lastNode = w.node;
+    $('#signed-in-as').textContent = me; // with a token, the server names the user
     document.title = `Chat · ${me}`;
   });
   c.on('disconnected', (d) => {
@@ -64,7 +96,12 @@ function listen(c) {
   });
   c.on('joined', (j) => {
     const conv = conversation('room', j.room);
-    if (j.resumed) {
+    if (j.resumed && conv.restoring) {
+      // The first join after a reload, from the last id seen before it: say what came meanwhile.
+      const missed = j.history.length;
+      conv.welcomeBack = conv.note(missed === 0 ? 'Nothing new since your last visit' : `${missed} new message${missed === 1 ? '' : 's'} since your last visit`, 'ok');
+      conv.firstNew = j.history[0]?.id;
+    } else if (j.resumed) {
       const missed = j.history.length;
       const below = `${j.gap ? 'the last ' : ''}${missed} missed message${missed === 1 ? '' : 's'} below`;
       conv.note(`Reconnected to node ${c.node}: ${missed === 0 ? 'nothing missed' : below}`, 'ok');
@@ -72,20 +109,26 @@ function listen(c) {
     }
     if (j.gap) conv.note('Some messages from while you were away are no longer kept and cannot be shown.', 'warn');
     for (const m of j.history) conv.add(m);
-    if (j.room === current?.name) renderMembers();
+    save();
+    if (j.room === current?.name || current?.kind === 'dm') renderMembers();
   });
   c.on('message', (m) => {
     const conv = conversations.get(`room:${m.room}`);
     if (conv?.add(m) && conv !== current) bump(conv);
+    save();
   });
   c.on('direct', (m) => {
-    const conv = conversation('dm', m.from === me ? m.to : m.from);
+    const peer = m.from === me ? m.to : m.from;
+    const conv = conversation('dm', peer);
+    if (m.from === peer) conv.peerOffline = false; // it had a connection a moment ago
     if (conv.add(m) && conv !== current) bump(conv);
+    if (conv === current) renderMembers();
   });
   c.on('presence', (p) => {
     const conv = conversations.get(`room:${p.room}`);
     conv?.note(`${p.user} ${p.state === 'join' ? 'joined' : 'left'}`);
-    if (conv === current) renderMembers();
+    // A direct message's peer is online while it is in one of my rooms.
+    if (conv === current || current?.kind === 'dm') renderMembers();
   });
   c.on('error', (e) => (current ?? rooms()[0])?.note(`Error: ${e.message}${e.room ? ` (room ${e.room})` : ''}`, 'warn'));
 }
@@ -103,8 +146,16 @@ $('#composer').addEventListener('submit', (event) => {
   const sent = conv.kind === 'room' ? client.send(conv.name, text) : client.direct(conv.name, text);
   // The SDK resends with the message's mid until acked (across reconnects): it is posted once, or fails here.
   sent.then(
-    ({ id }) => shown.done({ type: conv.kind === 'room' ? 'message' : 'direct', id, room: conv.name, from: me, to: conv.name, text, ts: Date.now() }),
-    (error) => shown.failed(error.code === 'user_offline' ? `${conv.name} is offline` : error.message),
+    ({ id }) => {
+      if (conv.kind === 'dm') conv.peerOffline = false;
+      shown.done({ type: conv.kind === 'room' ? 'message' : 'direct', id, room: conv.name, from: me, to: conv.name, text, ts: Date.now() });
+    },
+    (error) => {
+      const offline = error.code === 'user_offline';
+      shown.failed(offline ? `${conv.name} is offline` : error.message);
+      if (offline) conv.peerOffline = true;
+      if (offline && conv === current) renderMembers();
+    },
   );
 });
 
@@ -122,6 +173,7 @@ $('#dm-form').addEventListener('submit', (event) => {
   event.target.reset();
   conversation('dm', to);
   show(`dm:${to}`);
+  save();
 });
 
 $('#leave').addEventListener('click', () => {
@@ -133,31 +185,41 @@ $('#leave').addEventListener('click', () => {
   current = undefined;
   const next = conversations.keys().next().value;
   renderNav();
+  save();
   if (next !== undefined) show(next);
 });
 
-$('#menu').addEventListener('click', () => toggleSidebar());
-// On a phone the sidebar is a drawer over the conversation: a tap beside it closes it.
-document.querySelector('.conversation').addEventListener('click', () => toggleSidebar(false), { capture: true });
-
-function joinRoom(room) {
+/** Joins a room; with `since` (kept from before a reload) it resumes there and shows what came before as context. */
+function joinRoom(room, since) {
   const conv = conversation('room', room);
-  client.join(room).then(
-    (j) => { if (!j.resumed && j.history.length === 0 && conv.ids.size === 0) conv.empty('No messages yet.'); },
+  conv.restoring = since !== undefined;
+  client.join(room, conv.restoring ? { since } : {}).then(
+    (j) => {
+      if (conv.restoring) return loadEarlier(conv).then(() => placeWelcomeBack(conv));
+      // Empty when joined: every message shown from now on is the room's, from its first.
+      if (!j.resumed && j.history.length === 0 && conv.ids.size === 0) {
+        conv.empty('No messages yet.');
+        conv.reachedStart();
+      }
+    },
     (error) => conv.note(`Could not join ${room}: ${error.message}`, 'warn'),
-  );
+  ).finally(() => (conv.restoring = false));
+}
+
+/** The welcome-back line goes between what was seen before the reload (now loaded as context) and what is new. */
+function placeWelcomeBack(conv) {
+  const firstNew = conv.firstNew === undefined ? null : conv.list.querySelector(`li.msg[data-id="${conv.firstNew}"]`);
+  if (firstNew !== null) firstNew.before(conv.welcomeBack);
+  else conv.list.append(conv.welcomeBack);
+  conv.scrollToEnd();
 }
 
 async function loadEarlier(conv) {
   if (conv.exhausted) return;
   try {
     const older = await client.history(conv.name, conv.oldest === undefined ? { limit: 50 } : { before: conv.oldest, limit: 50 });
-    if (older.length < 50) {
-      conv.exhausted = true;
-      conv.more.querySelector('button').textContent = 'Beginning of the room';
-      conv.more.querySelector('button').disabled = true;
-    }
     conv.addEarlier(older);
+    if (older.length < 50) conv.reachedStart();
   } catch (error) {
     conv.note(`Could not load earlier messages: ${error.message}`, 'warn');
   }
@@ -194,7 +256,7 @@ function show(key) {
   $('#text').placeholder = conv.kind === 'room' ? `Message #${conv.name}` : `Message ${conv.name}`;
   renderNav();
   renderMembers();
-  toggleSidebar(false);
+  toggleDrawer(false);
 }
 
 function bump(conv) {
@@ -212,17 +274,22 @@ function renderNav() {
   $('#dms').replaceChildren(...all.filter((c) => c.kind === 'dm').map(item));
 }
 
+/**
+ * A room's members are its presence. In a direct message the page knows the peer is connected only
+ * while it is in one of my rooms; the server's `user_offline` answer says it has no connection; short
+ * of either, its state is unknown and shown without the green dot.
+ */
 function renderMembers() {
-  const members = current?.kind === 'room' ? client.members(current.name) : current ? [me, current.name] : [];
-  $('#member-count').textContent = current?.kind === 'room' ? String(members.length) : '';
-  $('#members').replaceChildren(...members.map((user) => h('li', { 'data-user': user, class: user === me ? 'me' : '' },
-    h('span', { class: 'online', 'aria-hidden': 'true' }),
-    user === me ? `${user} (you)` : h('button', { type: 'button', class: 'link', title: `Message ${user}`, onclick: () => { conversation('dm', user); show(`dm:${user}`); } }, user))));
-}
-
-function toggleSidebar(open) {
-  const sidebar = $('#sidebar');
-  const next = open ?? !sidebar.classList.contains('open');
-  sidebar.classList.toggle('open', next);
-  $('#menu').setAttribute('aria-expanded', String(next));
+  const room = current?.kind === 'room';
+  const members = room ? client.members(current.name) : current ? [me, current.name] : [];
+  $('#member-count').textContent = room ? String(members.length) : '';
+  $('#members').replaceChildren(...members.map((user) => {
+    const state = room || user === me || rooms().some((c) => client.members(c.name).includes(user)) ? 'online'
+      : current.peerOffline ? 'offline' : 'unknown';
+    const label = user === me ? `${user} (you)`
+      : h('button', { type: 'button', class: 'link', title: `Message ${user}`, onclick: () => { conversation('dm', user); show(`dm:${user}`); } }, user);
+    return h('li', { 'data-user': user, 'data-state': state, class: user === me ? 'me' : '' },
+      h('span', { class: state === 'online' ? 'online' : 'away', 'aria-hidden': 'true' }), label,
+      state === 'online' ? null : h('span', { class: 'count' }, state === 'offline' ? 'offline' : 'not in your rooms: may be offline'));
+  }));
 }

@@ -15,9 +15,13 @@ export class Conversation {
     this.ids = new Set();
     this.oldest = undefined;
     this.unread = 0;
+    /** The room's first message is shown, or the room was empty when joined: there is nothing earlier. */
     this.exhausted = false;
+    /** A direct message's peer answered `user_offline` to the last message, and has not written since. */
+    this.peerOffline = false;
+    // Hidden until a message is shown: an empty room has nothing earlier to load.
     this.more = kind === 'room'
-      ? h('li', { class: 'more' }, h('button', { type: 'button', class: 'quiet', onclick: () => onLoadEarlier(this) }, 'Load earlier messages'))
+      ? h('li', { class: 'more', hidden: true }, h('button', { type: 'button', class: 'quiet', onclick: () => onLoadEarlier(this) }, 'Load earlier messages'))
       : null;
     this.list = h('ol', { class: 'conv', 'data-key': this.key, hidden: true }, this.more);
   }
@@ -41,6 +45,7 @@ export class Conversation {
     }
     if (newer === null) this.list.append(item);
     else newer.before(item);
+    if (this.more !== null && !this.exhausted) this.more.hidden = false;
     if (stick && item === this.list.lastElementChild) this.scrollToEnd();
     return true;
   }
@@ -51,6 +56,18 @@ export class Conversation {
     const top = this.list.scrollTop;
     for (const m of messages) this.add(m);
     this.list.scrollTop = top + (this.list.scrollHeight - before);
+  }
+
+  /**
+   * Nothing earlier exists. After a page of history came back short the button says so; when the
+   * room was empty on joining, it never shows.
+   */
+  reachedStart() {
+    this.exhausted = true;
+    if (this.more === null) return;
+    this.more.querySelector('button').textContent = 'Beginning of the room';
+    this.more.querySelector('button').disabled = true;
+    if (this.ids.size === 0) this.more.hidden = true;
   }
 
   /** A line about what happened, not a message: presence, connection, errors. */

@@ -54,6 +54,20 @@ describe('with AUTH_JWT_SECRET, identity comes from a signed token', () => {
     assert.equal((await fetch(`${gw.url}/api/rooms/lobby/messages`, { headers: { authorization: 'Bearer k3y' } })).status, 200);
   });
 
+  test('on the in-process bus, GET /api/rooms needs the key and lists the rooms with their members', async () => {
+    assert.equal((await fetch(`${gw.url}/api/rooms`)).status, 401);
+    assert.equal((await fetch(`${gw.url}/api/rooms?limit=ten`)).status, 401, 'the key before the query');
+    const c = await connectClient(gw.wsUrl, { token: token({ sub: 'rita' }) });
+    assert.equal((await c.request({ type: 'join', room: 'in-proc' })).type, 'joined');
+    const key = { authorization: 'Bearer k3y' };
+    assert.equal((await post(`${gw.url}/api/rooms/in-proc/messages`, { text: 'x' }, key)).status, 202);
+    assert.equal((await post(`${gw.url}/api/rooms/in-proc-empty/messages`, { text: 'x' }, key)).status, 202);
+    const listed = (await (await fetch(`${gw.url}/api/rooms`, { headers: key })).json()) as { rooms: Array<{ room: string; members: number }>; more: boolean };
+    assert.deepEqual(listed.rooms.filter((r) => r.room.startsWith('in-proc')), [{ room: 'in-proc', members: 1 }, { room: 'in-proc-empty', members: 0 }]);
+    assert.equal(listed.more, false);
+    await c.close();
+  });
+
   test('the API key is checked before the body is read: an unauthorized oversized body gets 401, not 413', async () => {
     const huge = 'x'.repeat(200_000);
     assert.equal((await post(`${gw.url}/api/rooms/lobby/messages`, { text: huge })).status, 401);

@@ -142,6 +142,34 @@ for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`three
     assert.deepEqual(await (await post(`${nodes[0]!.url}/api/users/nobody-here/disconnect`, '')).json(), { connections: 0 });
   });
 
+  test('GET /api/rooms lists the rooms by name with their cluster-wide member counts, a page of `limit`', async () => {
+    await client(0, 'rl-ann', 'rl-a');
+    await client(2, 'rl-bea', 'rl-a');
+    await client(1, 'rl-cy', 'rl-b');
+    for (const room of ['rl-a', 'rl-b', 'rl-c']) assert.equal((await post(`${nodes[0]!.url}/api/rooms/${room}/messages`, { text: 'listed' })).status, 202);
+    type Listing = { rooms: Array<{ room: string; members: number }>; more: boolean };
+    const list = async (query: string) => (await (await fetch(`${nodes[1]!.url}/api/rooms${query}`)).json()) as Listing;
+    let all: Listing = { rooms: [], more: true };
+    for (let tries = 0; all.rooms.filter((r) => r.room.startsWith('rl-')).length < 3 && tries < 50; tries++) {
+      await sleep(50); // each node lists a room just after storing its first message there
+      all = await list('?limit=1000');
+    }
+    assert.deepEqual(all.rooms.filter((r) => r.room.startsWith('rl-')), [{ room: 'rl-a', members: 2 }, { room: 'rl-b', members: 1 }, { room: 'rl-c', members: 0 }]);
+    assert.equal(all.more, false);
+    const names = all.rooms.map((r) => r.room);
+    assert.deepEqual(names, [...names].sort(), 'sorted by name');
+    assert.deepEqual(await list(`?limit=${names.length}`), all, 'a limit of exactly all: no more');
+    const short = await list(`?limit=${names.length - 1}`);
+    assert.deepEqual([short.rooms, short.more], [all.rooms.slice(0, -1), true], 'one short: more');
+    assert.deepEqual((await list('')).rooms, all.rooms.slice(0, 100), 'a page of 100 by default');
+    for (const bad of ['0', '1001', 'ten', '1.5', '-1', '']) {
+      const res = await fetch(`${nodes[0]!.url}/api/rooms?limit=${bad}`);
+      assert.deepEqual([res.status, ((await res.json()) as { error: { code: string } }).error.code], [400, 'bad_request'], `limit=${bad}`);
+    }
+    assert.equal((await fetch(`${nodes[0]!.url}/api/rooms?limit=1000`)).status, 200, 'the largest limit');
+    assert.equal((await post(`${nodes[0]!.url}/api/rooms`, {})).status, 405);
+  });
+
   test('a message posted through the API of one node reaches members on the others', async () => {
     const { client: c } = await client(2, 'reader2', 'api-room');
     const res = await post(`${nodes[0]!.url}/api/rooms/api-room/messages`, { text: 'scheduled' });

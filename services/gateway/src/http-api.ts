@@ -28,14 +28,17 @@ export interface ApiResponse {
 
 const ROUTE = /^\/api\/(rooms|users)\/([^/]+)\/(messages|members|disconnect)$/;
 const DEFAULT_PAGE = 50;
+/** GET /api/rooms: rooms per answer unless `limit` says otherwise, and the most `limit` may ask for. */
+export const ROOM_LIST_DEFAULT = 100;
+export const ROOM_LIST_MAX = 1000;
 
 /**
  * The HTTP API (SPEC section 4), decided from the request's head: the API key is checked before any
  * body is read. Server-side publishing for backends: a room message marked `via: "api"`, or a direct
  * message to a user; with an Idempotency-Key, the same key on the same route within
  * IDEMPOTENCY_SECONDS stores once and answers the first id again, so a backend may retry a 503 or a
- * timeout safely. Reads: a room's members (cluster-wide presence) and its history, paged like the
- * `history` frame.
+ * timeout safely. Reads: the rooms, a room's members (cluster-wide presence) and its history, paged
+ * like the `history` frame; the live nodes. The operator's page (/admin) is built on these alone.
  */
 export function routeApi(gw: Core, head: ApiHead): ApiStep {
   const now = (response: ApiResponse): ApiStep => ({ answer: Promise.resolve(response) });
@@ -43,6 +46,10 @@ export function routeApi(gw: Core, head: ApiHead): ApiStep {
   if (head.path === '/api/nodes') {
     if (method !== 'get') return now(failure(405, 'method_not_allowed', 'use GET'));
     return authorized(gw, head) ? { answer: nodes(gw) } : now(unauthorized());
+  }
+  if (head.path === '/api/rooms') {
+    if (method !== 'get') return now(failure(405, 'method_not_allowed', 'use GET'));
+    return authorized(gw, head) ? { answer: rooms(gw, new URLSearchParams(head.query)) } : now(unauthorized());
   }
   const route = ROUTE.exec(head.path);
   const [, kind, target, what] = (route ?? []) as unknown as [string, 'rooms' | 'users', string, 'messages' | 'members' | 'disconnect'];
@@ -87,6 +94,21 @@ function unauthorized(): ApiResponse {
 
 async function nodes(gw: Core): Promise<ApiResponse> {
   return unavailableAs503(async () => ({ status: 200, body: { nodes: await gw.nodes.list() } }));
+}
+
+/**
+ * The rooms that ever stored a message, by name, each with its cluster-wide member count: one
+ * presence read per listed room, so `limit` bounds the work as well as the answer.
+ */
+async function rooms(gw: Core, query: URLSearchParams): Promise<ApiResponse> {
+  const limitText = query.get('limit');
+  const limit = limitText === null ? ROOM_LIST_DEFAULT : /^\d{1,9}$/.test(limitText) ? Number(limitText) : NaN;
+  if (!(limit >= 1 && limit <= ROOM_LIST_MAX)) return failure(400, ErrorCode.BadRequest, `limit must be an integer from 1 to ${ROOM_LIST_MAX}`);
+  return unavailableAs503(async () => {
+    const page = await gw.history.rooms(limit);
+    const counts = await Promise.all(page.rooms.map((room) => gw.presence.count(room)));
+    return { status: 200, body: { rooms: page.rooms.map((room, i) => ({ room, members: counts[i] })), more: page.more } };
+  });
 }
 
 /** Every connection of the user on every node is closed with 4403; the count is what the nodes report within a second. */

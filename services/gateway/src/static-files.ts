@@ -21,8 +21,8 @@ const TYPES: Record<string, string> = {
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /**
- * The web chat and the browser modules it imports, read into memory once at start: the page
- * (services/gateway/public), the client SDK and the protocol package as ES modules, so a browser
+ * The web chat and the browser modules it imports, read into memory once at start: the pages
+ * (services/gateway/public: the chat at `/`, the operator's page at `/admin`), the client SDK and the protocol package as ES modules, so a browser
  * loads them through an import map with no build step. Only listed files can ever be served.
  */
 export function loadStaticFiles(): Map<string, StaticFile> {
@@ -39,8 +39,10 @@ export function loadStaticFiles(): Map<string, StaticFile> {
       files.set(prefix + relative(dir, path).split(sep).join('/'), { body: readFileSync(path), type });
     }
   }
-  const index = files.get('/assets/index.html');
-  if (index !== undefined) files.set('/', index);
+  for (const [path, page] of [['/', '/assets/index.html'], ['/admin', '/assets/admin/index.html'], ['/admin/', '/assets/admin/index.html']] as const) {
+    const file = files.get(page);
+    if (file !== undefined) files.set(path, file);
+  }
   return files;
 }
 

@@ -1,11 +1,12 @@
 /**
  * Debian's Chromium driven by playwright-core for the end-to-end tests, launched headless with the
- * flags a sandbox-less CI container needs, and screenshots saved under .artifacts/screenshots/.
- * CHROMIUM_PATH overrides the binary. A machine without Chromium fails these tests with the install command.
+ * flags a sandbox-less CI container needs, and screenshots saved in a temporary directory (never in
+ * the repository) whose path is printed once. CHROMIUM_PATH overrides the binary. A machine without
+ * Chromium fails these tests with the install command.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@chat/testkit';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -24,11 +25,14 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-export const screenshotDir = join(repoRoot, '.artifacts', 'screenshots');
+let screenshotDir: string | undefined;
 
-/** Saves a full-page screenshot as .artifacts/screenshots/<name>.png and returns its path. */
+/** Saves a full-page screenshot as <name>.png in this run's screenshot directory and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync(screenshotDir, { recursive: true });
+  if (screenshotDir === undefined) {
+    screenshotDir = mkdtempSync(join(tmpdir(), 'chat-screenshots-'));
+    console.log(`screenshots: ${screenshotDir}`);
+  }
   const path = join(screenshotDir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;

@@ -2,7 +2,7 @@
  * The gateway's web chat page in a real Chromium, against real gateways on a real Redis: two pages
  * on two different nodes talk, a node is SIGKILLed and its page moves to another node and shows
  * the messages sent meanwhile exactly once, presence updates in both pages, and the phone layout.
- * Every step leaves a screenshot in .artifacts/screenshots/web-*.png.
+ * Every step leaves a screenshot web-*.png in the directory the run prints.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
