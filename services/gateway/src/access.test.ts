@@ -4,7 +4,7 @@ import { signHs256 } from '@chat/runtime';
 import { connectClient, startGateway, type GatewayService } from '@chat/testkit';
 import { post } from './test-helpers.js';
 
-const SECRET = 'test-secret';
+const SECRET = 'access-test-secret-of-at-least-32-bytes';
 const token = (claims: Record<string, unknown>) => signHs256({ exp: Math.floor(Date.now() / 1000) + 60, ...claims }, SECRET);
 
 describe('with AUTH_JWT_SECRET, identity comes from a signed token', () => {
