@@ -234,7 +234,10 @@ export class UwsTransport {
     });
   }
 
-  /** Not ready (draining, or the bus not reachable yet): a client accepted now could not join anything, so it is sent to another node, as a load balancer's readiness check would. */
+  /**
+   * Not ready (draining, or the bus not reachable yet): a client accepted now could not join
+   * anything, so it is sent to another node, as a load balancer's readiness check would.
+   */
   private refuseNotReady(res: HttpResponse): void {
     res.writeStatus('503 Service Unavailable').end(this.gw.accepting ? 'node not ready; try another node' : 'node draining; connect to another node');
   }
