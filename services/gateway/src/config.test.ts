@@ -71,7 +71,7 @@ describe('auth configuration (SPEC section 7)', () => {
   });
 
   test('the placeholder of the Kubernetes example is refused even though it is long enough', () => {
-    const shipped = /AUTH_JWT_SECRET:\s*(\S+)/.exec(readFileSync(join(repoRoot, 'deploy/k8s/base/secrets.yaml'), 'utf8'))?.[1];
+    const shipped = /^\s+AUTH_JWT_SECRET:\s*(\S+)\s*$/m.exec(readFileSync(join(repoRoot, 'deploy/k8s/base/secrets.yaml'), 'utf8'))?.[1];
     assert.ok(shipped !== undefined && shipped.length >= 32, `the manifest ships a long placeholder: ${shipped}`);
     refused('AUTH_JWT_SECRET', shipped, /placeholder.*set it to a random secret/);
     refused('AUTH_JWT_SECRET', `change-me-${'z'.repeat(40)}`, /placeholder/);
