@@ -1,11 +1,14 @@
 // deploy/haproxy/haproxy.cfg: accepted by HAProxy itself (Debian's haproxy, `haproxy -c`), as
 // written for Docker and as the loopback variant the topology test runs, and tuned for WebSockets.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { freePort, waitFor } from './lib/processes.mjs';
 import { haproxyLoopbackConfig } from './lib/variants.mjs';
 import { readRepoFile, run, systemTool } from './lib/tools.mjs';
 
@@ -84,4 +87,33 @@ test('HAProxy serves its Prometheus exporter on the port Prometheus scrapes', ()
   const job = prometheus.scrape_configs.find((scrape) => scrape.job_name === 'haproxy');
   assert.deepEqual(job.static_configs[0].targets, [`haproxy:${port}`]);
   assert.ok(section('frontend chat').includes('bind :8080'));
+});
+
+test('a token in the query string never reaches HAProxy\'s log, while the request itself is logged', async () => {
+  // A stand-in gateway: answers the health check and every request with 200.
+  const backend = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'));
+  await new Promise((listening) => backend.listen(0, '127.0.0.1', listening));
+  const [chat, stats] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), 'haproxy-log-'));
+  const variant = haproxyLoopbackConfig(config, { binds: { 8080: chat, 8404: stats }, gateways: [backend.address().port] });
+  writeFileSync(join(dir, 'haproxy.cfg'), variant);
+  const haproxy = spawn(systemTool('haproxy', 'haproxy'), ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((done) => haproxy.once('exit', done));
+  let log = '';
+  haproxy.stdout.on('data', (chunk) => (log += chunk));
+  haproxy.stderr.on('data', (chunk) => (log += chunk));
+  const secret = 'secret-looking-value.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
+  try {
+    await waitFor('HAProxy to proxy to the stand-in gateway', async () => (await fetch(`http://127.0.0.1:${chat}/healthz`)).status === 200);
+    const response = await fetch(`http://127.0.0.1:${chat}/ws?token=${secret}&user=alice`, { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal(response.status, 200);
+    const line = await waitFor('HAProxy to log the request', async () => log.split('\n').find((entry) => entry.includes('"GET /ws ')));
+    assert.match(line, / 200 .*"GET \/ws HTTP\/1\.1"$/, line);
+    assert.ok(!log.includes('secret-looking-value') && !log.includes('token='), `the token is in HAProxy's log:\n${log}`);
+  } finally {
+    haproxy.kill('SIGTERM');
+    await exited;
+    backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

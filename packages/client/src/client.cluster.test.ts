@@ -104,7 +104,7 @@ test('sends made while no node is reachable are queued, bounded, and go out when
 });
 
 test('with auth on, a short-lived token is refreshed and the client survives its expiry', async () => {
-  const secret = 'integration-secret';
+  const secret = 'integration-secret-of-at-least-32-bytes';
   const auth = await startCluster(['a1', 'a2'], { AUTH_JWT_SECRET: secret });
   try {
     const [a1, a2] = auth.gateways as [NonNullable<RealCluster['gateways'][0]>, NonNullable<RealCluster['gateways'][0]>];

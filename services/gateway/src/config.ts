@@ -1,5 +1,6 @@
 import { NAME_PATTERN } from '@chat/protocol';
 import { ConfigError, LOG_LEVELS, envChoice, envHostPorts, envInt, envList, envName, envOptional, envString, envUrl, safeHostname, type Env, type LogLevel } from '@chat/runtime';
+import { readAuthConfig, type AuthConfig } from './auth-config.js';
 
 /** Everything a gateway reads from its environment (SPEC section 7), validated once at start. */
 export interface GatewayConfig {
@@ -22,7 +23,8 @@ export interface GatewayConfig {
   maxRooms: number;
   /** How long a `mid` (send, direct) or an Idempotency-Key (HTTP API) is remembered: a repeat within it is stored once. */
   idempotencyMs: number;
-  authJwtSecret: string | undefined;
+  /** Token checks (AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_JWT_PUBLIC_KEY); undefined means auth is off. */
+  auth: AuthConfig | undefined;
   apiKey: string | undefined;
   allowedOrigins: string[] | undefined;
   drainMs: number;
@@ -53,7 +55,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     rateAbuseMs: envInt(env, 'RATE_ABUSE_SECONDS', 10, 1, 3600) * 1000,
     maxRooms: envInt(env, 'MAX_ROOMS', 100, 1, 100_000),
     idempotencyMs: envInt(env, 'IDEMPOTENCY_SECONDS', 300, 1, 7 * 24 * 3600) * 1000,
-    authJwtSecret: envOptional(env, 'AUTH_JWT_SECRET'),
+    auth: readAuthConfig(env),
     apiKey: envOptional(env, 'API_KEY'),
     allowedOrigins: envList(env, 'ALLOWED_ORIGINS'),
     drainMs: envInt(env, 'DRAIN_SECONDS', 10, 0, 3600) * 1000,

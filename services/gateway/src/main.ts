@@ -2,6 +2,7 @@ import { openCluster } from '@chat/cluster';
 import { createGatewayMetrics, createLogger, readConfigOrExit, stopOnSignals } from '@chat/runtime';
 import { readGatewayConfig } from './config.js';
 import { Gateway } from './gateway.js';
+import { JoseTokenVerifier } from './jose-token-verifier.js';
 import { loadStaticFiles } from './static-files.js';
 import { UwsTransport, assertNativeUws } from './uws-transport.js';
 
@@ -26,12 +27,13 @@ const cluster = openCluster({
   onError: (error) => log.warn('bus connection problem', { error }),
 });
 const gateway = new Gateway({ config, ...cluster, metrics, log });
-const transport = new UwsTransport(gateway, config, metrics, loadStaticFiles(), log);
+const verifier = config.auth === undefined ? undefined : new JoseTokenVerifier(config.auth, log);
+const transport = new UwsTransport(gateway, config, verifier, metrics, loadStaticFiles(), log);
 const port = await transport.listen().catch((error: unknown) => {
   log.error('cannot start', { error });
   process.exit(1);
 });
-log.info('gateway listening', { url: `http://${config.host}:${port}`, bus: config.redisClusterNodes !== undefined ? 'redis-cluster' : config.redisUrl === undefined ? 'in-process' : 'redis', auth: config.authJwtSecret !== undefined });
+log.info('gateway listening', { url: `http://${config.host}:${port}`, bus: config.redisClusterNodes !== undefined ? 'redis-cluster' : config.redisUrl === undefined ? 'in-process' : 'redis', auth: config.auth?.keys.kind ?? 'off' });
 if (config.apiKey === undefined) log.warn('API_KEY is not set: the HTTP publish routes accept anyone who can reach this port');
 
 stopOnSignals(async (signal) => {

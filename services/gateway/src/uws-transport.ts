@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import uWS from 'uWebSockets.js';
-import type { HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+import type { HttpResponse, TemplatedApp, WebSocket, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
 import { CloseCode, ErrorCode, SUBPROTOCOL } from '@chat/protocol';
 import type { GatewayMetrics, Logger, MetricsEndpoint } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
@@ -10,13 +10,22 @@ import { backpressureCeiling } from './slow-consumers.js';
 import { failure, routeApi, type ApiHead, type ApiResponse } from './http-api.js';
 import type { Identity, Session } from './session.js';
 import type { StaticFile } from './static-files.js';
-import { authorizeUpgrade } from './upgrade-auth.js';
+import type { TokenVerifier } from './token-verifier.js';
+import { authorizeUpgrade, type UpgradeVerdict } from './upgrade-auth.js';
 
 interface SocketData {
   id: string;
   identity: Identity;
   session: Session | undefined;
   closed: boolean;
+}
+
+/** What the upgrade needs of the request once the verdict is in (uWS's `req` is gone by then). */
+interface UpgradeHead {
+  key: string;
+  offered: string;
+  extensions: string;
+  context: us_socket_context_t;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -52,6 +61,8 @@ export class UwsTransport {
   constructor(
     private readonly gw: Gateway,
     private readonly config: GatewayConfig,
+    /** Undefined when auth is off. */
+    private readonly verifier: TokenVerifier | undefined,
     private readonly metrics: GatewayMetrics & MetricsEndpoint,
     private readonly files: Map<string, StaticFile>,
     private readonly log: Logger,
@@ -109,28 +120,34 @@ export class UwsTransport {
       maxBackpressure: backpressureCeiling(this.config.maxBackpressureBytes),
       closeOnBackpressureLimit: 1,
       upgrade: (res, req, context) => {
-        const key = req.getHeader('sec-websocket-key');
-        const offered = req.getHeader('sec-websocket-protocol');
-        const extensions = req.getHeader('sec-websocket-extensions');
-        // Not ready (draining, or the bus not reachable yet): a client accepted now could not join
-        // anything, so it is sent to another node, as a load balancer's readiness check would.
         if (!this.gw.ready) {
-          res.writeStatus('503 Service Unavailable').end(this.gw.accepting ? 'node not ready; try another node' : 'node draining; connect to another node');
+          this.refuseNotReady(res);
           return;
         }
-        const verdict = authorizeUpgrade(this.config, {
+        // `req` lives only until this callback returns, and uWS needs onAborted before any await:
+        // read everything first, then decide (a JWKS fetch may take a while), then answer corked.
+        const head: UpgradeHead = {
+          key: req.getHeader('sec-websocket-key'),
+          offered: req.getHeader('sec-websocket-protocol'),
+          extensions: req.getHeader('sec-websocket-extensions'),
+          context,
+        };
+        const request = {
           origin: req.getHeader('origin'),
           authorization: req.getHeader('authorization'),
           queryUser: req.getQuery('user'),
           queryToken: req.getQuery('token'),
-        });
-        if (!verdict.ok) {
-          res.writeStatus(`${verdict.status} ${STATUS_TEXT[verdict.status]}`).writeHeader('content-type', 'text/plain').end(verdict.message);
-          return;
-        }
-        const protocol = offered.split(',').some((p) => p.trim() === SUBPROTOCOL) ? SUBPROTOCOL : '';
-        const data: SocketData = { id: `${this.config.nodeId}.${(++this.nextId).toString(36)}`, identity: verdict.identity, session: undefined, closed: false };
-        res.upgrade(data, key, protocol, extensions, context);
+        };
+        const aborted = watchAbort(res);
+        // Not forgotten: authorizeUpgrade never rejects, and a throw while answering is logged here
+        // (the response is marked answered first, so nothing writes to it twice).
+        authorizeUpgrade(this.config, this.verifier, request)
+          .then((verdict) => {
+            if (aborted.done) return;
+            aborted.done = true;
+            res.cork(() => this.answerUpgrade(res, head, verdict));
+          })
+          .catch((error: unknown) => this.log.error('upgrade failed', { error }));
       },
       open: (ws) => {
         const data = ws.getUserData();
@@ -215,6 +232,29 @@ export class UwsTransport {
       chunks.push(Buffer.from(chunk.slice(0)));
       if (isLast) step.withBody(Buffer.concat(chunks).toString('utf8')).then(answer, failed);
     });
+  }
+
+  /**
+   * Not ready (draining, or the bus not reachable yet): a client accepted now could not join
+   * anything, so it is sent to another node, as a load balancer's readiness check would.
+   */
+  private refuseNotReady(res: HttpResponse): void {
+    res.writeStatus('503 Service Unavailable').end(this.gw.accepting ? 'node not ready; try another node' : 'node draining; connect to another node');
+  }
+
+  /** Runs corked, after the verdict: the node may have started draining while the token was checked. */
+  private answerUpgrade(res: HttpResponse, head: UpgradeHead, verdict: UpgradeVerdict): void {
+    if (!verdict.ok) {
+      res.writeStatus(`${verdict.status} ${STATUS_TEXT[verdict.status]}`).writeHeader('content-type', 'text/plain').end(verdict.message);
+      return;
+    }
+    if (!this.gw.ready) {
+      this.refuseNotReady(res);
+      return;
+    }
+    const protocol = head.offered.split(',').some((p) => p.trim() === SUBPROTOCOL) ? SUBPROTOCOL : '';
+    const data: SocketData = { id: `${this.config.nodeId}.${(++this.nextId).toString(36)}`, identity: verdict.identity, session: undefined, closed: false };
+    res.upgrade(data, head.key, protocol, head.extensions, head.context);
   }
 
   private connection(ws: WebSocket<SocketData>, data: SocketData): Connection {

@@ -46,7 +46,7 @@ export async function startCluster(names: string[], env: Record<string, string> 
   };
 }
 
-/** An HS256 JWT signed here with node:crypto, for gateways started with AUTH_JWT_SECRET=secret. */
+/** An HS256 JWT signed here with node:crypto, for gateways started with AUTH_JWT_SECRET=secret (at least 32 bytes). */
 export function signToken(sub: string, ttlSec: number, secret: string): string {
   const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
