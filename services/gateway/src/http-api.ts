@@ -77,6 +77,7 @@ const ROUTES: Record<string, string[] | undefined> = {
 /** Every route of the API with its methods, in OpenAPI's path form: docs/openapi.yaml is checked against it. */
 export const API_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   { method: 'GET', path: '/api/nodes' },
+  { method: 'GET', path: '/api/rooms' },
   ...Object.entries(ROUTES).flatMap(([route, methods]) => {
     const [kind, what] = route.split(' ') as [string, string];
     const path = `/api/${kind}/{${kind === 'rooms' ? 'room' : 'user'}}/${what}`;
