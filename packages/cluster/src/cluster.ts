@@ -4,14 +4,17 @@ import type { HistoryStore } from './history-store.js';
 import { MemoryBus } from './memory-bus.js';
 import { MemoryHistory } from './memory-history.js';
 import { MemoryPresence } from './memory-presence.js';
+import { MemoryReadMarkers } from './memory-read-markers.js';
 import { MemoryNodeRegistry, type NodeRegistry } from './node-registry.js';
 import type { PresenceStore } from './presence-store.js';
+import type { ReadMarkers } from './read-markers.js';
 import { RedisBus } from './redis-bus.js';
 import { connectRedis, type RedisConnections, type RedisTarget } from './redis-connection.js';
 import { RedisHistory } from './redis-history.js';
 import { RedisKeys } from './redis-keys.js';
 import { RedisNodeRegistry } from './redis-node-registry.js';
 import { RedisPresence } from './redis-presence.js';
+import { RedisReadMarkers } from './redis-read-markers.js';
 
 export interface ClusterOptions {
   /** Unset (with no redisClusterNodes): the embedded in-process bus, for a single node. */
@@ -28,11 +31,13 @@ export interface ClusterOptions {
   onError?: (error: Error) => void;
 }
 
-/** The three shared stores a node works with, on one backend. */
+/** The shared stores a node works with, on one backend. */
 export interface Cluster {
   bus: Bus;
   history: HistoryStore;
   presence: PresenceStore;
+  /** Each user's read marker per room. */
+  markers: ReadMarkers;
   /** The live gateways as they report themselves (a report older than the presence TTL is gone). */
   nodes: NodeRegistry;
   /** The Redis connections, when on Redis (a service may need them for its own keys). */
@@ -58,7 +63,8 @@ export function openCluster(options: ClusterOptions): Cluster {
     const history = new MemoryHistory(options.historyLimit);
     const bus = new MemoryBus(history, idempotencyMs);
     const nodes = new MemoryNodeRegistry(options.presenceTtlMs);
-    return { bus, history, presence: new MemoryPresence(bus, options.presenceTtlMs), nodes, redis: undefined, keys, close: () => bus.close() };
+    const markers = new MemoryReadMarkers(history);
+    return { bus, history, presence: new MemoryPresence(bus, options.presenceTtlMs), markers, nodes, redis: undefined, keys, close: () => bus.close() };
   }
   const redis = connectRedis(target, options.name, options.onError);
   // A restarted process is a new node: what Redis lists for the old one is not its users.
@@ -67,6 +73,7 @@ export function openCluster(options: ClusterOptions): Cluster {
     bus,
     history: new RedisHistory(redis.command, keys),
     presence: new RedisPresence(redis.command, keys, redis.sharded ? 'SPUBLISH' : 'PUBLISH', options.presenceTtlMs),
+    markers: new RedisReadMarkers(redis.command, keys),
     nodes: new RedisNodeRegistry(redis.command, keys, options.presenceTtlMs),
     redis,
     keys,
