@@ -87,6 +87,13 @@ export class InvalidMidError extends ChatClientError {
 }
 
 /** A room or user name that the server would refuse (`^[A-Za-z0-9_.-]{1,64}$`). */
+/** markRead() was given something that is not a message id (`<ms>-<seq>`). */
+export class InvalidMessageIdError extends ChatClientError {
+  constructor(value: string) {
+    super('invalid_id', `"${value.slice(0, 80)}" is not a message id like "1700000000000-0"`);
+  }
+}
+
 export class InvalidNameError extends ChatClientError {
   constructor(what: string, value: string) {
     super('invalid_name', `${what} "${value.slice(0, 80)}" must match ^[A-Za-z0-9_.-]{1,64}$`);

@@ -1,6 +1,7 @@
 export { ChatClient } from './client.js';
 export type { ChatClientOptions } from './client-options.js';
-export type { ClientEvents, ConnectionState, StatusChange } from './events.js';
+export type { ClientEvents, ConnectionState, ReadState, StatusChange } from './events.js';
+export { DEFAULT_TYPING_INTERVAL_MS } from './typing.js';
 export type { RoomJoined } from './rooms.js';
 export type { Down } from './link.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
@@ -8,6 +9,6 @@ export { tokenExpiryMs, type TokenSource } from './token.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
 export { DEFAULT_SEND_TIMEOUT_MS, type SendOptions, type Sent } from './delivery.js';
 export {
-  ChatClientError, ClientClosedError, ConnectionLostError, DisconnectedError, InvalidMidError, InvalidNameError,
+  ChatClientError, ClientClosedError, ConnectionLostError, DisconnectedError, InvalidMessageIdError, InvalidMidError, InvalidNameError,
   QueueFullError, SendTimeoutError, ServerError, TimeoutError,
 } from './errors.js';
