@@ -54,7 +54,7 @@ export function presenceEvent(room: string, user: string, state: PresenceState):
   return { kind: 'presence', room, event: { type: 'presence', room, user, state }, json: presenceJson(room, user, state) };
 }
 
-/** A stream entry's fields are `p <prev> b <body>`; entries written before the `p` field are `b <body>`. */
+/** A stream entry's fields are `p <prev> b <body> n <number>` (older entries lack `n`, the oldest `p` too: `b <body>`). */
 export function entryBody(fields: readonly string[]): string {
   const at = fields[0] === 'b' ? 1 : fields.indexOf('b', 2) + 1;
   return (at > 0 ? fields[at] : undefined) ?? '{}';
