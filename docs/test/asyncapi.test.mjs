@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   CLIENT_FRAME_TYPES, CloseCode, ErrorCode, SERVER_FRAME_TYPES, decodeClientFrame, encodeFrame, encodeMessageBody,
-  historyJson, joinedJson, messageJson, presenceJson,
+  historyJson, joinedJson, messageJson, presenceJson, readJson, receiptJson, typingJson,
 } from '@chat/protocol';
 import { connectClient, startGateway } from '@chat/testkit';
 import * as topics from '../../services/mqtt-bridge/dist/topics.js';
@@ -83,6 +83,13 @@ test('what the protocol package\'s encoder writes fits the documented schemas', 
     message,
     joinedJson('lobby', ['alice', 'bob'], [message], false, 'j1'),
     joinedJson('lobby', [], [], true),
+    joinedJson('lobby', ['alice'], [], false, 'j2', { id: null, unread: 4 }),
+    joinedJson('lobby', ['alice'], [message], false, undefined, { id: '1700000000000-0', unread: 0 }),
+    typingJson('lobby', 'bob', 5000),
+    typingJson('lobby', 'bob', 0),
+    readJson('lobby', { id: '1700000000000-0', unread: 2 }, 'r1'),
+    readJson('lobby', { id: null, unread: 2 }),
+    receiptJson('lobby', 'bob', '1700000000000-0'),
     historyJson('lobby', [message, message], 'h1'),
     presenceJson('lobby', 'bob', 'leave'),
     encodeFrame({ type: 'welcome', user: 'alice', conn: 'n1.1', node: 'n1', heartbeat: 25000 }),
@@ -98,7 +105,7 @@ test('what the protocol package\'s encoder writes fits the documented schemas', 
 describe('a real gateway', () => {
   let gw;
   before(async () => {
-    gw = await startGateway({ env: { MAX_ROOMS: '1' } });
+    gw = await startGateway({ env: { MAX_ROOMS: '1', READ_RECEIPTS: 'true' } });
   });
   after(() => gw.stop());
 
@@ -120,6 +127,10 @@ describe('a real gateway', () => {
     await ann.client.request({ type: 'direct', to: 'bob', text: 'psst', mid: 'd1' });
     await bob.client.next((f) => f.type === 'direct');
     await bob.client.request({ type: 'history', room: 'docs', before: ack.id, limit: 5 });
+    bob.client.send({ type: 'typing', room: 'docs' });
+    await ann.client.next((f) => f.type === 'typing');
+    await bob.client.request({ type: 'read', room: 'docs', id: ack.id });
+    await ann.client.next((f) => f.type === 'receipt');
     await bob.client.request({ type: 'join', room: 'docs', since: '0-1' });
     await bob.client.request({ type: 'ping' });
     for (const bad of [{ type: 'nope' }, { type: 'send', room: 'elsewhere', text: 'x' }, { type: 'join', room: 'second' }, { type: 'direct', to: 'nobody', text: 'x' }]) {

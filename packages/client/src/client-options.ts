@@ -37,6 +37,8 @@ export interface ChatClientOptions {
   maxQueued?: number;
   /** Ping interval; default: the server's `welcome.heartbeat`; 0 disables pings. */
   heartbeatMs?: number;
+  /** typing() tells the server at most once per room within this (default 2 s, the server's own default throttle). */
+  typingIntervalMs?: number;
   /** Fetch the next token at most this long before expiry (default 30 s). */
   tokenRefreshMarginMs?: number;
 }

@@ -166,3 +166,32 @@ test('a resume after more messages than the server keeps reports a gap and repla
     await small.stop();
   }
 });
+
+test('typing, typers and read markers through real gateways: another node sees the typer, the user\'s other device the marker', async () => {
+  const chat = await startCluster(['c1', 'c2']);
+  try {
+    const [c1, c2] = chat.gateways as [NonNullable<RealCluster['gateways'][0]>, NonNullable<RealCluster['gateways'][0]>];
+    const ann = connect({ url: c1.wsUrl, user: 'ann' });
+    const annPhone = connect({ url: c2.wsUrl, user: 'ann' });
+    const bob = connect({ url: c2.wsUrl, user: 'bob' });
+    await Promise.all([ann.connect(), annPhone.connect(), bob.connect()]);
+    await Promise.all([ann.join('chatty'), bob.join('chatty')]);
+    const phoneReads: unknown[] = [];
+    annPhone.on('read', (r) => phoneReads.push(r));
+
+    assert.equal(bob.typing('chatty'), true);
+    await waitFor('ann to see bob typing', () => ann.typers('chatty').includes('bob'));
+    assert.equal(bob.stopTyping('chatty'), true);
+    await waitFor('the stop to reach ann', () => ann.typers('chatty').length === 0);
+
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await bob.send('chatty', `m${i}`)).id);
+    const joinedLater = await annPhone.join('chatty');
+    assert.deepEqual([joinedLater.read, joinedLater.unread], [null, 3]);
+    assert.deepEqual(await ann.markRead('chatty', ids[1]!), { room: 'chatty', id: ids[1], unread: 1 });
+    await waitFor('the phone to hear the marker', () => phoneReads.length === 1);
+    assert.deepEqual(phoneReads, [{ room: 'chatty', id: ids[1], unread: 1 }]);
+  } finally {
+    await chat.stop();
+  }
+});

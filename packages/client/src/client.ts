@@ -5,7 +5,7 @@ import { DEFAULT_SEND_TIMEOUT_MS, MidSource, type SendOptions, type Sent } from 
 import { Emitter, type Listener } from './emitter.js';
 import { Endpoints } from './endpoints.js';
 import { ChatClientError, ClientClosedError, DisconnectedError, InvalidIdError, InvalidMidError, InvalidNameError } from './errors.js';
-import type { ClientEvents, ConnectionState, StatusChange } from './events.js';
+import type { ClientEvents, ConnectionState, ReadState, StatusChange } from './events.js';
 import { Link, type Down } from './link.js';
 import { Outbox, type Reply, type Request } from './outbox.js';
 import { RecentIds } from './recent-ids.js';
@@ -14,6 +14,7 @@ import type { RoomJoined } from './rooms.js';
 import { asMessage } from './server-frames.js';
 import { resolveWebSocket } from './socket.js';
 import { TokenKeeper } from './token.js';
+import { DEFAULT_TYPING_INTERVAL_MS, TypingState } from './typing.js';
 
 /**
  * A chat.v1 client that keeps itself connected. It rejoins its rooms after every reconnect with
@@ -30,6 +31,7 @@ export class ChatClient {
   readonly #mids = new MidSource();
   readonly #link: Link;
   readonly #timeoutMs: number;
+  readonly #typing: TypingState;
   #state: ConnectionState = 'idle';
   #welcome: WelcomeFrame | undefined;
   #url: string | undefined;
@@ -39,6 +41,7 @@ export class ChatClient {
   constructor(options: ChatClientOptions) {
     if (options.user !== undefined && !isValidName(options.user)) throw new InvalidNameError('user', options.user);
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#typing = new TypingState(options.typingIntervalMs ?? DEFAULT_TYPING_INTERVAL_MS);
     this.#outbox = new Outbox({
       maxQueued: options.maxQueued ?? 100,
       timeoutMs: this.#timeoutMs,
@@ -135,6 +138,7 @@ export class ChatClient {
   /** Leaves the room; its messages stop at once, and its last-seen id is forgotten. */
   async leave(room: string): Promise<void> {
     if (!this.#joins.rooms.has(room)) return;
+    this.#typing.forget(room);
     this.#joins.forget(room, new ClientClosedError(`left room ${room}`));
     if (this.#link.isUp) await this.#request({ type: 'leave', room });
   }
@@ -164,6 +168,39 @@ export class ChatClient {
     return expect(await this.#request(frame, room), 'history').messages.map(asMessage);
   }
 
+  /**
+   * Tells the room's other members that this user is typing: call it on every keystroke, it goes
+   * out at most once per `typingIntervalMs`. Ephemeral: false (and nothing queued) when the room is
+   * not joined on a live connection, or when the throttle held it back.
+   */
+  typing(room: string): boolean {
+    if (!this.#canSignal(room) || !this.#typing.shouldSend(room)) return false;
+    return this.#link.send({ type: 'typing', room });
+  }
+
+  /** The user stopped typing (sent the text, cleared the field): members stop showing it at once. False when there was nothing to stop. */
+  stopTyping(room: string): boolean {
+    if (!this.#canSignal(room) || !this.#typing.shouldStop(room)) return false;
+    return this.#link.send({ type: 'typing', room, state: 'stop' });
+  }
+
+  /** The other members typing in a joined room now (their `ttl` not run out), sorted. */
+  typers(room: string): string[] {
+    return this.#typing.typers(room);
+  }
+
+  /**
+   * Marks the room read up to message `id` (markers only move forward: an older id leaves it as it
+   * is). Resolves with where the marker stands and how many messages follow it; this user's other
+   * connections get the same as a `read` event.
+   */
+  async markRead(room: string, id: string): Promise<ReadState> {
+    if (!isValidName(room)) throw new InvalidNameError('room', room);
+    if (!isMessageId(id)) throw new InvalidIdError('id', id);
+    const read = expect(await this.#request({ type: 'read', room, id }, room), 'read');
+    return { room: read.room, id: read.id, unread: read.unread };
+  }
+
   /** Round trip to the node, in ms. */
   async ping(): Promise<number> {
     const started = Date.now();
@@ -186,6 +223,11 @@ export class ChatClient {
     if (options.mid === undefined) return this.#mids.next();
     if (!isMid(options.mid)) throw new InvalidMidError(options.mid);
     return options.mid;
+  }
+
+  /** Ephemeral frames are never queued: they make sense on a live connection in a joined room only. */
+  #canSignal(room: string): boolean {
+    return this.#state === 'connected' && this.#link.isUp && this.#joins.rooms.isJoined(room);
   }
 
   #closedError(): ChatClientError {
@@ -248,7 +290,21 @@ export class ChatClient {
         return;
       }
       case 'message':
+        this.#typing.onMessage(frame.room, frame.from);
         if (this.#joins.rooms.accept(frame)) this.#events.emit('message', frame);
+        return;
+      case 'typing':
+        if (!this.#joins.rooms.has(frame.room)) return;
+        this.#typing.onTyping(frame);
+        this.#events.emit('typing', frame);
+        return;
+      case 'receipt':
+        if (this.#joins.rooms.has(frame.room)) this.#events.emit('receipt', frame);
+        return;
+      case 'read':
+        // The reply to markRead() carries its ref; the same frame from another connection has none.
+        if (frame.ref !== undefined) this.#outbox.settle(frame);
+        this.#events.emit('read', { room: frame.room, id: frame.id, unread: frame.unread });
         return;
       case 'direct':
         if (this.#directs.add(frame.id)) this.#events.emit('direct', frame);

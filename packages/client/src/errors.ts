@@ -93,7 +93,7 @@ export class InvalidNameError extends ChatClientError {
   }
 }
 
-/** A `since` or `before` that is not a message id (`<ms>-<seq>`, each part below 2^64). */
+/** A `since`, `before` or read marker that is not a message id (`<ms>-<seq>`, each part below 2^64). */
 export class InvalidIdError extends ChatClientError {
   constructor(what: string, value: string) {
     super('invalid_id', `${what} "${value.slice(0, 80)}" must be a message id like "1700000000000-0"`);

@@ -1,5 +1,5 @@
 import type {
-  AckFrame, ChatMessage, DirectMessage, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, WelcomeFrame,
+  AckFrame, ChatMessage, DirectMessage, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, ReceiptEvent, TypingEvent, WelcomeFrame,
 } from '@chat/protocol';
 import type { ChatClientError } from './errors.js';
 import type { Down } from './link.js';
@@ -29,6 +29,13 @@ export interface StatusChange {
   reason?: string;
 }
 
+/** Where this user's read marker of a room stands (null: none), and how many messages follow it. */
+export interface ReadState {
+  room: string;
+  id: string | null;
+  unread: number;
+}
+
 /**
  * Everything a ChatClient emits. Every server frame type has its event; `message` and `direct`
  * are deduplicated, and `joined` carries only messages the application has not seen.
@@ -41,6 +48,12 @@ export interface ClientEvents {
   message: ChatMessage;
   direct: DirectMessage;
   presence: PresenceEvent;
+  /** Another member is typing (`ttl` ms from now; 0: stopped). typers(room) keeps the list. */
+  typing: TypingEvent;
+  /** This user's read marker of a room moved: by markRead() here, or on another of its connections. */
+  read: ReadState;
+  /** Another member's read marker moved (when the server has READ_RECEIPTS on). */
+  receipt: ReceiptEvent;
   ack: AckFrame;
   history: HistoryReplyFrame;
   pong: PongFrame;

@@ -1,6 +1,7 @@
 export { ChatClient } from './client.js';
 export type { ChatClientOptions } from './client-options.js';
-export type { ClientEvents, ConnectionState, StatusChange } from './events.js';
+export type { ClientEvents, ConnectionState, ReadState, StatusChange } from './events.js';
+export { DEFAULT_TYPING_INTERVAL_MS } from './typing.js';
 export type { RoomJoined } from './rooms.js';
 export type { Down } from './link.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';

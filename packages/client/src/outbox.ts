@@ -22,7 +22,7 @@ export interface OutboxOptions {
 export type Request = ClientFrame extends infer F ? (F extends ClientFrame ? Omit<F, 'ref'> : never) : never;
 
 /** A reply that carries a `ref`, so it can settle a request. */
-export type Reply = Exclude<ServerFrame, { type: 'message' | 'direct' | 'presence' | 'welcome' }>;
+export type Reply = Exclude<ServerFrame, { type: 'message' | 'direct' | 'presence' | 'welcome' | 'typing' | 'receipt' }>;
 
 /** queued: to be written when its room is ready; written: awaiting its reply; waiting: refused for now, resent after a delay. */
 type State = 'queued' | 'written' | 'waiting';

@@ -15,6 +15,13 @@ export interface RoomJoined {
   gap: boolean;
   /** A rejoin with `since` = the last id seen: after a reconnect, or from an id the application kept (`join(room, { since })`). */
   resumed: boolean;
+  /**
+   * This user's read marker of the room (null: none yet) and how many messages follow it (with no
+   * marker, how many the room's history holds). Absent when the server did not say: the `joined`
+   * it sends unsolicited after a loss of history, or a server without read markers.
+   */
+  read?: string | null;
+  unread?: number;
 }
 
 interface Waiter {
@@ -121,7 +128,10 @@ export class RoomSet {
     room.joined = true;
     room.joinRef = undefined;
     room.members = new Set(frame.members);
-    const joined: RoomJoined = { room: frame.room, members: this.members(frame.room), history, gap: frame.gap, resumed: room.everJoined };
+    const joined: RoomJoined = {
+      room: frame.room, members: this.members(frame.room), history, gap: frame.gap, resumed: room.everJoined,
+      ...(frame.unread === undefined ? {} : { read: frame.read ?? null, unread: frame.unread }),
+    };
     room.everJoined = true;
     for (const waiter of room.waiters.splice(0)) {
       clearTimeout(waiter.timer);

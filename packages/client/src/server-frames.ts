@@ -26,7 +26,8 @@ function isWellFormed(f: Fields): boolean {
       return str(f.user) && str(f.conn) && str(f.node) && num(f.heartbeat);
     case 'joined':
       return str(f.room) && Array.isArray(f.members) && f.members.every(str) &&
-        isMessageList(f.history) && typeof f.gap === 'boolean';
+        isMessageList(f.history) && typeof f.gap === 'boolean' &&
+        (f.unread === undefined || (num(f.unread) && (f.read === null || isMessageId(f.read))));
     case 'left':
       return str(f.room);
     case 'ack':
@@ -43,6 +44,12 @@ function isWellFormed(f: Fields): boolean {
       return str(f.id) && str(f.from) && str(f.to) && str(f.text) && num(f.ts) && viaOk(f.via);
     case 'presence':
       return str(f.room) && str(f.user) && (f.state === 'join' || f.state === 'leave');
+    case 'typing':
+      return str(f.room) && str(f.user) && num(f.ttl);
+    case 'read':
+      return str(f.room) && (f.id === null || isMessageId(f.id)) && num(f.unread);
+    case 'receipt':
+      return str(f.room) && str(f.user) && isMessageId(f.id);
     default:
       return false;
   }

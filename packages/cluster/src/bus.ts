@@ -66,16 +66,24 @@ export type RoomEvent =
       receivedAt: number;
     }
   | { kind: 'presence'; room: string; event: PresenceEvent; json: string }
-  /** An ephemeral event (typing and the like): a frame as JSON text for the room's members now, never stored. */
-  | { kind: 'signal'; room: string; json: string };
+  /**
+   * An ephemeral event (typing and the like): a frame as JSON text for the room's members now, never
+   * stored; `exceptUser`'s own connections do not get it.
+   */
+  | { kind: 'signal'; room: string; json: string; exceptUser?: string };
 
 export interface UserEvent {
   user: string;
-  /** The `direct` frame as JSON text. */
+  /** The `direct` frame as JSON text, or for a sync the frame to pass on. */
   event: string;
   /** The connection that sent it, which must not get its own copy; '' when sent by the API or a device. */
   originConn: string;
   receivedAt: number;
+  /**
+   * Set for the user's own state shared with its other connections (Bus.sync: a read marker), which
+   * is not a message: no device gets it, and it is not a delivery to time.
+   */
+  sync?: true;
 }
 
 export interface BusListener {
@@ -115,9 +123,16 @@ export interface Bus {
   /**
    * An ephemeral room event: `json` (a server frame) reaches the members of `room` on every node
    * that holds the room now, at most once, in no order with the room's messages; it is never stored,
-   * replayed or counted as a message. Rejects with BusUnavailableError.
+   * replayed or counted as a message. The connections of `exceptUser` (the user it is about) do not
+   * get it. Rejects with BusUnavailableError.
    */
-  signal(room: string, json: string): Promise<void>;
+  signal(room: string, json: string, exceptUser?: string): Promise<void>;
+  /**
+   * The user's own state for its other connections: `json` (a server frame) reaches every connection
+   * of `user` on every node but `originConn`, at most once, as a UserEvent with `sync` set. Rejects
+   * with BusUnavailableError.
+   */
+  sync(user: string, json: string, originConn: string): Promise<void>;
   /**
    * Closes every connection of `user` on every node (each node's listener does it) and resolves with
    * how many were closed, as the nodes that hold the user report within about a second.

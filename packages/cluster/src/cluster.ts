@@ -5,8 +5,10 @@ import type { HistoryStore } from './history-store.js';
 import { MemoryBus } from './memory-bus.js';
 import { MemoryHistory } from './memory-history.js';
 import { MemoryPresence } from './memory-presence.js';
+import { MemoryReadMarkers } from './memory-read-markers.js';
 import { MemoryNodeRegistry, type NodeRegistry } from './node-registry.js';
 import type { PresenceStore } from './presence-store.js';
+import type { ReadMarkers } from './read-markers.js';
 import { BridgeKeys, RedisBridgeState } from './redis-bridge-state.js';
 import { RedisBus } from './redis-bus.js';
 import { connectRedis, type RedisConnections, type RedisTarget } from './redis-connection.js';
@@ -15,6 +17,7 @@ import { RedisKeys } from './redis-keys.js';
 import { RedisLease } from './redis-lease.js';
 import { RedisNodeRegistry } from './redis-node-registry.js';
 import { RedisPresence } from './redis-presence.js';
+import { RedisReadMarkers } from './redis-read-markers.js';
 import { RedisRoomTap } from './redis-room-tap.js';
 import { MemoryRoomTap, type RoomTap } from './room-tap.js';
 
@@ -33,11 +36,13 @@ export interface ClusterOptions {
   onError?: (error: Error) => void;
 }
 
-/** The three shared stores a node works with, on one backend. */
+/** The shared stores a node works with, on one backend. */
 export interface Cluster {
   bus: Bus;
   history: HistoryStore;
   presence: PresenceStore;
+  /** Each user's read marker per room. */
+  markers: ReadMarkers;
   /** The live gateways as they report themselves (a report older than the presence TTL is gone). */
   nodes: NodeRegistry;
   /** The Redis connections, when on Redis (a service may need them for its own keys). */
@@ -71,6 +76,7 @@ export function openCluster(options: ClusterOptions): Cluster {
       bus,
       history,
       presence: new MemoryPresence(bus, options.presenceTtlMs),
+      markers: new MemoryReadMarkers(history),
       nodes,
       redis: undefined,
       keys,
@@ -89,6 +95,7 @@ export function openCluster(options: ClusterOptions): Cluster {
     bus,
     history: new RedisHistory(redis.command, keys),
     presence: new RedisPresence(redis.command, keys, redis.sharded ? 'SPUBLISH' : 'PUBLISH', options.presenceTtlMs),
+    markers: new RedisReadMarkers(redis.command, keys),
     nodes: new RedisNodeRegistry(redis.command, keys, options.presenceTtlMs),
     redis,
     keys,

@@ -11,6 +11,7 @@ import type { Bus, RoomEvent, UserEvent } from './bus.js';
 import { openCluster, type ClusterOptions } from './cluster.js';
 import type { HistoryStore } from './history-store.js';
 import type { PresenceStore } from './presence-store.js';
+import type { ReadMarkers } from './read-markers.js';
 import { RoomFeed, type FeedSink } from './room-feed.js';
 import type { RoomTap } from './room-tap.js';
 
@@ -20,6 +21,7 @@ export interface Backend {
   presence: PresenceStore;
   openTap(name: string): RoomTap;
   bridgeStores(leaseMs: number): BridgeStores;
+  markers: ReadMarkers;
   /** Stores a message without publishing it: what a node that missed pub/sub traffic would face. */
   appendSilently(room: string, body: string): Promise<string>;
   /**
@@ -133,6 +135,36 @@ export function runClusterContract(name: string, create: (options: BackendOption
       await b.bus.signal(freshRoom(), '{"type":"typing"}'); // nobody listens: no error
     });
 
+    test('a signal about a user says so, for nodes to spare that user\'s own connections', async () => {
+      const room = freshRoom();
+      await b.bus.subscribeRoom(room);
+      await b.bus.signal(room, '{"type":"typing","room":"r","user":"ann ann"}', 'ann');
+      await until('the signal', () => roomEvents.some((e) => e.kind === 'signal' && e.room === room));
+      assert.deepEqual(roomEvents.filter((e) => e.kind === 'signal' && e.room === room), [{ kind: 'signal', room, json: '{"type":"typing","room":"r","user":"ann ann"}', exceptUser: 'ann' }]);
+    });
+
+    test('read markers: none at first (unread is what history holds), then they move only forward and count what follows', async () => {
+      const room = freshRoom();
+      const ids: string[] = [];
+      assert.deepEqual(await b.markers.position(room, 'ann'), { id: null, unread: 0 });
+      for (let i = 0; i < 7; i++) ids.push((await b.bus.publish(draft(room, `m${i}`))).id);
+      assert.deepEqual(await b.markers.position(room, 'ann'), { id: null, unread: 5 }, 'history holds 5 of the 7');
+      assert.deepEqual(await b.markers.mark(room, 'ann', ids[4]!), { id: ids[4], unread: 2, moved: true });
+      assert.deepEqual(await b.markers.mark(room, 'ann', ids[3]!), { id: ids[4], unread: 2, moved: false }, 'never backwards');
+      assert.deepEqual(await b.markers.mark(room, 'ann', ids[4]!), { id: ids[4], unread: 2, moved: false });
+      assert.deepEqual(await b.markers.position(room, 'bob'), { id: null, unread: 5 }, 'markers are per user');
+      for (let i = 0; i < 3; i++) ids.push((await b.bus.publish(draft(room, `more${i}`))).id);
+      assert.deepEqual(await b.markers.position(room, 'ann'), { id: ids[4], unread: 5 }, 'counted past what history still holds');
+      const [ms, seq] = ids[8]!.split('-') as [string, string];
+      const between = `${ms}-${BigInt(seq) + 1n}`; // after ids[8], before ids[9] (or equal ms with a later seq)
+      const marked = await b.markers.mark(room, 'ann', compareIds(between, ids[9]!) < 0 ? between : ids[8]!);
+      assert.deepEqual(marked, { id: ids[8], unread: 1, moved: true }, 'an id between two messages marks the older one');
+      assert.deepEqual(await b.markers.mark(room, 'ann', '18446744073709551615-0'), { id: ids[9], unread: 0, moved: true }, 'an id past the newest marks the newest');
+      assert.deepEqual(await b.markers.mark(room, 'bob', ids[0]!), { id: null, unread: 5, moved: false }, 'a trimmed id moves nothing');
+      assert.deepEqual(await b.markers.mark(room, 'bob', '1-0'), { id: null, unread: 5, moved: false });
+      assert.deepEqual(await b.markers.mark(freshRoom(), 'bob', ids[0]!), { id: null, unread: 0, moved: false }, 'a room with no messages');
+    });
+
     test('a room that is not subscribed gets nothing', async () => {
       const room = freshRoom();
       await b.bus.publish(draft(room, 'unheard'));
@@ -164,6 +196,16 @@ export function runClusterContract(name: string, create: (options: BackendOption
       await b.bus.subscribeUser('nobody-here');
       const retried = directDraft('nobody-here', 'hal', '{"n":3}', 'c9', 'k-offline');
       assert.equal((await b.bus.direct(retried)).duplicate, false, 'an undelivered direct keeps no key');
+    });
+
+    test('sync reaches the nodes holding the user, marked as sync, and nobody when the user is held nowhere', async () => {
+      await b.bus.subscribeUser('sync-user');
+      const before = userEvents.length;
+      await b.bus.sync('sync-nobody', '{"type":"read"}', 'c0');
+      await b.bus.sync('sync-user', '{"type":"read","room":"r","id":"1-0","unread":0}', 'c7');
+      await until('the sync', () => userEvents.length > before);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(userEvents.slice(before).map((e) => [e.user, e.originConn, e.event, e.sync]), [['sync-user', 'c7', '{"type":"read","room":"r","id":"1-0","unread":0}', true]]);
     });
 
     test('a message published twice under one idempotency key is stored and delivered once, and the repeat gets the first id', async () => {

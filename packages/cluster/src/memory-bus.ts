@@ -53,8 +53,14 @@ export class MemoryBus implements Bus {
     return this.listener.disconnect?.(user) ?? 0;
   }
 
-  async signal(room: string, json: string): Promise<void> {
-    this.emitRoom({ kind: 'signal', room, json });
+  async signal(room: string, json: string, exceptUser?: string): Promise<void> {
+    this.emitRoom(exceptUser === undefined ? { kind: 'signal', room, json } : { kind: 'signal', room, json, exceptUser });
+  }
+
+  async sync(user: string, json: string, originConn: string): Promise<void> {
+    if (!this.users.has(user)) return;
+    const receivedAt = Date.now();
+    queueMicrotask(() => this.listener.user({ user, event: json, originConn, receivedAt, sync: true }));
   }
 
   /** Room events reach the listener only while the room is subscribed, as with Redis pub/sub; taps see every message. */

@@ -6,6 +6,8 @@ interface Entry {
   message: RoomMessage;
   /** Id of the message stored right before this one ('' for a log's first). */
   prev: string;
+  /** The message's running number in the room (see RoomLog.count). */
+  n: number;
 }
 
 interface RoomLog {
@@ -14,6 +16,14 @@ interface RoomLog {
   lostAfter: string;
   lastMs: number;
   lastSeq: number;
+  /** Messages ever stored in the room, trimmed or not: the running number of the newest. */
+  count: number;
+}
+
+/** Where a message stands in its room's count of messages. */
+export interface Numbered {
+  id: string;
+  n: number;
 }
 
 /** In-process history with Redis stream semantics: `<ms>-<seq>` ids, trimmed to `limit` per room. */
@@ -35,7 +45,8 @@ export class MemoryHistory implements HistoryStore {
     const id = `${log.lastMs}-${log.lastSeq}`;
     const prev = log.entries.at(-1)?.message.id ?? '';
     const message = { room, id, event: messageJson(room, id, body) };
-    log.entries.push({ message, prev });
+    log.count += 1;
+    log.entries.push({ message, prev, n: log.count });
     if (log.entries.length > this.limit) log.entries.splice(0, log.entries.length - this.limit);
     return { message, prev };
   }
@@ -49,6 +60,18 @@ export class MemoryHistory implements HistoryStore {
     if (log === undefined) return;
     if (count >= log.entries.length) this.logs.delete(room);
     else log.entries.splice(log.entries.length - count, count);
+  }
+
+  /** The newest message at or before `id`, with its running number; undefined when the log holds none. Used by MemoryReadMarkers. */
+  atOrBefore(room: string, id: string): Numbered | undefined {
+    const entry = this.logs.get(room)?.entries.findLast((e) => compareIds(e.message.id, id) <= 0);
+    return entry === undefined ? undefined : { id: entry.message.id, n: entry.n };
+  }
+
+  /** Messages ever stored in the room, and how many the log holds now. */
+  counts(room: string): { stored: number; held: number } {
+    const log = this.logs.get(room);
+    return { stored: log?.count ?? 0, held: log?.entries.length ?? 0 };
   }
 
   async latest(room: string, count: number): Promise<RoomMessage[]> {
@@ -103,7 +126,7 @@ export class MemoryHistory implements HistoryStore {
   private log(room: string): RoomLog {
     let log = this.logs.get(room);
     if (log === undefined) {
-      log = { entries: [], lastMs: 0, lastSeq: 0, lostAfter: '' };
+      log = { entries: [], lastMs: 0, lastSeq: 0, lostAfter: '', count: 0 };
       this.logs.set(room, log);
     }
     return log;

@@ -6,7 +6,7 @@ import type { RedisKeys } from './redis-keys.js';
 import type { PublishCommand } from './redis-scripts.js';
 import { randomBytes } from 'node:crypto';
 import {
-  closedPayload, directPayload, disconnectPayload, parseDirectPayload, parseNodeControl, parseRoomPayload, signalPayload, storedBody,
+  closedPayload, directPayload, disconnectPayload, parseDirectPayload, parseNodeControl, parseRoomPayload, signalPayload, storedBody, syncPayload,
 } from './room-wire.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
@@ -127,8 +127,13 @@ export class RedisBus implements Bus {
     }
   }
 
-  async signal(room: string, json: string): Promise<void> {
-    await guarded(this.command.call(this.publishCommand, this.keys.roomChannel(room), signalPayload(json)));
+  async signal(room: string, json: string, exceptUser?: string): Promise<void> {
+    await guarded(this.command.call(this.publishCommand, this.keys.roomChannel(room), signalPayload(json, exceptUser)));
+  }
+
+  /** Travels as a direct does, on the channels of the nodes the directory lists for the user. */
+  async sync(user: string, json: string, originConn: string): Promise<void> {
+    await this.directory.reach(user, syncPayload(user, originConn, json));
   }
 
   direct(draft: DirectDraft): Promise<DirectOutcome> {
@@ -237,6 +242,12 @@ export class RedisBus implements Bus {
       if (pending.expected !== undefined && pending.replies >= pending.expected) pending.done();
       return;
     }
+    if (control.kind === 'sync') {
+      if (this.directory.users.has(control.user)) {
+        this.listener.user({ user: control.user, event: control.json, originConn: control.originConn, receivedAt: Date.now(), sync: true });
+      }
+      return;
+    }
     const closed = this.listener.disconnect?.(control.user) ?? 0;
     const reply = closedPayload(control.request, closed);
     // Best effort: an unanswered request only makes the asking node wait out its timeout.
@@ -249,5 +260,5 @@ export function publishArgs(keys: RedisKeys, historyLimit: number, idempotencyMs
   const log = keys.roomLog(draft.room);
   const key = draft.idempotencyKey;
   const once = key === undefined ? log : keys.roomOnce(draft.room, key);
-  return [log, once, historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt, key === undefined ? 0 : idempotencyMs, publish] as const;
+  return [log, once, keys.roomSerial(draft.room), historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt, key === undefined ? 0 : idempotencyMs, publish] as const;
 }

@@ -20,6 +20,16 @@ export class RedisKeys {
     return `${this.prefix}{${room}}:once:${key}`;
   }
 
+  /** The running number of the room's messages (a counter the append script INCRs), never trimmed. */
+  roomSerial(room: string): string {
+    return `${this.prefix}{${room}}:serial`;
+  }
+
+  /** The users' read markers in `room` (a hash: user -> `<id> <n>`, n the message's running number). */
+  roomRead(room: string): string {
+    return `${this.prefix}{${room}}:read`;
+  }
+
   roomChannel(room: string): string {
     return `${this.prefix}{${room}}`;
   }

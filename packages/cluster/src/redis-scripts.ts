@@ -12,12 +12,15 @@ import type { Result } from 'ioredis';
 
 /**
  * KEYS[1] room log, KEYS[2] the idempotency key (KEYS[1] again when there is none, so the script
- * names only keys of the room's slot). ARGV: maxlen, channel, body, receivedAt, idempotency ttl in ms
- * ('0' for none), publish command. Returns {id, duplicate, prev}: for a key seen within its ttl, the
- * first message's id and 1, and nothing is stored or published; prev is '' for a log's first message.
+ * names only keys of the room's slot), KEYS[3] the room's message counter. ARGV: maxlen, channel,
+ * body, receivedAt, idempotency ttl in ms ('0' for none), publish command. Returns {id, duplicate,
+ * prev}: for a key seen within its ttl, the first message's id and 1, and nothing is stored or
+ * published; prev is '' for a log's first message.
  *
  * Every entry carries the id before it (field `p`), so a reader can tell "this id was trimmed right
- * before the oldest entry" (nothing missing) from "this id is not in the log" (lost: see chatAfter).
+ * before the oldest entry" (nothing missing) from "this id is not in the log" (lost: see chatAfter),
+ * and, after the body, its running number in the room (field `n`), so unread counts are a subtraction
+ * (see chatRead).
  */
 const publish = `
 local once = ARGV[5] ~= '0'
@@ -28,7 +31,7 @@ end
 local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local prev = ''
 if newest then prev = newest[1] end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'p', prev, 'b', ARGV[3])
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'p', prev, 'b', ARGV[3], 'n', redis.call('INCR', KEYS[3]))
 if once then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
 redis.call(ARGV[6], ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .. ARGV[3])
 return {id, 0, prev}`;
@@ -80,6 +83,48 @@ end
 if ARGV[3] == '1' then return {held, tip, {}} end
 return {held, tip, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}`;
 
+/**
+ * KEYS[1] room log, KEYS[2] the room's message counter, KEYS[3] the room's read markers. ARGV: user,
+ * id ('' to only read). Returns {marker, unread, moved}: marker '' for none.
+ *
+ * With an id, the marker moves to the newest message at or before it (one XREVRANGE: an id newer
+ * than the tip marks the tip, an id between two messages the older one), only forward; an id older
+ * than everything the log holds (trimmed) moves nothing. A marker is `<id> <n>`, n the message's
+ * running number (0 for an entry written before numbering: every numbered message is newer), so
+ * unread is the counter minus n. With no marker, unread is what the log holds.
+ */
+const read = `
+local function newer(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if #am ~= #bm then return #am > #bm end
+  if am ~= bm then return am > bm end
+  if #as ~= #bs then return #as > #bs end
+  return as > bs
+end
+local marker, n = nil, 0
+local stored = redis.call('HGET', KEYS[3], ARGV[1])
+if stored then
+  local id, number = string.match(stored, '^(%S+) (%d+)$')
+  marker, n = id, tonumber(number)
+end
+local moved = 0
+if ARGV[2] ~= '' then
+  local entry = redis.call('XREVRANGE', KEYS[1], ARGV[2], '-', 'COUNT', 1)[1]
+  if entry and (not marker or newer(entry[1], marker)) then
+    local number = 0
+    for i = 1, #entry[2], 2 do
+      if entry[2][i] == 'n' then number = tonumber(entry[2][i + 1]) end
+    end
+    marker, n, moved = entry[1], number, 1
+    redis.call('HSET', KEYS[3], ARGV[1], marker .. ' ' .. n)
+  end
+end
+if not marker then return {'', redis.call('XLEN', KEYS[1]), 0} end
+local unread = tonumber(redis.call('GET', KEYS[2]) or '0') - n
+if unread < 0 then unread = 0 end
+return {marker, unread, moved}`;
+
 const presenceEvent = `
 local function event(user, state)
   return 'u' .. state .. ' ' .. user
@@ -120,7 +165,8 @@ const presenceDead = `${presenceEvent}
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now() - tonumber(ARGV[1]), 'LIMIT', 0, 16)`;
 
 const scripts = {
-  chatPublish: { numberOfKeys: 2, lua: publish },
+  chatPublish: { numberOfKeys: 3, lua: publish },
+  chatRead: { numberOfKeys: 3, lua: read },
   chatAfter: { numberOfKeys: 2, lua: after },
   chatPresenceJoin: { numberOfKeys: 2, lua: presenceJoin },
   chatPresenceLeave: { numberOfKeys: 2, lua: presenceLeave },
@@ -135,8 +181,9 @@ export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    chatPublish(log: string, once: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand): Result<[id: string, duplicate: number, prev: string], Context>;
+    chatPublish(log: string, once: string, serial: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand): Result<[id: string, duplicate: number, prev: string], Context>;
     chatAfter(log: string, lost: string, since: string, max: Arg, nothingAfter: '0' | '1', recordLoss: '0' | '1', bound: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
+    chatRead(log: string, serial: string, markers: string, user: string, id: string): Result<[marker: string, unread: number, moved: number], Context>;
     chatPresenceJoin(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;
     chatPresenceLeave(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;
     chatPresenceHeartbeat(heartbeats: string, node: string): Result<null, Context>;

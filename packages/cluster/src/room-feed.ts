@@ -12,8 +12,8 @@ export interface FeedSink {
    */
   messages(room: string, messages: RoomMessage[], receivedAt?: number): void | Promise<void>;
   presence(room: string, event: PresenceEvent, json: string): void;
-  /** An ephemeral room event (Bus.signal), handed on as it arrives. */
-  signal(room: string, json: string): void;
+  /** An ephemeral room event (Bus.signal), handed on as it arrives; not for `exceptUser`'s connections. */
+  signal(room: string, json: string, exceptUser?: string): void;
   /**
    * Messages of `room` were lost for good: trimmed from history before this node could backfill,
    * or lost by the log itself (Redis restarted empty, failed over to a lagging replica).
@@ -148,7 +148,7 @@ export class RoomFeed {
     if (state === undefined) return;
     if (event.kind === 'signal') {
       // Ephemeral: not ordered with the room's messages, so never held behind a backfill.
-      this.sink.signal(room, event.json);
+      this.sink.signal(room, event.json, event.exceptUser);
       return;
     }
     if (state.busy) state.held.push(event);
@@ -218,7 +218,7 @@ export class RoomFeed {
       return;
     }
     if (event.kind === 'signal') {
-      this.sink.signal(room, event.json);
+      this.sink.signal(room, event.json, event.exceptUser);
       return;
     }
     const cursor = state.cursor ?? '';

@@ -7,7 +7,8 @@
  * - `m<prev> <id> <receivedAt> <body>`: a stored message, with the id stored before it ('' for a
  *   log's first), the accepting gateway's receipt time, and the stored body (JSON);
  * - `u<state> <user>`: presence, state `join` or `leave` (the room is the channel's);
- * - `e<json>`: an ephemeral room event, a server frame as JSON text (Bus.signal).
+ * - `e<json>`: an ephemeral room event, a server frame as JSON text (Bus.signal);
+ * - `x<user> <json>`: the same, not for the connections of `user` (the one it is about).
  * Anything else is ignored, so a newer node can add kinds without breaking an older one.
  */
 import { encodeMessageBody, messageJson, presenceJson, type PresenceState } from '@chat/protocol';
@@ -20,6 +21,11 @@ export function storedBody(draft: MessageDraft): string {
 
 export function parseRoomPayload(room: string, payload: string): RoomEvent | undefined {
   if (payload[0] === 'e') return { kind: 'signal', room, json: payload.slice(1) };
+  if (payload[0] === 'x') {
+    const cut = payload.indexOf(' ');
+    if (cut < 0) return undefined;
+    return { kind: 'signal', room, json: payload.slice(cut + 1), exceptUser: payload.slice(1, cut) };
+  }
   if (payload[0] === 'u') {
     const cut = payload.indexOf(' ');
     const state = payload.slice(1, cut);
@@ -40,15 +46,15 @@ export function parseRoomPayload(room: string, payload: string): RoomEvent | und
   };
 }
 
-export function signalPayload(json: string): string {
-  return `e${json}`;
+export function signalPayload(json: string, exceptUser?: string): string {
+  return exceptUser === undefined ? `e${json}` : `x${exceptUser} ${json}`;
 }
 
 export function presenceEvent(room: string, user: string, state: PresenceState): RoomEvent {
   return { kind: 'presence', room, event: { type: 'presence', room, user, state }, json: presenceJson(room, user, state) };
 }
 
-/** A stream entry's fields are `p <prev> b <body>`; entries written before the `p` field are `b <body>`. */
+/** A stream entry's fields are `p <prev> b <body> n <number>` (older entries lack `n`, the oldest `p` too: `b <body>`). */
 export function entryBody(fields: readonly string[]): string {
   const at = fields[0] === 'b' ? 1 : fields.indexOf('b', 2) + 1;
   return (at > 0 ? fields[at] : undefined) ?? '{}';
@@ -62,12 +68,18 @@ export function directPayload(draft: DirectDraft): string {
 
 /**
  * Control messages on a node's channel start with `!`, which no user name does:
- * `!d <user> <replyNode> <request>` asks a node to close the user's connections, and
- * `!c <request> <count>` is its answer on the asking node's channel.
+ * `!d <user> <replyNode> <request>` asks a node to close the user's connections,
+ * `!c <request> <count>` is its answer on the asking node's channel, and
+ * `!s <user> <originConn> <json>` is a frame for the user's connections there but originConn (Bus.sync).
  */
 export type NodeControl =
   | { kind: 'disconnect'; user: string; replyNode: string; request: string }
-  | { kind: 'closed'; request: string; count: number };
+  | { kind: 'closed'; request: string; count: number }
+  | { kind: 'sync'; user: string; originConn: string; json: string };
+
+export function syncPayload(user: string, originConn: string, json: string): string {
+  return `!s ${user} ${originConn} ${json}`;
+}
 
 export function disconnectPayload(user: string, replyNode: string, request: string): string {
   return `!d ${user} ${replyNode} ${request}`;
@@ -80,6 +92,12 @@ export function closedPayload(request: string, count: number): string {
 /** A control message, or undefined when `payload` is a direct message (or unknown). */
 export function parseNodeControl(payload: string): NodeControl | undefined {
   if (payload[0] !== '!') return undefined;
+  if (payload.startsWith('!s ')) {
+    const a = payload.indexOf(' ', 3);
+    const b = payload.indexOf(' ', a + 1);
+    if (a < 0 || b < 0) return undefined;
+    return { kind: 'sync', user: payload.slice(3, a), originConn: payload.slice(a + 1, b), json: payload.slice(b + 1) };
+  }
   const [tag, a, b, c] = payload.split(' ');
   if (tag === '!d' && a !== undefined && b !== undefined && c !== undefined) return { kind: 'disconnect', user: a, replyNode: b, request: c };
   if (tag === '!c' && a !== undefined && b !== undefined) return { kind: 'closed', request: a, count: Number(b) || 0 };

@@ -18,6 +18,16 @@ test('every client frame type decodes into its typed form, ignoring unknown fiel
   assert.deepEqual(decode({ type: 'direct', to: 'bob', text: 'hi' }), { ok: true, frame: { type: 'direct', to: 'bob', text: 'hi' } });
   assert.deepEqual(decode({ type: 'history', room: 'r', before: '5-1', limit: 500 }), { ok: true, frame: { type: 'history', room: 'r', before: '5-1', limit: 100 } });
   assert.deepEqual(decode({ type: 'ping', ref: 'p' }), { ok: true, frame: { type: 'ping', ref: 'p' } });
+  assert.deepEqual(decode({ type: 'typing', room: 'r', user: 'ignored' }), { ok: true, frame: { type: 'typing', room: 'r' } });
+  assert.deepEqual(decode({ type: 'typing', room: 'r', state: 'stop' }), { ok: true, frame: { type: 'typing', room: 'r', state: 'stop' } });
+  assert.deepEqual(decode({ type: 'read', room: 'r', id: '5-1', ref: 'm' }), { ok: true, frame: { type: 'read', room: 'r', id: '5-1', ref: 'm' } });
+});
+
+test('typing takes only "stop" as a state, and read needs a message id', () => {
+  for (const state of ['start', 'STOP', 1, null]) assert.equal(code({ type: 'typing', room: 'r', state }), ErrorCode.BadRequest, String(state));
+  assert.equal(code({ type: 'typing', room: 'a/b' }), ErrorCode.BadRequest);
+  for (const id of [undefined, 5, '', 'latest', '1', '18446744073709551616-0']) assert.equal(code({ type: 'read', room: 'r', id }), ErrorCode.BadRequest, String(id));
+  assert.equal(code({ type: 'read', id: '1-0' }), ErrorCode.BadRequest, 'no room');
 });
 
 test('malformed frames are bad_request and keep the ref when it could be read', () => {

@@ -94,6 +94,19 @@ function decodeByType(f: Fields, type: string, limits: DecodeLimits): ClientFram
     }
     case 'ping':
       return { type };
+    case 'typing': {
+      const room = roomField(f);
+      if (typeof room !== 'string') return room;
+      if (f.state === undefined) return { type, room };
+      if (f.state !== 'stop') return err(ErrorCode.BadRequest, 'state must be "stop" when present');
+      return { type, room, state: f.state };
+    }
+    case 'read': {
+      const room = roomField(f);
+      if (typeof room !== 'string') return room;
+      if (!isMessageId(f.id)) return err(ErrorCode.BadRequest, 'id must be a message id like "1700000000000-0" (both parts below 2^64)');
+      return { type, room, id: f.id };
+    }
     default:
       return err(ErrorCode.UnknownType, `unknown frame type "${type.slice(0, 64)}"`);
   }

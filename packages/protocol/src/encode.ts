@@ -30,14 +30,37 @@ export function messageJson(room: string, id: string, body: string): string {
   return `{"type":"message","room":${JSON.stringify(room)},"id":${JSON.stringify(id)},${body.slice(1)}`;
 }
 
-/** The `joined` reply; `history` holds `message` events as JSON text, oldest first. */
-export function joinedJson(room: string, members: readonly string[], history: readonly string[], gap: boolean, ref?: string): string {
-  return `{"type":"joined","room":${JSON.stringify(room)},"members":${JSON.stringify(members)},"history":[${history.join(',')}],"gap":${gap}${refField(ref)}}`;
+/** Where a user's read marker of a room stands: the message id (null: none yet) and how many messages follow it. */
+export interface ReadPosition {
+  id: string | null;
+  unread: number;
+}
+
+/**
+ * The `joined` frame; `history` holds `message` events as JSON text, oldest first. `read` is the
+ * joining user's position, in every reply to a `join` (not in the unsolicited one of a gap).
+ */
+export function joinedJson(room: string, members: readonly string[], history: readonly string[], gap: boolean, ref?: string, read?: ReadPosition): string {
+  const position = read === undefined ? '' : `,"read":${JSON.stringify(read.id)},"unread":${read.unread}`;
+  return `{"type":"joined","room":${JSON.stringify(room)},"members":${JSON.stringify(members)},"history":[${history.join(',')}],"gap":${gap}${position}${refField(ref)}}`;
 }
 
 /** The `history` reply; `messages` holds `message` events as JSON text, oldest first. */
 export function historyJson(room: string, messages: readonly string[], ref?: string): string {
   return `{"type":"history","room":${JSON.stringify(room)},"messages":[${messages.join(',')}]${refField(ref)}}`;
+}
+
+export function typingJson(room: string, user: string, ttlMs: number): string {
+  return encodeFrame({ type: 'typing', room, user, ttl: ttlMs });
+}
+
+/** The `read` frame: the reply to a `read` (with its ref), and what the user's other connections get (without). */
+export function readJson(room: string, read: ReadPosition, ref?: string): string {
+  return encodeFrame(ref === undefined ? { type: 'read', room, ...read } : { type: 'read', room, ...read, ref });
+}
+
+export function receiptJson(room: string, user: string, id: string): string {
+  return encodeFrame({ type: 'receipt', room, user, id });
 }
 
 export function presenceJson(room: string, user: string, state: PresenceState): string {

@@ -42,8 +42,12 @@ export interface SendFrame { type: 'send'; room: string; text: string; mid?: str
 export interface DirectFrame { type: 'direct'; to: string; text: string; mid?: string; ref?: string }
 export interface HistoryFrame { type: 'history'; room: string; before?: string; limit?: number; ref?: string }
 export interface PingFrame { type: 'ping'; ref?: string }
+/** The user is typing in a room (sent again while they type), or `state: 'stop'` when they stopped. Never stored. */
+export interface TypingFrame { type: 'typing'; room: string; state?: 'stop'; ref?: string }
+/** Marks a room read up to message `id`; markers only move forward. */
+export interface ReadFrame { type: 'read'; room: string; id: string; ref?: string }
 
-export type ClientFrame = JoinFrame | LeaveFrame | SendFrame | DirectFrame | HistoryFrame | PingFrame;
+export type ClientFrame = JoinFrame | LeaveFrame | SendFrame | DirectFrame | HistoryFrame | PingFrame | TypingFrame | ReadFrame;
 export type ClientFrameType = ClientFrame['type'];
 
 /**
@@ -51,14 +55,18 @@ export type ClientFrameType = ClientFrame['type'];
  * A Record over the union, so a frame type added to ClientFrame and not here does not compile.
  */
 export const CLIENT_FRAME_TYPES = Object.keys({
-  join: true, leave: true, send: true, direct: true, history: true, ping: true,
+  join: true, leave: true, send: true, direct: true, history: true, ping: true, typing: true, read: true,
 } satisfies Record<ClientFrameType, true>) as ClientFrameType[];
 
 // ---- server to client ----
 
 export interface WelcomeFrame { type: 'welcome'; user: string; conn: string; node: string; heartbeat: number }
+/**
+ * `read` and `unread` (the user's read marker, and how many messages follow it) are in every reply to
+ * `join`; the unsolicited `joined` of a gap, written to all of a room's members at once, has neither.
+ */
 export interface JoinedFrame {
-  type: 'joined'; room: string; members: string[]; history: ChatMessage[]; gap: boolean; ref?: string;
+  type: 'joined'; room: string; members: string[]; history: ChatMessage[]; gap: boolean; read?: string | null; unread?: number; ref?: string;
 }
 export interface LeftFrame { type: 'left'; room: string; ref?: string }
 /** `duplicate`: this `mid` was already stored; `id` is the first one's. */
@@ -66,15 +74,22 @@ export interface AckFrame { type: 'ack'; ref?: string; id: string; duplicate?: b
 export interface HistoryReplyFrame { type: 'history'; room: string; messages: ChatMessage[]; ref?: string }
 export interface PongFrame { type: 'pong'; ts: number; ref?: string }
 export interface ErrorFrame { type: 'error'; code: ErrorCode; message: string; ref?: string }
+/** Someone else in the room is typing; they stop being shown `ttl` ms after the last one (0: stopped now). */
+export interface TypingEvent { type: 'typing'; room: string; user: string; ttl: number }
+/** Where the user's read marker of a room stands now, and how many messages follow it: to all its connections. */
+export interface ReadEvent { type: 'read'; room: string; id: string | null; unread: number; ref?: string }
+/** Another member's read marker moved to `id` (only with READ_RECEIPTS on). */
+export interface ReceiptEvent { type: 'receipt'; room: string; user: string; id: string }
 
 export type ServerFrame =
   | WelcomeFrame | JoinedFrame | LeftFrame | AckFrame | HistoryReplyFrame | PongFrame | ErrorFrame
-  | ChatMessage | DirectMessage | PresenceEvent;
+  | ChatMessage | DirectMessage | PresenceEvent | TypingEvent | ReadEvent | ReceiptEvent;
 export type ServerFrameType = ServerFrame['type'];
 
 /** Every server frame type, as data, checked against the union like CLIENT_FRAME_TYPES. */
 export const SERVER_FRAME_TYPES = Object.keys({
   welcome: true, joined: true, left: true, ack: true, history: true, pong: true, error: true, message: true, direct: true, presence: true,
+  typing: true, read: true, receipt: true,
 } satisfies Record<ServerFrameType, true>) as ServerFrameType[];
 
 /** Most messages one `history` reply carries, whatever `limit` asks for. */

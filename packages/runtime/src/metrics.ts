@@ -13,6 +13,10 @@ export interface GatewayMetrics {
   busConnected(up: boolean): void;
   /** A send or direct answered as a duplicate of an earlier `mid` (chat_duplicates_total). */
   duplicate(): void;
+  /** A `typing` frame relayed to the room, a stop included (chat_typing_total); throttled ones are not counted. */
+  typing(): void;
+  /** A read marker moved forward (chat_read_markers_total). */
+  readMarker(): void;
 }
 
 /** Why a connection closed: the `reason` label of chat_connections_closed_total. */

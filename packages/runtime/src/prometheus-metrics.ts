@@ -35,6 +35,8 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
   const dropped = new Counter({ name: 'chat_backpressure_dropped_total', help: 'Frames not written to a connection because it was being closed as a slow consumer', registers });
   const bus = new Gauge({ name: 'chat_bus_connected', help: '1 while the bus is reachable', registers });
   const duplicates = new Counter({ name: 'chat_duplicates_total', help: 'Sends and directs answered as duplicates of an earlier mid', registers });
+  const typing = new Counter({ name: 'chat_typing_total', help: 'Typing indicators relayed to a room (stops included; throttled ones not)', registers });
+  const readMarkers = new Counter({ name: 'chat_read_markers_total', help: 'Read markers moved forward', registers });
 
   return {
     ...endpoint(registry),
@@ -49,6 +51,8 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
     backpressureDropped(n) { dropped.inc(n); },
     busConnected(up) { bus.set(up ? 1 : 0); },
     duplicate() { duplicates.inc(); },
+    typing() { typing.inc(); },
+    readMarker() { readMarkers.inc(); },
   };
 }
 

@@ -44,6 +44,19 @@ test('MAX_BACKPRESSURE refuses a value below 1 KiB', () => {
   refused('MAX_BACKPRESSURE', '1023');
 });
 
+test('typing and read receipts: defaults, edges, and a ttl never shorter than the interval', () => {
+  const config = readGatewayConfig({});
+  assert.deepEqual([config.typingIntervalMs, config.typingTtlMs, config.readReceipts], [2000, 5000, false]);
+  assert.equal(readGatewayConfig({ TYPING_INTERVAL_MS: '100', TYPING_TTL_MS: '1000' }).typingIntervalMs, 100);
+  assert.equal(readGatewayConfig({ TYPING_INTERVAL_MS: '60000', TYPING_TTL_MS: '60000' }).typingTtlMs, 60_000);
+  refused('TYPING_INTERVAL_MS', '99');
+  refused('TYPING_INTERVAL_MS', '60001');
+  refused('TYPING_TTL_MS', '999');
+  assert.throws(() => readGatewayConfig({ TYPING_INTERVAL_MS: '3000', TYPING_TTL_MS: '2999' }), (error: unknown) => error instanceof ConfigError && error.variable === 'TYPING_TTL_MS');
+  assert.equal(readGatewayConfig({ READ_RECEIPTS: 'true' }).readReceipts, true);
+  refused('READ_RECEIPTS', 'yes');
+});
+
 test('the bus is the in-process one, one Redis, or a Redis Cluster, never two at once', () => {
   assert.deepEqual([readGatewayConfig({}).redisUrl, readGatewayConfig({}).redisClusterNodes], [undefined, undefined]);
   assert.equal(readGatewayConfig({ REDIS_URL: 'redis://r:6379' }).redisUrl, 'redis://r:6379');

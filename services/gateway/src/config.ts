@@ -32,6 +32,12 @@ export interface GatewayConfig {
   /** Bytes a slow client may have buffered (unsent) before the connection is closed with 4008. */
   maxBackpressureBytes: number;
   presenceTtlMs: number;
+  /** At most one `typing` per connection and room is relayed within this (a stop always is). */
+  typingIntervalMs: number;
+  /** How long members show a user as typing after its last `typing` (the `ttl` they get). */
+  typingTtlMs: number;
+  /** Members get a `receipt` when another member's read marker moves. */
+  readReceipts: boolean;
   logLevel: LogLevel;
 }
 
@@ -40,6 +46,10 @@ export function readGatewayConfig(env: Env): GatewayConfig {
   const redisUrl = envUrl(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const redisClusterNodes = envHostPorts(env, 'REDIS_CLUSTER_NODES');
   if (redisUrl !== undefined && redisClusterNodes !== undefined) throw new ConfigError('REDIS_CLUSTER_NODES', 'set it or REDIS_URL, not both');
+  const typingIntervalMs = envInt(env, 'TYPING_INTERVAL_MS', 2000, 100, 60_000);
+  // A ttl shorter than the interval would make a steady typer blink off between two relays.
+  const typingTtlMs = envInt(env, 'TYPING_TTL_MS', 5000, 1000, 600_000);
+  if (typingTtlMs < typingIntervalMs) throw new ConfigError('TYPING_TTL_MS', `must be at least TYPING_INTERVAL_MS (${typingIntervalMs})`);
   return {
     port: envInt(env, 'PORT', 8080, 0, 65535),
     host: envString(env, 'HOST', '0.0.0.0'),
@@ -63,6 +73,9 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     heartbeatMs: envInt(env, 'HEARTBEAT_MS', 25_000, 4_000, 480_000),
     maxBackpressureBytes: envInt(env, 'MAX_BACKPRESSURE', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     presenceTtlMs: envInt(env, 'PRESENCE_TTL_SECONDS', 20, 2, 3600) * 1000,
+    typingIntervalMs,
+    typingTtlMs,
+    readReceipts: envChoice(env, 'READ_RECEIPTS', ['true', 'false'], 'false') === 'true',
     logLevel: envChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

@@ -1,4 +1,4 @@
-import type { Bus, HistoryStore, NodeRegistry, PresenceStore, RoomFeed } from '@chat/cluster';
+import type { Bus, HistoryStore, NodeRegistry, PresenceStore, ReadMarkers, RoomFeed } from '@chat/cluster';
 import type { ServerFrame } from '@chat/protocol';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
@@ -15,6 +15,7 @@ export interface Core {
   readonly bus: Bus;
   readonly history: HistoryStore;
   readonly presence: PresenceStore;
+  readonly markers: ReadMarkers;
   readonly nodes: NodeRegistry;
   readonly feed: RoomFeed;
   readonly membership: Membership;

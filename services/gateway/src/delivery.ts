@@ -34,8 +34,20 @@ export class Delivery implements FeedSink {
     this.publish(room, json);
   }
 
-  signal(room: string, json: string): void {
-    this.metrics.delivered(this.topics.publish(roomTopic(room), json));
+  /**
+   * An event about one user (typing, a receipt) skips that user's own connections, which the room's
+   * topic cannot do: those go to each other connection in turn.
+   */
+  signal(room: string, json: string, exceptUser?: string): void {
+    if (exceptUser === undefined) {
+      this.metrics.delivered(this.topics.publish(roomTopic(room), json));
+      return;
+    }
+    let written = 0;
+    for (const session of this.membership.sessionsIn(room)) {
+      if (session.user !== exceptUser && session.write(json)) written += 1;
+    }
+    this.metrics.delivered(written);
   }
 
   /**
@@ -52,12 +64,12 @@ export class Delivery implements FeedSink {
     this.publish(room, joinedJson(room, members, [], true));
   }
 
-  /** A direct reaches every local connection of the user but the one that sent it. */
+  /** A direct (or a sync of the user's own state) reaches every local connection of the user but the one that sent it. */
   user(event: UserEvent): void {
     for (const session of this.membership.connectionsOf(event.user)) {
       if (session.conn.id !== event.originConn) session.write(event.event);
     }
-    this.metrics.deliveryLatency(Math.max(0, nowMs() - event.receivedAt) / 1000);
+    if (event.sync !== true) this.metrics.deliveryLatency(Math.max(0, nowMs() - event.receivedAt) / 1000);
   }
 
   /** One frame to every local member of a room; SlowConsumers checks sockets by the bytes published. */

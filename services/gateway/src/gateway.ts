@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode, decodeClientFrame, type ClientFrame, type ServerFrame } from '@chat/protocol';
-import { BusUnavailableError, RoomFeed, type Bus, type HistoryStore, type NodeRegistry, type PresenceStore } from '@chat/cluster';
+import { BusUnavailableError, RoomFeed, type Bus, type HistoryStore, type NodeRegistry, type PresenceStore, type ReadMarkers } from '@chat/cluster';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
 import type { Connection, LocalTopics } from './connection.js';
 import type { Core } from './core.js';
 import { Delivery } from './delivery.js';
 import { Membership } from './membership.js';
+import { read, typing } from './chat-handlers.js';
 import { direct, send } from './message-handlers.js';
 import { history, join, leave } from './room-handlers.js';
 import { Session, type Identity } from './session.js';
@@ -17,6 +18,7 @@ export interface GatewayDeps {
   bus: Bus;
   history: HistoryStore;
   presence: PresenceStore;
+  markers: ReadMarkers;
   nodes: NodeRegistry;
   metrics: GatewayMetrics;
   log: Logger;
@@ -35,6 +37,8 @@ const UNAVAILABLE: Partial<Record<ClientFrame['type'], string>> = {
   send: 'the message was not stored, or its outcome is unknown (timeout); resend it with the same mid',
   direct: 'the message was not stored, or its outcome is unknown (timeout); resend it with the same mid',
   history: 'history is unreachable; try again',
+  typing: 'the cluster bus is unreachable; the typing indicator was not relayed',
+  read: 'the read marker could not be stored; send it again',
 };
 
 /**
@@ -48,6 +52,7 @@ export class Gateway implements Core {
   readonly bus: Bus;
   readonly history: HistoryStore;
   readonly presence: PresenceStore;
+  readonly markers: ReadMarkers;
   readonly nodes: NodeRegistry;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
@@ -64,7 +69,7 @@ export class Gateway implements Core {
   private draining = false;
 
   constructor(deps: GatewayDeps) {
-    ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, nodes: this.nodes, metrics: this.metrics, log: this.log } = deps);
+    ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, markers: this.markers, nodes: this.nodes, metrics: this.metrics, log: this.log } = deps);
     this.presenceNode = `${this.config.nodeId}.${randomBytes(3).toString('hex')}`;
     this.slowConsumers = new SlowConsumers(this.membership.sessions, this.config.maxBackpressureBytes, this.metrics);
     this.delivery = new Delivery(this.membership, this.presence, this.slowConsumers, this.metrics, this.log);
@@ -228,6 +233,8 @@ export class Gateway implements Core {
       case 'direct': return direct(this, session, frame);
       case 'history': return history(this, session, frame);
       case 'ping': return this.reply(session, { type: 'pong', ts: Date.now() }, frame.ref);
+      case 'typing': return typing(this, session, frame);
+      case 'read': return read(this, session, frame);
       default: return assertNever(frame);
     }
   }

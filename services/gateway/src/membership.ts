@@ -52,6 +52,11 @@ export class Membership {
     return [...(this.rooms.get(room)?.users.keys() ?? [])];
   }
 
+  /** The connections in `room` on this node. */
+  sessionsIn(room: string): ReadonlySet<Session> {
+    return this.rooms.get(room)?.sessions ?? new Set();
+  }
+
   /** Rooms with at least one member here. */
   get roomCount(): number {
     return this.rooms.size;

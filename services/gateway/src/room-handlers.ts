@@ -18,11 +18,11 @@ export async function join(gw: Core, s: Session, f: JoinFrame): Promise<void> {
   }
   try {
     if (!s.rooms.has(f.room)) await gw.enterRoom(s, f.room);
-    const members = await gw.presence.members(f.room);
+    const [members, read] = await Promise.all([gw.presence.members(f.room), gw.markers.position(f.room, s.user)]);
     // A `leave` may arrive while history is read: attach only if the room is still joined.
     const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => gw.membership.attach(s, f.room));
     if (s.closed || !s.rooms.has(f.room)) return;
-    s.write(joinedJson(f.room, members, snapshot.history.map((m) => m.event), snapshot.gap, f.ref));
+    s.write(joinedJson(f.room, members, snapshot.history.map((m) => m.event), snapshot.gap, f.ref, read));
   } catch (error) {
     // Not joined after all; the caller tells the client (unavailable) or closes the connection.
     gw.leaveRoom(s, f.room);

@@ -19,6 +19,8 @@ export class Session {
   /** Set when the server closes the socket, to label chat_connections_closed_total. */
   closeReason: CloseReason | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
+  /** When this connection's typing was last relayed, per room (ms); made at the first `typing`. */
+  private typingAt: Map<string, number> | undefined;
 
   constructor(
     readonly conn: Connection,
@@ -41,7 +43,21 @@ export class Session {
 
   /** False when the session was not in the room. */
   deleteRoom(room: string): boolean {
+    this.typingAt?.delete(room);
     return this.joined?.delete(room) ?? false;
+  }
+
+  /** True (and counted as relayed at `now`) when no `typing` of this connection in `room` was relayed within `intervalMs`. */
+  typingDue(room: string, now: number, intervalMs: number): boolean {
+    const last = this.typingAt?.get(room);
+    if (last !== undefined && now - last < intervalMs) return false;
+    (this.typingAt ??= new Map()).set(room, now);
+    return true;
+  }
+
+  /** After a stop, the next `typing` is news again: it is relayed at once. */
+  typingStopped(room: string): void {
+    this.typingAt?.delete(room);
   }
 
   get user(): string {

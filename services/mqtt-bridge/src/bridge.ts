@@ -237,7 +237,8 @@ export class Bridge {
 
   /** Direct messages to online devices (the leader lists them in the directory). At most once, like every direct. */
   private onDirect(event: UserEvent): void {
-    if (!this.leadership.leading || event.originConn === deviceConn(event.user)) return;
+    // A sync (a user's read marker for its other connections) is no message for a device.
+    if (event.sync === true || !this.leadership.leading || event.originConn === deviceConn(event.user)) return;
     const topic = userDirectTopic(event.user);
     if (topic === undefined || this.lead === undefined) return;
     this.lead.publish(topic, event.event).then(

@@ -17,6 +17,8 @@ export class FakeRooms {
   readonly nodes = new Set<FakeGateway>();
   /** What the real bus keeps for IDEMPOTENCY_SECONDS: the id stored for each (room, user, mid) or (from, to, mid). */
   readonly mids = new Map<string, string>();
+  /** `room/user` -> the read marker (an id the room holds) */
+  readonly markers = new Map<string, string>();
   #ms = 1_700_000_000_000;
   #directs = 0;
 
@@ -27,6 +29,27 @@ export class FakeRooms {
     const id = `d${++this.#directs}`;
     for (const peer of peers) peer.socket.send(JSON.stringify({ type: 'direct', id, from, to, text, ts: this.#ms }));
     return id;
+  }
+
+  /** Where `user`'s marker of `room` stands, as a `joined` or `read` frame gives it. */
+  position(room: string, user: string): { id: string | null; unread: number } {
+    const all = this.messages.get(room) ?? [];
+    const id = this.markers.get(`${room}/${user}`) ?? null;
+    return { id, unread: id === null ? all.length : all.filter((m) => compareIds(m.id, id) > 0).length };
+  }
+
+  /** Moves the marker forward to the newest message at or before `id`; true when it moved. */
+  mark(room: string, user: string, id: string): boolean {
+    const target = (this.messages.get(room) ?? []).findLast((m) => compareIds(m.id, id) <= 0)?.id;
+    const current = this.markers.get(`${room}/${user}`);
+    if (target === undefined || (current !== undefined && compareIds(target, current) <= 0)) return false;
+    this.markers.set(`${room}/${user}`, target);
+    return true;
+  }
+
+  /** A frame to every connection, on every node, that `match` picks. */
+  broadcast(frame: ServerFrame, match: (peer: { user: string; rooms: Set<string>; socket: WebSocket }) => boolean): void {
+    for (const node of this.nodes) node.sendWhere(frame, match);
   }
 
   publish(room: string, from: string, text: string): ChatMessage {
@@ -129,6 +152,10 @@ export class FakeGateway {
     return [...this.#peers].filter((p) => p.socket !== sender && (p.user === to || p.user === from));
   }
 
+  sendWhere(frame: ServerFrame, match: (peer: Peer) => boolean): void {
+    for (const peer of this.#peers) if (match(peer)) this.#send(peer, frame);
+  }
+
   deliver(message: ChatMessage): void {
     for (const peer of this.#peers) {
       if (!peer.rooms.has(message.room)) continue;
@@ -167,7 +194,7 @@ export class FakeGateway {
         const all = this.rooms.messages.get(frame.room) ?? [];
         const since = frame.since;
         const history = since === undefined ? all.slice(-50) : all.filter((m) => compareIds(m.id, since) >= (this.options.duplicate ? 0 : 1));
-        return this.#send(peer, { type: 'joined', room: frame.room, members: [peer.user], history, gap: false, ...ref });
+        return this.#send(peer, { type: 'joined', room: frame.room, members: [peer.user], history, gap: false, ...this.#readFields(frame.room, peer.user), ...ref });
       }
       case 'leave':
         peer.rooms.delete(frame.room);
@@ -183,6 +210,17 @@ export class FakeGateway {
         return this.#send(peer, { type: 'history', room: frame.room, messages: [], ...ref });
       case 'ping':
         return this.#send(peer, { type: 'pong', ts: Date.now(), ...ref });
+      case 'typing': {
+        const event: ServerFrame = { type: 'typing', room: frame.room, user: peer.user, ttl: frame.state === 'stop' ? 0 : 5000 };
+        return this.rooms.broadcast(event, (p) => p.user !== peer.user && p.rooms.has(frame.room));
+      }
+      case 'read': {
+        const moved = this.rooms.mark(frame.room, peer.user, frame.id);
+        const position = this.rooms.position(frame.room, peer.user);
+        this.#send(peer, { type: 'read', room: frame.room, ...position, ...ref });
+        if (moved) this.rooms.broadcast({ type: 'read', room: frame.room, ...position }, (p) => p.user === peer.user && p.socket !== peer.socket);
+        return;
+      }
     }
   }
 
@@ -202,6 +240,11 @@ export class FakeGateway {
     if (frame.mid !== undefined) this.rooms.mids.set(key, id);
     if (fault === 'store-then-drop') return this.#cut(peer);
     this.#send(peer, { type: 'ack', id, ...ref });
+  }
+
+  #readFields(room: string, user: string): { read: string | null; unread: number } {
+    const { id, unread } = this.rooms.position(room, user);
+    return { read: id, unread };
   }
 
   #cut(peer: Peer): void {
