@@ -30,7 +30,7 @@ const FANOUT_TARGETS = [
   600_000, 700_000, 800_000, 1_000_000, 1_250_000, 1_500_000,
 ];
 // Messages/s offered to the bus, in all.
-const BUS_TARGETS = [1_000, 2_000, 5_000, 10_000, 15_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000, 150_000];
+const BUS_TARGETS = [1_000, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000, 150_000];
 const quick = args.quick;
 
 /** Each scenario: a name in the results, and how to run it for one system. */

@@ -21,16 +21,20 @@ let centrifugoConfigDir;
  * One Centrifugo node's configuration (v6 format), chosen to match what the gateway does for every
  * room message: the Redis engine on the same Redis as the other systems; a history of 1000 per
  * channel kept for 5 minutes with recovery forced (the gateway keeps every message in a stream and
- * resumes from it); clients connect without a token, as the gateway's do, and may subscribe and
- * publish in the `chat` namespace. The HTTP API is off: the driver publishes over the client
- * protocol (see BENCHMARKS.md). Anything else is Centrifugo's default.
+ * resumes from it); clients connect without a token, as the gateway's do, and may subscribe in the
+ * `chat` namespace and publish to what they subscribed. The HTTP API is off: the driver publishes
+ * over the client protocol (see BENCHMARKS.md). Anything not set here is Centrifugo's default.
  */
 export function centrifugoConfig(port, redisUrl) {
   return {
     http_server: { address: '127.0.0.1', port },
     log: { level: 'warn' },
     engine: { type: 'redis', redis: { address: redisUrl } },
-    client: { allow_anonymous_connect_without_token: true },
+    // Up to 64 commands of one connection at once: sequential, one sender's publishes each wait for
+    // the previous one's Redis round trip, which caps a single fan-out sender (about 13k against 30k
+    // publishes/s from one connection here). The price: one connection's publishes may be stored
+    // in another order than they were sent.
+    client: { allow_anonymous_connect_without_token: true, concurrency: 64 },
     channel: {
       namespaces: [{
         name: 'chat',
@@ -44,19 +48,26 @@ export function centrifugoConfig(port, redisUrl) {
         allow_publish_for_anonymous: true,
       }],
     },
+    // Its documented memory saving for many mostly idle connections: a write buffer is taken
+    // from a pool for a write instead of being held by every connection.
+    websocket: { use_write_buffer_pool: true },
     http_api: { disabled: true },
     usage_stats: { disabled: true },
   };
 }
 
-function centrifugoCommand(port, redisUrl) {
+/**
+ * How to start a Centrifugo node with `config` (written to a file removed when this process
+ * exits); the binary is built the first time it is asked for.
+ */
+export function centrifugoCommand(port, config) {
   centrifugoBinary ??= execFileSync('bash', [`${repoRoot}bench/install-centrifugo.sh`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   if (!centrifugoConfigDir) {
     centrifugoConfigDir = mkdtempSync(join(tmpdir(), 'bench-centrifugo-'));
     process.once('exit', () => rmSync(centrifugoConfigDir, { recursive: true, force: true }));
   }
   const configPath = join(centrifugoConfigDir, `node-${port}.json`);
-  writeFileSync(configPath, JSON.stringify(centrifugoConfig(port, redisUrl), null, 2));
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
   return { cmd: centrifugoBinary, args: ['--config', configPath] };
 }
 
@@ -92,7 +103,7 @@ export const systems = {
     label: 'Centrifugo 6 (Redis engine)',
     protocol: 'centrifugo',
     // A Go binary: Node flags and BENCH_NODE_ARGS do not apply.
-    command: centrifugoCommand,
+    command: (port, redisUrl) => centrifugoCommand(port, centrifugoConfig(port, redisUrl)),
     url: (port) => `ws://127.0.0.1:${port}/connection/websocket`,
   },
 };
@@ -201,14 +212,15 @@ async function probe(protocol, url) {
  * Starts `nodeCount` nodes of a system on one Redis and waits until each accepts a client.
  * `nodeArgs` go to node before the script of a Node.js system (bench/profile.mjs passes --cpu-prof
  * and the like); BENCH_NODE_ARGS adds them to every server of any scenario, e.g.
- * BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile one.
+ * BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile one. `command(port, redisUrl)`,
+ * when given, replaces the system's own way to start a node (see bench/centrifugo-publish.mjs).
  */
-export async function startNodes(systemName, nodeCount, redisUrl, { nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) } = {}) {
+export async function startNodes(systemName, nodeCount, redisUrl, { nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), command } = {}) {
   const system = systems[systemName];
   const nodes = [];
   for (let i = 0; i < nodeCount; i++) {
     const port = await freePort();
-    const { cmd, args, env } = system.command?.(port, redisUrl)
+    const { cmd, args, env } = (command ?? system.command)?.(port, redisUrl)
       ?? { cmd: process.execPath, args: [...(system.nodeFlags ?? []), ...nodeArgs, system.script], env: system.env(port, redisUrl) };
     const child = spawnLogged(`${systemName} node ${i}`, cmd, args, env);
     nodes.push({ port, url: system.url(port), pid: child.pid, child });
