@@ -66,7 +66,7 @@ async function open({ protocol, specs, concurrency, localAddresses }) {
   return { opened: specs.length - failed, failed, firstError, ms: clock() - started };
 }
 
-/** The server took (or refused) a message sent at `sentAt`; an ack recorded in the record now. */
+/** Records the server's answer to a message sent at `sentAt`: its latency, or the refusal. */
 function onAck(sentAt, error) {
   if (error) {
     latency.ackErrors++;

@@ -260,10 +260,11 @@ async function redisCeiling(redis, { requests }) {
 /**
  * The bus's intake: `rooms` rooms over `nodeCount` nodes and `senders` senders spread evenly over
  * the nodes, each a member of `rooms / senders` rooms it sends to in turn, every message acked
- * (so stored in the room's history) and delivered back to its sender. The offered rate steps up
- * through `targets` (messages/s in all) until the ack p99 passes `budgetMs`, fewer than 95% of
- * the sends are acked or one is refused; the figure is the highest acked rate within the budget. redis-benchmark's
- * ceiling on the same Redis, measured after the ladder, stands beside it.
+ * (by the gateway and Centrifugo once it is in the room's history) and delivered back to its
+ * sender. The offered rate steps up through `targets` (messages/s in all) until the ack p99 passes
+ * `budgetMs`, fewer than 95% of the sends are acked or one is refused; the figure is the highest
+ * acked rate within the budget. redis-benchmark's ceiling on the same Redis, measured after the
+ * ladder, stands beside it.
  */
 export async function busIngest(systemName, { rooms, senders, nodeCount = 2, targets, budgetMs = 50, warmupMs = 1000, measureMs = 3000, benchmarkRequests = 200_000 }) {
   const system = systems[systemName];
