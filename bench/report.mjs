@@ -141,7 +141,7 @@ steps as noisy and compare systems within the same run.
 
 \`\`\`
 npm run build                 # the gateway's dist/
-bench/install-centrifugo.sh    # Centrifugo 6.9.1, built once (~2 min; run.mjs does it too)
+bench/install-centrifugo.sh   # Centrifugo 6.9.1, built once (~2 min; run.mjs does it too)
 ${results.command}
 node bench/report.mjs         # this page and the chart
 \`\`\`
