@@ -11,6 +11,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen before pyplot loads)
 
+# One colour and marker per system, the same in every panel and every chart, so a curve is
+# recognised at a glance; a system not listed here gets matplotlib's next colour.
+STYLES = {
+    "chat gateway": {"color": "tab:blue", "marker": "o"},
+    "bare uWS + ioredis relay": {"color": "tab:grey", "marker": "s"},
+    "Socket.IO 4 + redis-adapter": {"color": "tab:orange", "marker": "^"},
+    "Centrifugo 6 (Redis engine)": {"color": "tab:green", "marker": "D"},
+}
+
 data_path, out_path = sys.argv[1], sys.argv[2]
 with open(data_path) as f:
     panels = json.load(f)["panels"]
@@ -20,7 +29,8 @@ for ax, panel in zip(axes[0], panels):
     for label, points in panel["series"].items():
         xs = [x / 1000 for x, _ in points]
         ys = [y for _, y in points]
-        ax.plot(xs, ys, marker="o", markersize=3, label=label)
+        style = STYLES.get(label, {"marker": "o"})
+        ax.plot(xs, ys, markersize=3, label=label, **style)
     for budget in (5, 50):
         ax.axhline(budget, color="grey", linestyle="--", linewidth=0.8)
     ax.set_yscale("log")

@@ -1,6 +1,7 @@
 // A load-driver process, forked by driver.mjs and commanded over IPC. It holds connections,
 // joins rooms, sends at a paced rate from its sender connections, and records the delivery
-// latency of every message it receives from the send time embedded in the text. Times come from
+// latency of every message it receives from the send time embedded in the text, and on request
+// the latency of the server's acceptance (ack) of every message it sends. Times come from
 // performance.timeOrigin + now(), which agree across processes on one machine to well under 10 µs.
 import { performance } from 'node:perf_hooks';
 import { Histogram } from './histogram.mjs';
@@ -18,12 +19,15 @@ function withTimeout(promise, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** @type {{client: any, node: number, room: string | null, sender: boolean}[]} */
+/** @type {{client: any, node: number, rooms: string[], sender: boolean}[]} */
 let connections = [];
 let latency = newLatencyRecord();
 
 function newLatencyRecord() {
-  return { sameNode: new Histogram(), crossNode: new Histogram(), cpuStart: process.cpuUsage(), startMs: clock() };
+  return {
+    sameNode: new Histogram(), crossNode: new Histogram(), ack: new Histogram(), ackErrors: 0, firstAckError: null,
+    cpuStart: process.cpuUsage(), startMs: clock(),
+  };
 }
 
 /** Text layout: "<send time ms, 3 decimals> <sender's node index> <padding>". */
@@ -45,10 +49,12 @@ async function open({ protocol, specs, concurrency, localAddresses }) {
       const spec = specs[index];
       const client = new Client({ url: spec.url, user: spec.user, localAddress: localAddresses[index % localAddresses.length] });
       client.onText = (text) => onText(spec.node, text);
+      // A spec names one `room` or several `rooms`; a sender sends to its rooms in turn.
+      const rooms = spec.rooms ?? (spec.room ? [spec.room] : []);
       try {
         await withTimeout(client.open(), 'open');
-        if (spec.room) await withTimeout(client.join(spec.room), 'join');
-        connections.push({ client, node: spec.node, room: spec.room, sender: spec.sender });
+        for (const room of rooms) await withTimeout(client.join(room), 'join');
+        connections.push({ client, node: spec.node, rooms, sender: spec.sender });
       } catch (error) {
         failed++;
         firstError ??= String(error?.message ?? error);
@@ -60,8 +66,19 @@ async function open({ protocol, specs, concurrency, localAddresses }) {
   return { opened: specs.length - failed, failed, firstError, ms: clock() - started };
 }
 
-/** Every sender connection sends `ratePerSender` messages/s for `durationMs`, phases spread. */
-function send({ ratePerSender, durationMs }) {
+/** Records the server's answer to a message sent at `sentAt`: its latency, or the refusal. */
+function onAck(sentAt, error) {
+  if (error) {
+    latency.ackErrors++;
+    latency.firstAckError ??= String(error.message ?? error);
+  } else latency.ack.record(clock() - sentAt);
+}
+
+/**
+ * Every sender connection sends `ratePerSender` messages/s for `durationMs`, phases spread, to its
+ * rooms in turn. With `acked` each send asks for the server's answer and its latency is recorded.
+ */
+function send({ ratePerSender, durationMs, acked = false }) {
   const senders = connections.filter((c) => c.sender);
   const sent = new Array(senders.length).fill(0);
   const phase = senders.map(() => Math.random());
@@ -72,8 +89,9 @@ function send({ ratePerSender, durationMs }) {
       for (let i = 0; i < senders.length; i++) {
         const due = Math.floor((Math.min(elapsedMs, durationMs) / 1000) * ratePerSender + phase[i]);
         while (sent[i] < due) {
-          const { client, node, room } = senders[i];
-          client.send(room, `${clock().toFixed(3)} ${node} ${TEXT_PADDING}`);
+          const { client, node, rooms } = senders[i];
+          const now = clock();
+          client.send(rooms[sent[i] % rooms.length], `${now.toFixed(3)} ${node} ${TEXT_PADDING}`, acked ? (error) => onAck(now, error) : undefined);
           sent[i]++;
         }
       }
@@ -89,6 +107,9 @@ function report() {
   return {
     sameNode: latency.sameNode.toJSON(),
     crossNode: latency.crossNode.toJSON(),
+    ack: latency.ack.toJSON(),
+    ackErrors: latency.ackErrors,
+    firstAckError: latency.firstAckError,
     windowMs: clock() - latency.startMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
   };

@@ -66,13 +66,18 @@ export async function reportAll(workers) {
   const sameNode = new Histogram();
   const crossNode = new Histogram();
   const all = new Histogram();
+  const ack = new Histogram();
   let driverCpuMs = 0;
+  let ackErrors = 0;
   for (const r of reports) {
     sameNode.merge(r.sameNode);
     crossNode.merge(r.crossNode);
     all.merge(r.sameNode);
     all.merge(r.crossNode);
+    ack.merge(r.ack);
     driverCpuMs += r.cpuMs;
+    ackErrors += r.ackErrors;
   }
-  return { all, sameNode, crossNode, windowMs: Math.max(...reports.map((r) => r.windowMs)), driverCpuMs };
+  const firstAckError = reports.find((r) => r.firstAckError)?.firstAckError ?? null;
+  return { all, sameNode, crossNode, ack, ackErrors, firstAckError, windowMs: Math.max(...reports.map((r) => r.windowMs)), driverCpuMs };
 }

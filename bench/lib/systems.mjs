@@ -1,7 +1,9 @@
 // The systems under test and the processes they run: a fresh Redis per system, N server nodes
 // on 127.0.0.1, and readers of a process's RSS and CPU time from /proc.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -10,6 +12,64 @@ import { clientClasses } from './clients.mjs';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const CLOCK_TICKS_PER_SEC = 100;
+
+/** The Centrifugo binary (built once by bench/install-centrifugo.sh), looked up on first use. */
+let centrifugoBinary;
+let centrifugoConfigDir;
+
+/**
+ * One Centrifugo node's configuration (v6 format), chosen to match what the gateway does for every
+ * room message: the Redis engine on the same Redis as the other systems; a history of 1000 per
+ * channel kept for 5 minutes with recovery forced (the gateway keeps every message in a stream and
+ * resumes from it); clients connect without a token, as the gateway's do, and may subscribe in the
+ * `chat` namespace and publish to what they subscribed. The HTTP API is off: the driver publishes
+ * over the client protocol (see BENCHMARKS.md). Anything not set here is Centrifugo's default.
+ */
+export function centrifugoConfig(port, redisUrl) {
+  return {
+    http_server: { address: '127.0.0.1', port },
+    log: { level: 'warn' },
+    engine: { type: 'redis', redis: { address: redisUrl } },
+    // Up to 64 commands of one connection at once: sequential, one sender's publishes each wait for
+    // the previous one's Redis round trip, which caps a single fan-out sender (about 13k against 30k
+    // publishes/s from one connection here). The price: one connection's publishes may be stored
+    // in another order than they were sent.
+    client: { allow_anonymous_connect_without_token: true, concurrency: 64 },
+    channel: {
+      namespaces: [{
+        name: 'chat',
+        history_size: 1000,
+        history_ttl: '300s',
+        force_recovery: true,
+        // Anonymous clients need both flags; publishing needs a subscription, as a send needs a join.
+        allow_subscribe_for_client: true,
+        allow_subscribe_for_anonymous: true,
+        allow_publish_for_subscriber: true,
+        allow_publish_for_anonymous: true,
+      }],
+    },
+    // Its documented memory saving for many mostly idle connections: a write buffer is taken
+    // from a pool for a write instead of being held by every connection.
+    websocket: { use_write_buffer_pool: true },
+    http_api: { disabled: true },
+    usage_stats: { disabled: true },
+  };
+}
+
+/**
+ * How to start a Centrifugo node with `config` (written to a file removed when this process
+ * exits); the binary is built the first time it is asked for.
+ */
+export function centrifugoCommand(port, config) {
+  centrifugoBinary ??= execFileSync('bash', [`${repoRoot}bench/install-centrifugo.sh`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  if (!centrifugoConfigDir) {
+    centrifugoConfigDir = mkdtempSync(join(tmpdir(), 'bench-centrifugo-'));
+    process.once('exit', () => rmSync(centrifugoConfigDir, { recursive: true, force: true }));
+  }
+  const configPath = join(centrifugoConfigDir, `node-${port}.json`);
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  return { cmd: centrifugoBinary, args: ['--config', configPath] };
+}
 
 /** How to start one node of each system, and how its clients reach it. */
 export const systems = {
@@ -38,6 +98,13 @@ export const systems = {
     script: 'bench/peers/socketio-server.mjs',
     env: (port, redisUrl) => ({ PORT: String(port), REDIS_URL: redisUrl, NODE_ID: `sio-${port}` }),
     url: (port) => `ws://127.0.0.1:${port}`,
+  },
+  centrifugo: {
+    label: 'Centrifugo 6 (Redis engine)',
+    protocol: 'centrifugo',
+    // A Go binary: Node flags and BENCH_NODE_ARGS do not apply.
+    command: (port, redisUrl) => centrifugoCommand(port, centrifugoConfig(port, redisUrl)),
+    url: (port) => `ws://127.0.0.1:${port}/connection/websocket`,
   },
 };
 
@@ -143,18 +210,19 @@ async function probe(protocol, url) {
 
 /**
  * Starts `nodeCount` nodes of a system on one Redis and waits until each accepts a client.
- * `nodeArgs` go to node before the script (bench/profile.mjs passes --cpu-prof and the like).
+ * `nodeArgs` go to node before the script of a Node.js system (bench/profile.mjs passes --cpu-prof
+ * and the like); BENCH_NODE_ARGS adds them to every server of any scenario, e.g.
+ * BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile one. `command(port, redisUrl)`,
+ * when given, replaces the system's own way to start a node (see bench/centrifugo-publish.mjs).
  */
-/**
- * Starts `nodeCount` server processes. BENCH_NODE_ARGS adds Node flags to every server of any
- * scenario, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile one.
- */
-export async function startNodes(systemName, nodeCount, redisUrl, { nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) } = {}) {
+export async function startNodes(systemName, nodeCount, redisUrl, { nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), command } = {}) {
   const system = systems[systemName];
   const nodes = [];
   for (let i = 0; i < nodeCount; i++) {
     const port = await freePort();
-    const child = spawnLogged(`${systemName} node ${i}`, process.execPath, [...(system.nodeFlags ?? []), ...nodeArgs, system.script], system.env(port, redisUrl));
+    const { cmd, args, env } = (command ?? system.command)?.(port, redisUrl)
+      ?? { cmd: process.execPath, args: [...(system.nodeFlags ?? []), ...nodeArgs, system.script], env: system.env(port, redisUrl) };
+    const child = spawnLogged(`${systemName} node ${i}`, cmd, args, env);
     nodes.push({ port, url: system.url(port), pid: child.pid, child });
   }
   for (const node of nodes) await waitFor(() => probe(system.protocol, node.url), `${systemName} on ${node.port}`);
