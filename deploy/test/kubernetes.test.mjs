@@ -105,6 +105,18 @@ describe('the kustomize base', () => {
     }
   });
 
+  test('a readiness probe tolerates one slow or failed answer, and its timeout fits its period', () => {
+    const containers = list.filter((o) => o.spec?.template?.spec).flatMap((o) => o.spec.template.spec.containers.map((c) => ({ owner: `${o.kind} ${o.metadata.name}`, c })));
+    const probed = containers.filter(({ c }) => c.readinessProbe);
+    assert.ok(probed.some(({ owner }) => owner === 'Deployment gateway') && probed.some(({ owner }) => owner === 'Deployment mqtt-bridge'));
+    for (const { owner, c } of probed) {
+      // Kubernetes' defaults: failureThreshold 3, timeoutSeconds 1, periodSeconds 10.
+      const { failureThreshold = 3, timeoutSeconds = 1, periodSeconds = 10 } = c.readinessProbe;
+      assert.ok(failureThreshold >= 2, `${owner}: readiness failureThreshold ${failureThreshold} turns one slow answer into an outage`);
+      assert.ok(timeoutSeconds >= 2 && timeoutSeconds <= periodSeconds, `${owner}: readiness timeoutSeconds ${timeoutSeconds} must be 2 s or more and at most periodSeconds ${periodSeconds}`);
+    }
+  });
+
   test('the Secret holds placeholders only, named as such', () => {
     for (const [key, value] of Object.entries(find(list, 'Secret', 'chat-secrets').stringData)) {
       assert.match(value, /^REPLACE-ME-/, `${key} is a visible placeholder`);
