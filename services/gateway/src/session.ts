@@ -19,10 +19,14 @@ export class Session {
   /** Set when the server closes the socket, to label chat_connections_closed_total. */
   closeReason: CloseReason | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
+  /** Date.now() at `welcome`, for the connection's duration in the debug log. */
+  readonly openedAt = Date.now();
 
   constructor(
     readonly conn: Connection,
     readonly identity: Identity,
+    /** The client's address as the transport saw it, for logs; '' when not recorded (LOG_LEVEL above debug). */
+    readonly remote: string,
     rateLimit: number,
     rateAbuseMs: number,
     private readonly slowConsumers: SlowConsumers,

@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config.js';
 import type { Connection } from './connection.js';
 import type { Gateway } from './gateway.js';
 import { backpressureCeiling } from './slow-consumers.js';
+import { logRequestsUnder, type RouteTable } from './access-log.js';
 import { failure, routeApi, type ApiHead, type ApiResponse } from './http-api.js';
 import type { Identity, Session } from './session.js';
 import type { StaticFile } from './static-files.js';
@@ -15,6 +16,8 @@ import { authorizeUpgrade } from './upgrade-auth.js';
 interface SocketData {
   id: string;
   identity: Identity;
+  /** The client's address, read at the upgrade for the debug log only ('' at other levels). */
+  remote: string;
   session: Session | undefined;
   closed: boolean;
 }
@@ -26,6 +29,9 @@ const STATUS_TEXT: Record<number, string> = {
 
 /** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT listen option. */
 const LISTEN_EXCLUSIVE_PORT = 1;
+
+/** The operators' routes: each request under these is written to the access log. */
+const ACCESS_LOGGED = ['/api', '/admin'] as const;
 
 /**
  * The package silently falls back to a slow JavaScript server when its native binding does not
@@ -57,6 +63,7 @@ export class UwsTransport {
     private readonly log: Logger,
   ) {
     this.app = uWS.App();
+    logRequestsUnder(this.app as unknown as RouteTable, ACCESS_LOGGED, this.log);
     this.gw.attach({ publish: (topic, json) => this.publish(topic, json) });
     this.routes();
   }
@@ -129,12 +136,13 @@ export class UwsTransport {
           return;
         }
         const protocol = offered.split(',').some((p) => p.trim() === SUBPROTOCOL) ? SUBPROTOCOL : '';
-        const data: SocketData = { id: `${this.config.nodeId}.${(++this.nextId).toString(36)}`, identity: verdict.identity, session: undefined, closed: false };
+        const remote = this.log.debugEnabled ? Buffer.from(res.getRemoteAddressAsText()).toString() : '';
+        const data: SocketData = { id: `${this.config.nodeId}.${(++this.nextId).toString(36)}`, identity: verdict.identity, remote, session: undefined, closed: false };
         res.upgrade(data, key, protocol, extensions, context);
       },
       open: (ws) => {
         const data = ws.getUserData();
-        data.session = this.gw.open(this.connection(ws, data), data.identity);
+        data.session = this.gw.open(this.connection(ws, data), data.identity, data.remote);
       },
       message: (ws, message, isBinary) => {
         const session = ws.getUserData().session;
