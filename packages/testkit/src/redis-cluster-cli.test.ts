@@ -9,6 +9,9 @@ import { parseInfo } from './redis-cluster-view.js';
 
 const cli = `${repoRoot}/packages/testkit/dist/cluster-cli.js`;
 
+/** What the command itself prints, without the lines of its processes (`redis-7000 | ...`). */
+const ownLines = (output: string) => output.split('\n').filter((line) => !/^[a-z0-9-]+ *\| /.test(line)).join('\n');
+
 test('cluster --help lists the flags and exits 0', { timeout: 10_000 }, async () => {
   const run = startProcess(process.execPath, [cli, '--help']);
   assert.equal(await run.exited, 0);
@@ -25,7 +28,7 @@ test('cluster --redis-cluster prints the nodes, and a killed master is reported 
   const run = startProcess(process.execPath, [cli, '--redis-cluster', '--gateways', '0', '--no-bridge']);
   try {
     await waitFor('the cluster to be up', async () => (run.output().includes('chat cluster is up') ? true : undefined), 45_000, 100);
-    const out = run.output();
+    const out = ownLines(run.output());
     const seeds = /REDIS_CLUSTER_NODES=([0-9.:,]+)/.exec(out)?.[1]?.split(',') ?? [];
     assert.equal(seeds.length, 6, out);
     const masters = [...out.matchAll(/master {2}127\.0\.0\.1:(\d+) {2}pid (\d+)/g)].map((m) => ({ port: Number(m[1]), pid: Number(m[2]) }));
@@ -48,7 +51,7 @@ test('cluster --redis-cluster prints the nodes, and a killed master is reported 
     assert.equal(await run.stop('SIGTERM'), 0, run.output());
   }
   // Ctrl-C (SIGTERM here) leaves no Redis node behind.
-  for (const [, pid] of run.output().matchAll(/pid (\d+)/g)) {
+  for (const [, pid] of ownLines(run.output()).matchAll(/pid (\d+)/g)) {
     assert.throws(() => process.kill(Number(pid), 0), /ESRCH/, `redis-server ${pid} is still running`);
   }
 });
