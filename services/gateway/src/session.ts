@@ -16,7 +16,10 @@ export class Session {
   private joined: Set<string> | undefined;
   readonly limiter: RateLimiter;
   closed = false;
-  /** Set when the server closes the socket, to label chat_connections_closed_total. */
+  /**
+   * Why the connection ended: set when the server closes the socket, else at the close itself
+   * (client, dropped). Labels chat_connections_closed_total and the debug log's close and leaves.
+   */
   closeReason: CloseReason | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
   /** Date.now() at `welcome`, for the connection's duration in the debug log. */
