@@ -24,9 +24,9 @@ const METHODS = ['get', 'post', 'put', 'del', 'patch', 'options', 'head', 'any']
 
 /**
  * One info line per HTTP request to a route under `prefixes` (the operators' /api and /admin):
- * method, path, status, duration, remote address and response bytes, written when the response
- * ends or the client aborts. Never a header (the API key is in Authorization), a query string or
- * a body. The app's route methods are wrapped, so a route added later under these prefixes is
+ * method, path, status, duration, remote address (and X-Forwarded-For when a proxy set it) and
+ * response bytes, written when the response ends or the client aborts. No other header (the API
+ * key is in Authorization), no query string, no body. The app's route methods are wrapped, so a route added later under these prefixes is
  * logged without any change here.
  */
 export function logRequestsUnder(app: RouteTable, prefixes: readonly string[], log: Logger): void {
