@@ -19,6 +19,11 @@ export TARGET=${TARGET:-ws://127.0.0.1:8081/ws,ws://127.0.0.1:8082/ws,ws://127.0
 export RUN_ID=${RUN_ID:-$(date +%s)}
 SCENARIOS=${SCENARIOS:-connections fanout crossnode direct reconnect devices}
 CONNECTIONS_PER_PROCESS=15000
+export PROGRESS_S=${PROGRESS_S:-10}
+if ! [[ $PROGRESS_S =~ ^[0-9]+(\.[0-9]+)?$ ]] || [[ $PROGRESS_S =~ ^0+(\.0+)?$ ]]; then
+  echo "loadtest: PROGRESS_S must be a positive number of seconds, not '$PROGRESS_S'" >&2
+  exit 2
+fi
 if [ "${SMOKE:-}" = 1 ]; then scenario_limit_s=50; else scenario_limit_s=900; fi
 
 k6=$(bash loadtest/install-k6.sh) || exit 1
