@@ -22,6 +22,11 @@ export function dashboardQueries() {
   return queries;
 }
 
+/** The dashboard's template variable called `name`. */
+export function dashboardVariable(name) {
+  return JSON.parse(readRepoFile(dashboardFile)).templating.list.find((variable) => variable.name === name);
+}
+
 /** Every alerting rule: { alert, expr, for }. */
 export function alertRules() {
   const { groups } = parse(readRepoFile(alertsFile));
