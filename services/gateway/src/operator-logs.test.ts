@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { connectClient, startGateway, startRedis, waitFor, type GatewayService } from '@chat/testkit';
 import { post } from './test-helpers.js';
@@ -99,7 +101,18 @@ test('at LOG_LEVEL=info: no debug line, one access line per API request without 
     assert.ok(typeof line.bytes === 'number' && line.bytes > 0);
     assert.match(String(line.remote), /\S/);
   }
+
+  // A client that goes away before its body is read is logged once, as aborted.
+  const socket = connect(gw.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(`POST /api/rooms/ops/messages?via=test HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"te`);
+  await new Promise((r) => setTimeout(r, 200));
+  socket.destroy();
+  const aborted = await waitFor('the aborted request to be logged', async () => lines(gw).find((l) => l.msg === 'http request' && l.aborted === true), 5_000);
+  assert.deepEqual([aborted.method, aborted.path, aborted.status], ['POST', '/api/rooms/ops/messages', 0]);
+  assert.equal(lines(gw).filter((l) => l.msg === 'http request').length, 4, 'one line per request');
+
   const output = gw.output();
   for (const secret of [...tokens, API_KEY]) assert.ok(!output.includes(secret), 'a token or the API key reached the log');
-  assert.doesNotMatch(output, /limit=5|before=/);
+  assert.doesNotMatch(output, /limit=5|before=|via=test/);
 });
