@@ -164,7 +164,8 @@ async function main(): Promise<void> {
       if (!stopping && redisCluster !== undefined && clusterNodeId !== undefined) {
         await reportClusterNodeExit(redisCluster, clusterNodeId, code);
       } else if (!stopping) {
-        process.stderr.write(`${names.get(service)} (pid ${service.pid}) exited with code ${code}; the others keep running (Ctrl-C stops them)\n`);
+        const how = service.exitSignal() === null ? `exited with code ${code}` : `was killed by ${service.exitSignal()}`;
+        process.stderr.write(`${names.get(service)} (pid ${service.pid}) ${how}; the others keep running (Ctrl-C stops them)\n`);
       }
       if (!stopping && alive === 0) {
         process.stderr.write('every process of the cluster has exited\n');

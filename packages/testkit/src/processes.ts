@@ -45,6 +45,8 @@ export interface Service {
    * lines written so far (up to REPLAYED_LINES), then every new one. `npm run cluster` shows them.
    */
   follow(onLine: (line: string) => void): void;
+  /** The signal that ended the process, once it has exited by one (`exited` then says 128); else null. */
+  exitSignal(): NodeJS.Signals | null;
   exited: Promise<number | null>;
 }
 
@@ -94,9 +96,11 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
   };
   child.stdout?.on('data', lineReader());
   child.stderr?.on('data', lineReader());
+  let endedBy: NodeJS.Signals | null = null;
   const exited = new Promise<number | null>((done) => {
     child.once('exit', (code, signal) => {
       live.delete(child);
+      endedBy = signal;
       done(code ?? (signal === null ? null : 128));
     });
   });
@@ -104,6 +108,7 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
     pid: child.pid ?? -1,
     exited,
     output: () => log,
+    exitSignal: () => endedBy,
     follow(onLine) {
       for (const line of recent) onLine(line);
       followers.push(onLine);
