@@ -15,7 +15,8 @@ test('/readyz answers at once while Redis hangs: a probe never waits on a Redis 
       const response = await fetch(`${gw.url}/readyz`, { signal: AbortSignal.timeout(2_000) });
       const elapsedMs = performance.now() - started;
       assert.ok([200, 503].includes(response.status), `status ${response.status}`);
-      assert.ok(elapsedMs < 250, `/readyz took ${elapsedMs.toFixed(0)} ms with Redis stopped`);
+      // A Redis command would wait for its 2 s timeout; 500 ms leaves room for a busy machine.
+      assert.ok(elapsedMs < 500, `/readyz took ${elapsedMs.toFixed(0)} ms with Redis stopped`);
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
