@@ -77,6 +77,13 @@ const members = (await Promise.all(Array.from({ length: ROOMS * MEMBERS }, (_, i
 const devices = (await Promise.all(Array.from({ length: DEVICES }, (_, d) => openDevice(d)))).filter(Boolean);
 
 const started = Date.now();
+// Progress every PROGRESS_S seconds (10), as run.sh reports the k6 scenarios'.
+const progressMs = 1000 * Number(process.env.PROGRESS_S || 10);
+const progress = setInterval(() => {
+  const sent = devices.reduce((sum, dev) => sum + dev.sent, 0);
+  const seen = received.flat().reduce((sum, set) => sum + set.size, 0);
+  console.log(`devices: ${Math.round((Date.now() - started) / 1000)} s, ${devices.length} devices and ${members.length} members connected, ${sent} posts sent, ${seen} deliveries received`);
+}, progressMs);
 const timers = devices.map((dev) => setInterval(() => {
   const text = `${Date.now()} ${dev.sent++}`;
   dev.client.publish(`chat/rooms/${roomName(dev.room)}/send/${dev.device}`, JSON.stringify({ text }), { qos: 1 });
@@ -84,6 +91,7 @@ const timers = devices.map((dev) => setInterval(() => {
 await sleep(DURATION_S * 1000);
 timers.forEach(clearInterval);
 await sleep(GRACE_MS);
+clearInterval(progress);
 
 let delivered = 0;
 let expected = 0;

@@ -43,7 +43,7 @@ test('the dashboard has a panel for each view of the cluster issue 4 lists', () 
   panelFor('delivery latency p99', (expr) => expr.startsWith('histogram_quantile(0.99,') && expr.includes('chat_delivery_latency_seconds_bucket'));
   panelFor('bus publish latency', (expr) => expr.includes('chat_bus_publish_seconds_bucket'));
   panelFor('backpressure drops', (expr) => expr.includes('chat_backpressure_dropped_total'));
-  panelFor('slow consumers closed', (expr) => expr.includes('chat_connections_closed_total{reason=\"slow_consumer\"}'));
+  panelFor('slow consumers closed', (expr) => expr.includes('chat_connections_closed_total{reason="slow_consumer"'));
   panelFor('bridge throughput by direction', (expr) => expr.includes('chat_bridge_messages_total') && expr.includes('by (direction)'));
   panelFor('event-loop lag', (expr) => expr.includes('nodejs_eventloop_lag'));
   panelFor('memory per node', (expr) => expr.includes('process_resident_memory_bytes') && expr.includes('node'));
@@ -62,3 +62,40 @@ test('panels have unique ids and tile the 24-column grid without overlapping', (
   }
   assert.equal(dashboard.uid, 'chat-cluster');
 });
+
+test('a multi-select node variable, All included, matching every series when All is chosen', () => {
+  const variable = dashboard.templating.list.find((v) => v.name === 'node');
+  assert.ok(variable, 'the dashboard has a `node` variable');
+  assert.equal(variable.type, 'query');
+  assert.equal(variable.multi, true);
+  assert.equal(variable.includeAll, true);
+  // Without allValue, Grafana sends All as a list of the known values, which drops the HAProxy
+  // series (they have no node label) and any node that appeared after the list was read.
+  assert.equal(variable.allValue, '.*');
+  assert.match(variable.query.query, /^label_values\(.+, node\)$/);
+  assert.deepEqual(variable.datasource, panels[0].datasource);
+});
+
+test('every metric of every panel query is filtered by node=~"$node"', () => {
+  for (const { panel, refId, expr } of dashboardQueries()) {
+    const metrics = metricSelectors(expr);
+    assert.ok(metrics.length > 0, `${panel} ${refId} reads a metric`);
+    for (const { name, labels } of metrics) {
+      assert.ok(labels.split(',').some((matcher) => matcher.trim() === 'node=~"$node"'), `${panel} ${refId}: ${name}{${labels}} is not filtered by node=~"$node"`);
+    }
+  }
+});
+
+/**
+ * Each metric a PromQL expression reads, with its label matchers. The numbers, `by (...)` label
+ * lists and `[range]`s are dropped first; an identifier then is a function when `(` follows it, and
+ * a metric otherwise.
+ */
+function metricSelectors(expr) {
+  const plain = expr.replace(/\b(by|without)\s*\([^)]*\)/g, '').replace(/\[[^\]]*\]/g, '');
+  const selectors = [];
+  for (const [, name, braces, call] of plain.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)\s*(\{[^}]*\})?\s*(\()?/g)) {
+    if (call === undefined || braces !== undefined) selectors.push({ name, labels: braces === undefined ? '' : braces.slice(1, -1) });
+  }
+  return selectors;
+}

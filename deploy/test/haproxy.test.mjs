@@ -63,6 +63,16 @@ test('gateways are balanced by leastconn and checked on /readyz over HTTP/1.1 wi
   assert.ok(!backend.some((line) => line.includes('shutdown-sessions')), 'the gateway closes its own clients with 1001 when it drains');
 });
 
+test('one slow /readyz answer does not take a gateway out of rotation: fall 2 or more, a check timeout within the interval', () => {
+  const backend = section('backend gateways');
+  const defaults = backend.find((line) => line.startsWith('default-server')) ?? '';
+  const option = (name) => defaults.match(new RegExp(`\\b${name} (\\S+)`))?.[1];
+  assert.ok(Number(option('fall')) >= 2, `default-server fall ${option('fall')} (HAProxy's default is 3)`);
+  // Without `timeout check`, HAProxy bounds a check by its interval (inter).
+  const timeoutCheck = [...section('defaults'), ...backend].find((line) => line.startsWith('timeout check'));
+  if (timeoutCheck !== undefined) assert.ok(seconds(timeoutCheck.split(/\s+/)[2]) <= seconds(option('inter')));
+});
+
 test('gateway replicas are found through Docker DNS, enough slots for scaling', () => {
   const template = section('backend gateways').find((line) => line.startsWith('server-template'));
   const [, , slots, address, ...options] = template.split(/\s+/);

@@ -3,9 +3,12 @@
 // keda-check validates ScaledObjects against KEDA's own API types; the rest checks that the objects
 // fit together (names, selectors, drain timing).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { freePort, portOpen, startProcess, waitFor } from '@chat/testkit';
 import { startLoopbackClusterNodes } from './lib/redis-cluster-nodes.mjs';
 import { cachedTool, kubernetesSchemaDir, readRepoFile, repoPath, run } from './lib/tools.mjs';
 
@@ -99,9 +102,22 @@ describe('the kustomize base', () => {
       }
       for (const volume of pod.volumes ?? []) {
         if (volume.configMap) refs.push(`ConfigMap/${volume.configMap.name}`);
+        if (volume.secret) refs.push(`Secret/${volume.secret.secretName}`);
         if (volume.persistentVolumeClaim) refs.push(`PersistentVolumeClaim/${volume.persistentVolumeClaim.claimName}`);
       }
       for (const ref of refs) assert.ok(names.has(ref), `${workload.kind} ${workload.metadata.name} refers to ${ref}`);
+    }
+  });
+
+  test('a readiness probe tolerates one slow or failed answer, and its timeout fits its period', () => {
+    const containers = list.filter((o) => o.spec?.template?.spec).flatMap((o) => o.spec.template.spec.containers.map((c) => ({ owner: `${o.kind} ${o.metadata.name}`, c })));
+    const probed = containers.filter(({ c }) => c.readinessProbe);
+    assert.ok(probed.some(({ owner }) => owner === 'Deployment gateway') && probed.some(({ owner }) => owner === 'Deployment mqtt-bridge'));
+    for (const { owner, c } of probed) {
+      // Kubernetes' defaults: failureThreshold 3, timeoutSeconds 1, periodSeconds 10.
+      const { failureThreshold = 3, timeoutSeconds = 1, periodSeconds = 10 } = c.readinessProbe;
+      assert.ok(failureThreshold >= 2, `${owner}: readiness failureThreshold ${failureThreshold} turns one slow answer into an outage`);
+      assert.ok(timeoutSeconds >= 2 && timeoutSeconds <= periodSeconds, `${owner}: readiness timeoutSeconds ${timeoutSeconds} must be 2 s or more and at most periodSeconds ${periodSeconds}`);
     }
   });
 
@@ -111,17 +127,57 @@ describe('the kustomize base', () => {
     }
   });
 
-  test("Mosquitto's configuration and ACL are those of deploy/mosquitto", () => {
+  test("Mosquitto's configuration and ACL are deploy/mosquitto's production ones", () => {
     const withoutComments = (text) => text.split('\n').filter((line) => !line.startsWith('#')).join('\n').trim();
-    for (const file of ['mosquitto.conf', 'acl']) {
-      const shared = repoPath('deploy/mosquitto', file);
-      assert.ok(existsSync(shared), `deploy/mosquitto/${file} (the MQTT bridge's) is missing`);
+    for (const [file, source] of [['mosquitto.conf', 'mosquitto.prod.conf'], ['acl.prod', 'acl.prod']]) {
+      const shared = repoPath('deploy/mosquitto', source);
+      assert.ok(existsSync(shared), `deploy/mosquitto/${source} is missing`);
       assert.equal(
         withoutComments(readRepoFile('deploy/k8s/base/mosquitto', file)),
         withoutComments(readFileSync(shared, 'utf8')),
-        `copy deploy/mosquitto/${file} to deploy/k8s/base/mosquitto/ (kustomize reads only files under its folder)`,
+        `copy deploy/mosquitto/${source} to deploy/k8s/base/mosquitto/${file} (kustomize reads only files under its folder)`,
       );
     }
+  });
+
+  test('the Kubernetes Mosquitto, run as its pod assembles it, refuses anonymous clients and admits the accounts', async (t) => {
+    const pod = find(list, 'Deployment', 'mosquitto').spec.template.spec;
+    const configMap = list.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('mosquitto-config-'));
+    const conf = configMap.data['mosquitto.conf'];
+    assert.match(conf, /^allow_anonymous false$/m);
+    assert.match(conf, /^password_file \/mosquitto\/config\/passwd$/m);
+    const accountsVolume = pod.volumes.find((v) => v.secret);
+    assert.equal(find(list, 'Secret', accountsVolume.secret.secretName)?.metadata.name, 'mosquitto-accounts', 'the device accounts come from a Secret in the build');
+    const [init] = pod.initContainers;
+    assert.equal(init.env.find((e) => e.name === 'MQTT_PASSWORD').valueFrom.secretKeyRef.name, 'chat-secrets');
+
+    // The pod's folders, here in a temporary directory: /config-map (the ConfigMap), /accounts (the
+    // Secret, with one device account), /mosquitto/config and /mosquitto/data; the listeners on loopback.
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-mosquitto-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o777);
+    const [port, wsPort] = [await freePort(), await freePort()];
+    const local = (text) => text.replaceAll('/mosquitto/', `${dir}/mosquitto/`).replaceAll('/config-map/', `${dir}/config-map/`).replaceAll('/accounts/', `${dir}/accounts/`);
+    for (const folder of ['config-map', 'accounts', 'mosquitto/config', 'mosquitto/data']) mkdirSync(join(dir, folder), { recursive: true, mode: 0o777 });
+    writeFileSync(join(dir, 'config-map/mosquitto.conf'), local(conf).replace('listener 1883', `listener ${port} 127.0.0.1`).replace('listener 9001', `listener ${wsPort} 127.0.0.1`));
+    writeFileSync(join(dir, 'config-map/acl.prod'), configMap.data['acl.prod']);
+    writeFileSync(join(dir, 'accounts/passwd'), '');
+    const devicePasswd = await run('mosquitto_passwd', ['-b', join(dir, 'accounts/passwd'), 'sensor-1', 'device-secret']);
+    assert.equal(devicePasswd.code, 0, devicePasswd.stderr);
+    const assemble = await run('env', ['MQTT_PASSWORD=bridge-secret', 'sh', '-c', local(init.command.at(-1))]);
+    assert.equal(assemble.code, 0, `the init container's command: ${assemble.stderr}`);
+    for (const folder of ['mosquitto', 'mosquitto/config', 'mosquitto/data']) chmodSync(join(dir, folder), 0o777);
+    const broker = startProcess('mosquitto', ['-c', local(pod.containers[0].command.at(-1))]);
+    t.after(() => broker.stop());
+    await waitFor('mosquitto to listen', async () => ((await portOpen(port)) ? true : undefined), 10_000).catch((error) => assert.fail(`${error.message}\n${broker.output()}`));
+
+    const publish = (...auth) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), ...auth, '-t', 'chat/rooms/lobby/send/sensor-1', '-m', 'hi', '-q', '1']);
+    const anonymous = await publish();
+    assert.notEqual(anonymous.code, 0, 'an anonymous client is refused');
+    assert.match(anonymous.stderr, /not authori[sz]ed/i);
+    assert.notEqual((await publish('-u', 'chat-bridge', '-P', 'wrong')).code, 0, 'a wrong password is refused');
+    assert.equal((await publish('-u', 'sensor-1', '-P', 'device-secret')).code, 0, 'the device account of the Secret is admitted');
+    assert.equal((await publish('-u', 'chat-bridge', '-P', 'bridge-secret')).code, 0, "the bridge's account from MQTT_PASSWORD is admitted");
   });
 });
 

@@ -10,7 +10,7 @@ import mqtt from 'mqtt';
 import { ChatClient } from './lib/chat-client.mjs';
 import { bootComposeStack } from './lib/compose-stack.mjs';
 import { waitFor } from './lib/processes.mjs';
-import { alertRules, alertSignal, concreteQuery, dashboardQueries } from './lib/queries.mjs';
+import { alertRules, alertSignal, concreteQuery, dashboardQueries, dashboardVariable } from './lib/queries.mjs';
 import { repoPath } from './lib/tools.mjs';
 
 const room = 'topology';
@@ -85,6 +85,20 @@ describe('the docker compose stack, booted as local processes', { timeout: 170_0
       const list = [...missing].map(([name, expr]) => `  ${name}: ${expr}`).join('\n');
       assert.fail(`${missing.size} of ${queries.length} queries return no series (is the metric exported, under this name?):\n${list}`);
     });
+  });
+
+  test("the dashboard's node variable lists every gateway and bridge", { timeout: 30_000 }, async () => {
+    const { query } = dashboardVariable('node').query;
+    const selector = /^label_values\((.+), node\)$/.exec(query)?.[1];
+    assert.ok(selector, query);
+    const expected = [...stack.gateways, ...stack.bridges].map((node) => node.name).sort();
+    const url = `${stack.prometheusUrl}/api/v1/query?query=${encodeURIComponent(`count by (node) (${selector})`)}`;
+    const listed = await waitFor('every node to be listed', async () => {
+      const body = await (await fetch(url)).json();
+      const nodes = body.data.result.map((series) => series.metric.node).sort();
+      return nodes.length === expected.length && nodes;
+    }, { timeoutMs: 20_000, intervalMs: 1000 }).catch((error) => assert.fail(`${error.message}: ${query}`));
+    assert.deepEqual(listed, expected);
   });
 
   test("a gateway's SIGTERM moves its clients to the other nodes", { timeout: 40_000 }, async (t) => {

@@ -22,15 +22,23 @@ export function dashboardQueries() {
   return queries;
 }
 
+/** The dashboard's template variable called `name`. */
+export function dashboardVariable(name) {
+  return JSON.parse(readRepoFile(dashboardFile)).templating.list.find((variable) => variable.name === name);
+}
+
 /** Every alerting rule: { alert, expr, for }. */
 export function alertRules() {
   const { groups } = parse(readRepoFile(alertsFile));
   return groups.flatMap((group) => group.rules.filter((rule) => rule.alert));
 }
 
-/** Grafana's interval variables replaced by a fixed window, so Prometheus can run the query. */
+/**
+ * Grafana's variables replaced as Grafana does with every node selected (the `node` variable's
+ * allValue `.*`) and the interval variables by a fixed window, so Prometheus can run the query.
+ */
 export function concreteQuery(expr, window = '1m') {
-  return expr.replaceAll('$__rate_interval', window).replaceAll('$__interval', window);
+  return expr.replaceAll('$__rate_interval', window).replaceAll('$__interval', window).replaceAll('$node', '.*');
 }
 
 const comparisons = ['==', '!=', '>=', '<=', '>', '<'];

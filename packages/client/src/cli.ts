@@ -5,6 +5,7 @@
  *   echo hi | npm run chat -- ws://localhost:8080/ws --user alice --room lobby --send
  */
 import { parseCliArgs, USAGE } from './cli/args.js';
+import { describeClose } from './cli/format.js';
 import { sendLines } from './cli/pipe.js';
 import { Terminal } from './cli/terminal.js';
 import { createNodeClient } from './node.js';
@@ -43,7 +44,7 @@ async function main(): Promise<number> {
     process.exit(2);
   }, args.timeoutMs);
   client.on('status', (s) => {
-    if (s.retryInMs !== undefined) process.stderr.write(`* ${s.reason || `closed ${s.code}`}; retrying in ${s.retryInMs} ms\n`);
+    if (s.retryInMs !== undefined) process.stderr.write(`* ${s.state === 'connecting' ? 'cannot connect' : 'disconnected'} (${describeClose(s)}); retrying in ${s.retryInMs} ms\n`);
   });
   await client.connect();
   const failed = await sendLines(client, room, process.stdin,

@@ -7,7 +7,8 @@ export interface WebSocketLike {
   readonly readyState: number;
   onmessage: Handler<{ data: unknown }> | null;
   onclose: Handler<{ code: number; reason: string }> | null;
-  onerror: Handler<never> | null;
+  /** Node's `ws` sets `error` on the event (see connect-failure.ts); a browser's event has nothing to read. */
+  onerror: Handler<{ error?: unknown }> | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }

@@ -1,4 +1,5 @@
 import { SUBPROTOCOL, type ClientFrame, type ServerFrame } from '@chat/protocol';
+import { describeConnectFailure } from './connect-failure.js';
 import { decodeServerFrame } from './server-frames.js';
 import { OPEN, type WebSocketConstructor, type WebSocketLike } from './socket.js';
 
@@ -19,18 +20,28 @@ export class Transport {
   readonly #socket: WebSocketLike;
   readonly #events: TransportEvents;
   #done = false;
+  #heard = false;
+  /** Why the socket failed before the server said anything: the reason of the 1006 that follows. */
+  #failure: string | undefined;
 
   constructor(WebSocket: WebSocketConstructor, url: string, events: TransportEvents) {
     this.#events = events;
     this.#socket = new WebSocket(url, SUBPROTOCOL);
     this.#socket.onmessage = (event) => {
       if (this.#done) return;
+      this.#heard = true;
       const frame = decodeServerFrame(event.data);
       if (frame !== undefined) this.#events.frame(frame);
     };
-    this.#socket.onclose = (event) => this.#finish(event.code, event.reason);
-    // An error is always followed by close; the close carries the code, so nothing to do here.
-    this.#socket.onerror = () => undefined;
+    this.#socket.onclose = (event) => {
+      const unexplained = event.code === ABNORMAL_CLOSE && event.reason === '';
+      this.#finish(event.code, unexplained ? this.#failure ?? '' : event.reason);
+    };
+    // An error is always followed by a close (1006, no reason): before any frame, its cause
+    // (refused, DNS, TLS, an HTTP 401...) becomes that close's reason.
+    this.#socket.onerror = (event) => {
+      if (!this.#heard) this.#failure ??= describeConnectFailure(event);
+    };
   }
 
   /** False when the socket cannot take the frame now (not open, or already closing). */

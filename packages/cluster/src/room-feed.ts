@@ -47,7 +47,19 @@ export interface FeedOptions {
   catchUpMs: number;
   /** Called with the reason when a backfill fails and will be retried. */
   onError?: (room: string, error: unknown) => void;
+  /**
+   * Told of the room's bus subscription, backfills and gaps, for debug logs. When it is absent the
+   * events are not even built: the arguments of an optional call are evaluated only if it is made.
+   */
+  trace?: (room: string, event: FeedTrace) => void;
 }
+
+/** What a feed reports to `FeedOptions.trace`. */
+export type FeedTrace =
+  | { kind: 'subscribed' }
+  | { kind: 'unsubscribed' }
+  | { kind: 'backfill'; after: string; messages: number }
+  | { kind: 'gap'; tip: string };
 
 interface RoomState {
   /** Id of the last message delivered ('' before any); undefined until the room is open. */
@@ -104,6 +116,7 @@ export class RoomFeed {
     state.opened = (async () => {
       try {
         await this.bus.subscribeRoom(room);
+        this.options.trace?.(room, { kind: 'subscribed' });
         if (start === undefined) state.cursor = await this.history.tip(room);
       } catch (error) {
         if (this.rooms.get(room) === state) this.rooms.delete(room);
@@ -139,6 +152,7 @@ export class RoomFeed {
     clearTimeout(state.retry);
     for (const wake of state.waiters) wake();
     await this.bus.unsubscribeRoom(room);
+    this.options.trace?.(room, { kind: 'unsubscribed' });
   }
 
   /** Entry point for the bus listener. */
@@ -253,6 +267,7 @@ export class RoomFeed {
         return;
       }
       if (state.closed) return;
+      this.options.trace?.(room, { kind: 'backfill', after: state.cursor ?? '', messages: read.messages.length });
       // Members hear of the loss before anything that follows it: nothing is delivered until then.
       if (read.gap) await this.restart(room, state, read.tip);
       if (state.closed) return;
@@ -270,6 +285,7 @@ export class RoomFeed {
    * starts over from where the log stands now, with nothing of before the loss kept for joins.
    */
   private async restart(room: string, state: RoomState, tip: string): Promise<void> {
+    this.options.trace?.(room, { kind: 'gap', tip });
     await this.sink.gap(room).catch((error: unknown) => this.options.onError?.(room, error));
     state.cursor = tip;
     state.recent = [];

@@ -1,7 +1,9 @@
 /**
  * `npm run cluster`: the docker-compose topology without Docker. Redis and Mosquitto from PATH on
  * free ports, three gateways on 8081-8083 (GATEWAY_PORTS to change), one MQTT bridge; prints the
- * URLs and stops everything on Ctrl-C. Extra environment (RATE_LIMIT, API_KEY...) passes through.
+ * URLs, then every line the processes write, each after its process's name (`gateway-1 | ...`).
+ * A process that exits is reported and the others keep running; Ctrl-C (or SIGTERM) stops them all.
+ * Extra environment (RATE_LIMIT, API_KEY, LOG_LEVEL...) passes through.
  * `--redis-cluster` puts the bus on a Redis Cluster instead of one Redis; `--help` lists the flags.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,8 +17,11 @@ import { startRedisCluster, type RedisCluster } from './redis-cluster.js';
 
 const usage = `usage: npm run cluster [-- [flags]]
 
-Starts Redis, Mosquitto, gateways on 8081-8083 (GATEWAY_PORTS=...) and an MQTT bridge, all from
-PATH on loopback; prints the URLs; Ctrl-C stops everything.
+Starts Redis, Mosquitto, gateways on 8081-8083 (GATEWAY_PORTS=...) and an MQTT bridge on 9464
+(BRIDGE_PORT=...), all from PATH on loopback; prints the URLs and pids, then each process's output
+prefixed with its name ("gateway-1 | ..."; colored on a terminal unless NO_COLOR is set). A process
+that dies (kill <pid>) is reported with its exit code and the others keep running; Ctrl-C or
+SIGTERM stops everything. LOG_LEVEL=debug (default info) reaches the gateways and the bridge.
 
   --redis-cluster   run the bus on a Redis Cluster of 3 masters with a replica each (redis-server
                     in cluster mode) instead of one Redis: gateways and the bridge get
@@ -52,6 +57,20 @@ const gatewayPorts = (process.env.GATEWAY_PORTS ?? '8081,8082,8083').split(',').
   .slice(0, flags.gateways === undefined ? undefined : gatewayCount(flags.gateways));
 const bridgePort = Number(process.env.BRIDGE_PORT ?? 9464);
 const started: Service[] = [];
+const names = new Map<Service, string>();
+/** Every name is padded to the longest one that can occur, so the output's columns line up. */
+const nameWidth = Math.max(...['mosquitto', `gateway-${gatewayPorts.length}`, 'bridge-1', flags['redis-cluster'] ? 'redis-65535' : 'redis'].map((n) => n.length));
+const colored = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+const COLORS = [36, 33, 32, 35, 34, 31, 96, 93, 92, 95];
+
+/** Counts `service` among the cluster's processes and shows its output, each line after its name. */
+function show(name: string, service: Service): void {
+  started.push(service);
+  names.set(service, name);
+  const label = name.padEnd(nameWidth);
+  const prefix = colored ? `\x1b[${COLORS[(names.size - 1) % COLORS.length]}m${label} |\x1b[0m ` : `${label} | `;
+  service.follow((line) => process.stdout.write(`${prefix}${line}\n`));
+}
 
 function gatewayCount(text: string): number {
   const n = Number(text);
@@ -70,11 +89,11 @@ let redisCluster: RedisCluster | undefined;
 async function startBus(): Promise<Bus> {
   if (!flags['redis-cluster']) {
     const redis = await startRedis();
-    started.push(redis);
-    return { redisUrl: redis.url, env: {}, lines: [`  redis:       ${redis.url}`] };
+    show('redis', redis);
+    return { redisUrl: redis.url, env: {}, lines: [`  redis:       ${redis.url}  pid ${redis.pid}`] };
   }
   redisCluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
-  started.push(...redisCluster.nodes);
+  for (const node of redisCluster.nodes) show(`redis-${node.port}`, node);
   // REDIS_URL and REDIS_CLUSTER_NODES exclude each other (SPEC section 7): one set in this shell
   // must not reach the nodes beside the cluster's seeds.
   delete process.env.REDIS_URL;
@@ -113,37 +132,43 @@ async function main(): Promise<void> {
     wsPort: await preferred(9001),
     config: `allow_anonymous true\npassword_file ${bridgePasswordFile(bridgePassword)}\nacl_file ${join(repoRoot, 'deploy/mosquitto/acl')}\nmax_inflight_messages 100\nmax_queued_messages 10000\n`,
   });
-  started.push(mosquitto);
+  show('mosquitto', mosquitto);
   const logLevel = process.env.LOG_LEVEL ?? 'info';
   const gateways = [];
   for (const [i, port] of gatewayPorts.entries()) {
     const gateway = await startGateway({ ...busOptions(bus), port, env: { ...bus.env, NODE_ID: `gateway-${i + 1}`, LOG_LEVEL: logLevel } });
-    started.push(gateway);
+    show(gateway.nodeId, gateway);
     gateways.push(gateway);
   }
   const bridge = flags['no-bridge'] ? undefined
     : await startBridge({ ...busOptions(bus), port: bridgePort, env: { ...bus.env, NODE_ID: 'bridge-1', MQTT_URL: mosquitto.url, MQTT_PASSWORD: bridgePassword, LOG_LEVEL: logLevel } });
-  if (bridge !== undefined) started.push(bridge);
+  if (bridge !== undefined) show('bridge-1', bridge);
 
   const lines = [
     'chat cluster is up (Ctrl-C stops it)',
-    ...gateways.map((g) => `  ${g.nodeId}: ${g.url}  (chat page; WebSocket ${g.wsUrl}; metrics ${g.url}/metrics)`),
-    ...(bridge === undefined ? [] : [`  mqtt-bridge: http://127.0.0.1:${bridgePort}/metrics`]),
+    ...gateways.map((g) => `  ${g.nodeId}: ${g.url}  pid ${g.pid}  (chat page; WebSocket ${g.wsUrl}; metrics ${g.url}/metrics)`),
+    ...(bridge === undefined ? [] : [`  mqtt-bridge: http://127.0.0.1:${bridgePort}/metrics  pid ${bridge.pid}`]),
     ...bus.lines,
-    `  mosquitto:   ${mosquitto.url}  (WebSockets ws://127.0.0.1:${mosquitto.wsPort})`,
+    `  mosquitto:   ${mosquitto.url}  pid ${mosquitto.pid}  (WebSockets ws://127.0.0.1:${mosquitto.wsPort})`,
     `  try:         mosquitto_sub -p ${mosquitto.port} -i watcher-1 -t 'chat/rooms/lobby/messages' -v`,
     `               mosquitto_pub -p ${mosquitto.port} -i sensor-1 -t 'chat/rooms/lobby/send/sensor-1' -m 'hello from a device'`,
     ...(gateways.length === 0 ? [] : [`  load test:   TARGET=${gateways.map((g) => g.wsUrl).join(',')} npm run loadtest`]),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const clusterNodes = new Map((redisCluster?.nodes ?? []).map((node) => [node as Service, node.id]));
+  let alive = started.length;
   for (const service of started) {
     void service.exited.then(async (code) => {
+      alive--;
       const clusterNodeId = clusterNodes.get(service);
       if (!stopping && redisCluster !== undefined && clusterNodeId !== undefined) {
         await reportClusterNodeExit(redisCluster, clusterNodeId, code);
       } else if (!stopping) {
-        process.stderr.write(`a cluster process exited (${code}); stopping the rest\n${service.output().slice(-2000)}\n`);
+        const how = service.exitSignal() === null ? `exited with code ${code}` : `was killed by ${service.exitSignal()}`;
+        process.stderr.write(`${names.get(service)} (pid ${service.pid}) ${how}; the others keep running (Ctrl-C stops them)\n`);
+      }
+      if (!stopping && alive === 0) {
+        process.stderr.write('every process of the cluster has exited\n');
         void stop(1);
       }
     });

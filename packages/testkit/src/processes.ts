@@ -40,8 +40,18 @@ export interface Service {
   kill(): Promise<void>;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
+  /**
+   * Calls `onLine` with each complete line the process writes to stdout or stderr: first the last
+   * lines written so far (up to REPLAYED_LINES), then every new one. `npm run cluster` shows them.
+   */
+  follow(onLine: (line: string) => void): void;
+  /** The signal that ended the process, once it has exited by one (`exited` then says 128); else null. */
+  exitSignal(): NodeJS.Signals | null;
   exited: Promise<number | null>;
 }
+
+/** How many past lines `Service.follow` replays. */
+const REPLAYED_LINES = 200;
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = createServer();
@@ -67,15 +77,30 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
   const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let log = '';
-  const append = (chunk: Buffer) => {
-    log += chunk.toString();
-    if (log.length > 1_000_000) log = log.slice(-500_000);
+  const recent: string[] = [];
+  const followers: ((line: string) => void)[] = [];
+  const lineReader = () => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const text = chunk.toString();
+      log += text;
+      if (log.length > 1_000_000) log = log.slice(-500_000);
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        recent.push(line);
+        for (const onLine of followers) onLine(line);
+      }
+      if (recent.length > REPLAYED_LINES) recent.splice(0, recent.length - REPLAYED_LINES);
+    };
   };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
+  child.stdout?.on('data', lineReader());
+  child.stderr?.on('data', lineReader());
+  let endedBy: NodeJS.Signals | null = null;
   const exited = new Promise<number | null>((done) => {
     child.once('exit', (code, signal) => {
       live.delete(child);
+      endedBy = signal;
       done(code ?? (signal === null ? null : 128));
     });
   });
@@ -83,6 +108,11 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
     pid: child.pid ?? -1,
     exited,
     output: () => log,
+    exitSignal: () => endedBy,
+    follow(onLine) {
+      for (const line of recent) onLine(line);
+      followers.push(onLine);
+    },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

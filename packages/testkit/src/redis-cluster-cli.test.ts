@@ -1,13 +1,16 @@
-// `npm run cluster -- --redis-cluster` as a user runs it, without gateways or the bridge: they run
-// on a Redis Cluster only once the bus has its cluster backend, so this checks the Redis part: the
-// cluster starts and is printed, and a killed master is reported while the rest keeps running.
+// `npm run cluster -- --redis-cluster` as a user runs it, with one gateway and no bridge: the
+// cluster starts and is printed, and a killed master is reported while the rest keeps running and
+// the gateway keeps storing messages once the master's replica has taken over.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NodeConnection } from './redis-cluster-command.js';
-import { repoRoot, startProcess, waitFor } from './processes.js';
+import { freePort, repoRoot, startProcess, waitFor } from './processes.js';
 import { parseInfo } from './redis-cluster-view.js';
 
 const cli = `${repoRoot}/packages/testkit/dist/cluster-cli.js`;
+
+/** What the command itself prints, without the lines of its processes (`redis-7000 | ...`). */
+const ownLines = (output: string) => output.split('\n').filter((line) => !/^[a-z0-9-]+ *\| /.test(line)).join('\n');
 
 test('cluster --help lists the flags and exits 0', { timeout: 10_000 }, async () => {
   const run = startProcess(process.execPath, [cli, '--help']);
@@ -21,11 +24,12 @@ test('cluster rejects an unknown flag with the usage', { timeout: 10_000 }, asyn
   assert.match(run.output(), /Unknown option '--redis-clustr'[\s\S]*usage:/);
 });
 
-test('cluster --redis-cluster prints the nodes, and a killed master is reported while the rest keeps running', { timeout: 60_000 }, async () => {
-  const run = startProcess(process.execPath, [cli, '--redis-cluster', '--gateways', '0', '--no-bridge']);
+test('cluster --redis-cluster prints the nodes, and a killed master is reported while the rest keeps running and serving', { timeout: 90_000 }, async () => {
+  const gatewayPort = await freePort();
+  const run = startProcess(process.execPath, [cli, '--redis-cluster', '--gateways', '1', '--no-bridge'], { ...process.env, GATEWAY_PORTS: String(gatewayPort) });
   try {
     await waitFor('the cluster to be up', async () => (run.output().includes('chat cluster is up') ? true : undefined), 45_000, 100);
-    const out = run.output();
+    const out = ownLines(run.output());
     const seeds = /REDIS_CLUSTER_NODES=([0-9.:,]+)/.exec(out)?.[1]?.split(',') ?? [];
     assert.equal(seeds.length, 6, out);
     const masters = [...out.matchAll(/master {2}127\.0\.0\.1:(\d+) {2}pid (\d+)/g)].map((m) => ({ port: Number(m[1]), pid: Number(m[2]) }));
@@ -43,12 +47,19 @@ test('cluster --redis-cluster prints the nodes, and a killed master is reported 
     } finally {
       survivor.close();
     }
+    const stored = await waitFor('the gateway to store a message after the failover', async () => {
+      const response = await fetch(`http://127.0.0.1:${gatewayPort}/api/rooms/after-failover/messages`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'still here' }),
+      });
+      return response.status === 202 ? true : undefined;
+    }, 20_000, 250);
+    assert.equal(stored, true);
     assert.equal(await Promise.race([run.exited, new Promise((r) => setTimeout(r, 200, 'running'))]), 'running');
   } finally {
     assert.equal(await run.stop('SIGTERM'), 0, run.output());
   }
   // Ctrl-C (SIGTERM here) leaves no Redis node behind.
-  for (const [, pid] of run.output().matchAll(/pid (\d+)/g)) {
+  for (const [, pid] of ownLines(run.output()).matchAll(/pid (\d+)/g)) {
     assert.throws(() => process.kill(Number(pid), 0), /ESRCH/, `redis-server ${pid} is still running`);
   }
 });

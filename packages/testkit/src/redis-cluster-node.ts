@@ -40,6 +40,8 @@ export class ClusterNodeHandle implements RedisClusterNode {
 
   get alive(): boolean { return this.running; }
   output(): string { return this.service.output(); }
+  follow(onLine: (line: string) => void): void { this.service.follow(onLine); }
+  exitSignal(): NodeJS.Signals | null { return this.service.exitSignal(); }
   command(...args: (string | number)[]): Promise<RespValue> { return this.connection.command(...args); }
   async role(): Promise<'master' | 'replica'> {
     const reply = await this.command('ROLE');

@@ -25,5 +25,8 @@ export interface Core {
   reply(session: Session, frame: ServerFrame, ref: string | undefined): void;
   /** Makes a session a member of a room here and in the cluster's presence (not yet reading it). */
   enterRoom(session: Session, room: string): Promise<void>;
-  leaveRoom(session: Session, room: string): void;
+  leaveRoom(session: Session, room: string, why: LeaveReason): void;
 }
+
+/** Why a session leaves a room: its `leave` frame, a join that failed half-way, or its connection closing. */
+export type LeaveReason = 'leave' | 'join_failed' | 'closed';

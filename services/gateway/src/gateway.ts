@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode, decodeClientFrame, type ClientFrame, type ServerFrame } from '@chat/protocol';
-import { BusUnavailableError, RoomFeed, type Bus, type HistoryStore, type NodeRegistry, type PresenceStore, type ReadMarkers } from '@chat/cluster';
+import { BusUnavailableError, RoomFeed, type Bus, type FeedTrace, type HistoryStore, type NodeRegistry, type PresenceStore, type ReadMarkers } from '@chat/cluster';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
 import type { Connection, LocalTopics } from './connection.js';
-import type { Core } from './core.js';
+import type { Core, LeaveReason } from './core.js';
 import { Delivery } from './delivery.js';
 import { Membership } from './membership.js';
 import { read, typing } from './chat-handlers.js';
@@ -78,6 +78,7 @@ export class Gateway implements Core {
       backfillMax: this.config.historyLimit,
       catchUpMs: CATCH_UP_MS,
       onError: (room, error) => this.log.warn('backfill failed; retrying', { room, error }),
+      ...(this.log.debugEnabled ? { trace: (room: string, event: FeedTrace) => this.log.debug(`room feed ${event.kind}`, { room, ...event }) } : {}),
     });
     this.bus.listen({
       room: (event) => this.feed.onRoomEvent(event),
@@ -117,9 +118,11 @@ export class Gateway implements Core {
     return !this.draining;
   }
 
-  open(conn: Connection, identity: Identity): Session {
-    const session = new Session(conn, identity, this.config.rateLimit, this.config.rateAbuseMs, this.slowConsumers);
+  /** A client past the upgrade; `remote` is its address, for the debug log. */
+  open(conn: Connection, identity: Identity, remote = ''): Session {
+    const session = new Session(conn, identity, remote, this.config.rateLimit, this.config.rateAbuseMs, this.slowConsumers);
     this.metrics.connectionOpened();
+    if (this.log.debugEnabled) this.log.debug('connection opened', { user: identity.user, conn: conn.id, remote });
     if (this.membership.connect(session)) {
       this.bus.subscribeUser(identity.user).catch((error: unknown) => this.log.warn('could not list a user in the directory for direct messages', { user: identity.user, error }));
     }
@@ -162,10 +165,15 @@ export class Gateway implements Core {
     if (session.closed) return;
     session.closed = true;
     clearTimeout(session.expiryTimer);
-    for (const room of [...session.rooms]) this.leaveRoom(session, room);
+    // Closed by the server: the reason it gave; else the client's own close, or a lost connection.
+    session.closeReason ??= code === 1006 ? 'dropped' : 'client';
+    for (const room of [...session.rooms]) this.leaveRoom(session, room, 'closed');
     // Best effort: a node's stale directory entry only costs a publish nobody hears, and is dropped then.
     if (this.membership.disconnect(session)) this.bus.unsubscribeUser(session.user).catch(() => undefined);
-    this.metrics.connectionClosed(session.closeReason ?? (code === 1006 ? 'dropped' : 'client'));
+    this.metrics.connectionClosed(session.closeReason);
+    if (this.log.debugEnabled) {
+      this.log.debug('connection closed', { user: session.user, conn: session.conn.id, remote: session.remote, code, reason: session.closeReason, durationMs: Date.now() - session.openedAt });
+    }
   }
 
   reply(session: Session, frame: ServerFrame, ref: string | undefined): void {
@@ -180,9 +188,13 @@ export class Gateway implements Core {
     if (firstOfUser) await this.presence.join(room, session.user, this.presenceNode);
   }
 
-  leaveRoom(session: Session, room: string): void {
+  leaveRoom(session: Session, room: string, why: LeaveReason): void {
     const ended = this.membership.exit(session, room);
     if (ended === undefined) return;
+    if (this.log.debugEnabled) {
+      // A leave on close is logged with the close's reason: client, dropped, disconnected (by an operator), slow_consumer...
+      this.log.debug('left room', { room, user: session.user, conn: session.conn.id, reason: why === 'closed' ? session.closeReason : why });
+    }
     const { lastInRoom, lastOfUser } = ended;
     this.metrics.rooms(this.membership.roomCount);
     if (lastOfUser) {

@@ -7,7 +7,8 @@ describe('when Redis loses a room history, every member and every resuming clien
   let redis: RedisServer;
   let nodes: GatewayService[];
   const open: TestClient[] = [];
-  const env = { REDIS_PREFIX: `gaps${process.pid}:`, RATE_LIMIT: '1000' };
+  // At debug level, so that the operator's view of the loss (the feed's backfill and gap lines) is checked too.
+  const env = { REDIS_PREFIX: `gaps${process.pid}:`, RATE_LIMIT: '1000', LOG_LEVEL: 'debug' };
   before(async () => {
     redis = await startRedis();
     nodes = await Promise.all([0, 1].map(() => startGateway({ redisUrl: redis.url, env })));
@@ -31,6 +32,11 @@ describe('when Redis loses a room history, every member and every resuming clien
     for (const m of members) {
       const gap = await m.next((f) => f.type === 'joined' && f.room === 'lost', 20_000);
       assert.equal(gap.gap, true, 'an unsolicited joined with gap true');
+    }
+    for (const node of nodes) {
+      const feed = node.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; room?: string });
+      assert.ok(feed.some((l) => l.msg === 'room feed backfill' && l.room === 'lost'), `${node.nodeId} logs its backfill of the room`);
+      assert.ok(feed.some((l) => l.msg === 'room feed gap' && l.room === 'lost'), `${node.nodeId} logs the gap it found`);
     }
 
     let ack = await members[1]!.request({ type: 'send', room: 'lost', text: 'after' }, 10_000);

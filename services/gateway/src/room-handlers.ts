@@ -23,15 +23,18 @@ export async function join(gw: Core, s: Session, f: JoinFrame): Promise<void> {
     const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => gw.membership.attach(s, f.room));
     if (s.closed || !s.rooms.has(f.room)) return;
     s.write(joinedJson(f.room, members, snapshot.history.map((m) => m.event), snapshot.gap, f.ref, read));
+    if (gw.log.debugEnabled) {
+      gw.log.debug('joined room', { room: f.room, user: s.user, conn: s.conn.id, since: f.since ?? null, history: snapshot.history.length, gap: snapshot.gap });
+    }
   } catch (error) {
     // Not joined after all; the caller tells the client (unavailable) or closes the connection.
-    gw.leaveRoom(s, f.room);
+    gw.leaveRoom(s, f.room, 'join_failed');
     throw error;
   }
 }
 
 export function leave(gw: Core, s: Session, f: LeaveFrame): void {
-  gw.leaveRoom(s, f.room);
+  gw.leaveRoom(s, f.room, 'leave');
   gw.reply(s, { type: 'left', room: f.room }, f.ref);
 }
 

@@ -16,15 +16,22 @@ export class Session {
   private joined: Set<string> | undefined;
   readonly limiter: RateLimiter;
   closed = false;
-  /** Set when the server closes the socket, to label chat_connections_closed_total. */
+  /**
+   * Why the connection ended: set when the server closes the socket, else at the close itself
+   * (client, dropped). Labels chat_connections_closed_total and the debug log's close and leaves.
+   */
   closeReason: CloseReason | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
   /** When this connection's typing was last relayed, per room (ms); made at the first `typing`. */
   private typingAt: Map<string, number> | undefined;
+  /** Date.now() at `welcome`, for the connection's duration in the debug log. */
+  readonly openedAt = Date.now();
 
   constructor(
     readonly conn: Connection,
     readonly identity: Identity,
+    /** The client's address as the transport saw it, for logs; '' when not recorded (LOG_LEVEL above debug). */
+    readonly remote: string,
     rateLimit: number,
     rateAbuseMs: number,
     private readonly slowConsumers: SlowConsumers,

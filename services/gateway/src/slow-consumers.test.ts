@@ -35,7 +35,7 @@ function setup(count = 1) {
   const sessions = new Set<Session>();
   const slow = new SlowConsumers(sessions, LIMIT, metrics);
   const conns = Array.from({ length: count }, () => new FakeConnection());
-  for (const conn of conns) sessions.add(new Session(conn, { user: 'u' }, 100, 10_000, slow));
+  for (const conn of conns) sessions.add(new Session(conn, { user: 'u' }, '', 100, 10_000, slow));
   return { slow, conns, sessions: [...sessions], dropped: () => dropped };
 }
 

@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config.js';
 import type { Connection } from './connection.js';
 import type { Gateway } from './gateway.js';
 import { backpressureCeiling } from './slow-consumers.js';
+import { logRequestsUnder, type RouteTable } from './access-log.js';
 import { failure, routeApi, type ApiHead, type ApiResponse } from './http-api.js';
 import type { Identity, Session } from './session.js';
 import type { StaticFile } from './static-files.js';
@@ -16,6 +17,8 @@ import { authorizeUpgrade, type UpgradeVerdict } from './upgrade-auth.js';
 interface SocketData {
   id: string;
   identity: Identity;
+  /** The client's address, read at the upgrade for the debug log only ('' at other levels). */
+  remote: string;
   session: Session | undefined;
   closed: boolean;
 }
@@ -26,6 +29,8 @@ interface UpgradeHead {
   offered: string;
   extensions: string;
   context: us_socket_context_t;
+  /** The peer's address, for the debug log only ('' at other levels). */
+  remote: string;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -35,6 +40,9 @@ const STATUS_TEXT: Record<number, string> = {
 
 /** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT listen option. */
 const LISTEN_EXCLUSIVE_PORT = 1;
+
+/** The operators' routes: each request under these is written to the access log. */
+const ACCESS_LOGGED = ['/api', '/admin'] as const;
 
 /**
  * The package silently falls back to a slow JavaScript server when its native binding does not
@@ -68,6 +76,7 @@ export class UwsTransport {
     private readonly log: Logger,
   ) {
     this.app = uWS.App();
+    logRequestsUnder(this.app as unknown as RouteTable, ACCESS_LOGGED, this.log);
     this.gw.attach({ publish: (topic, json) => this.publish(topic, json) });
     this.routes();
   }
@@ -131,6 +140,7 @@ export class UwsTransport {
           offered: req.getHeader('sec-websocket-protocol'),
           extensions: req.getHeader('sec-websocket-extensions'),
           context,
+          remote: this.log.debugEnabled ? Buffer.from(res.getRemoteAddressAsText()).toString() : '',
         };
         const request = {
           origin: req.getHeader('origin'),
@@ -151,7 +161,7 @@ export class UwsTransport {
       },
       open: (ws) => {
         const data = ws.getUserData();
-        data.session = this.gw.open(this.connection(ws, data), data.identity);
+        data.session = this.gw.open(this.connection(ws, data), data.identity, data.remote);
       },
       message: (ws, message, isBinary) => {
         const session = ws.getUserData().session;
@@ -253,7 +263,9 @@ export class UwsTransport {
       return;
     }
     const protocol = head.offered.split(',').some((p) => p.trim() === SUBPROTOCOL) ? SUBPROTOCOL : '';
-    const data: SocketData = { id: `${this.config.nodeId}.${(++this.nextId).toString(36)}`, identity: verdict.identity, session: undefined, closed: false };
+    const data: SocketData = {
+      id: `${this.config.nodeId}.${(++this.nextId).toString(36)}`, identity: verdict.identity, remote: head.remote, session: undefined, closed: false,
+    };
     res.upgrade(data, head.key, protocol, head.extensions, head.context);
   }
 

@@ -59,13 +59,19 @@ export function formatStatus(s: StatusChange): string | undefined {
   }
 }
 
-function describeClose(s: StatusChange): string {
+/**
+ * A close in plain words: the name of its code, then the server's reason when it adds something.
+ * A 1006 with a reason is a connection that failed for a known cause (connection refused, DNS,
+ * TLS, 401 unauthorized: see connect-failure.ts), which is then the whole story.
+ */
+export function describeClose(s: Pick<StatusChange, 'code' | 'reason'>): string {
   const known: Record<number, string> = {
     1000: 'closed', 1001: 'node draining', 1006: 'connection lost', 4008: 'too slow to read',
     4401: 'token expired', 4403: 'disconnected by an operator', 4429: 'rate limited',
   };
+  if (s.code === 1006 && s.reason) return s.reason;
   const name = s.code === undefined ? 'closed' : known[s.code] ?? `code ${s.code}`;
-  return s.reason ? `${name}: ${s.reason}` : name;
+  return s.reason && s.reason !== name ? `${name}: ${s.reason}` : name;
 }
 
 export const USAGE_LINE = '* commands: /join ROOM, /leave [ROOM], /room ROOM, /rooms, /dm USER TEXT, /who [ROOM], /history [N], /quit';

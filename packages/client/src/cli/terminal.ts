@@ -30,7 +30,11 @@ export class Terminal {
     client.on('error', (e) => this.print(`! ${e.code}: ${e.message}${e.room ? ` (room ${e.room})` : ''}`));
   }
 
-  /** Runs until /quit or end of input; joins `rooms` first, the first becoming the current room. */
+  /**
+   * Runs until /quit or end of input; joins `rooms` first, the first becoming the current room.
+   * Then closes the client, which settles requests still waiting for a connection (a join while
+   * the node is unreachable), so that /quit works while disconnected too.
+   */
   async run(rooms: string[]): Promise<void> {
     this.#current = rooms[0];
     this.#updatePrompt();
@@ -48,6 +52,7 @@ export class Terminal {
       else if (!this.#closed) this.#rl.prompt();
     });
     await done;
+    this.#client.close();
     await Promise.allSettled([...this.#pending]);
   }
 
