@@ -79,6 +79,19 @@ export class Conversation {
     return item;
   }
 
+  /**
+   * The one "new messages" line: just after message `after` (the read marker, or the last id seen
+   * before a reload), before the first message newer than it; at the end when none is newer.
+   */
+  divider(after, text) {
+    this.list.querySelector('li.divider')?.remove();
+    const line = h('li', { class: 'sys ok divider' }, h('span', {}, text));
+    const firstNew = [...this.list.querySelectorAll('li.msg[data-id]')].find((item) => compareIds(item.dataset.id, after) > 0);
+    if (firstNew === undefined) this.list.append(line);
+    else firstNew.before(line);
+    return line;
+  }
+
   /** A note that stands only until the first message arrives. */
   empty(text) {
     this.placeholder = this.note(text);
