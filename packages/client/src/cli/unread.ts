@@ -1,5 +1,8 @@
 import type { ChatClient } from '../client.js';
 
+/** What Unread needs of the client. */
+export type ReadingClient = Pick<ChatClient, 'lastId' | 'markRead' | 'state'>;
+
 /** At most one `read` per room within this long: a busy room would otherwise send one per message. */
 export const MARK_INTERVAL_MS = 1000;
 
@@ -16,7 +19,7 @@ export class Unread {
   readonly #marks = new Map<string, { at: number; timer: NodeJS.Timeout | undefined; id: string | undefined }>();
 
   constructor(
-    private readonly client: ChatClient,
+    private readonly client: ReadingClient,
     /** Where the `read` promises go, so that quitting waits for them and a refusal is printed. */
     private readonly track: (promise: Promise<unknown>) => void,
     private readonly intervalMs = MARK_INTERVAL_MS,
