@@ -8,7 +8,7 @@ import { $, isName } from './dom.js';
 import { setUpDrawer, toggleDrawer } from './drawer.js';
 import { ConnectionIndicator, describeClose } from './indicator.js';
 import { loadEarlier, openRoom } from './open-room.js';
-import { newMessagesLine, pageVisible, ReadMarks } from './read-marks.js';
+import { describeUnread, newMessagesLine, pageVisible, ReadMarks } from './read-marks.js';
 import { Receipts } from './receipts.js';
 import { clearSession, loadSession, loadToken, saveSession, saveToken } from './saved-session.js';
 import { renderConversations, renderPeople } from './sidebar.js';
@@ -128,6 +128,7 @@ function listen(c) {
     }
     if (j.gap) conv.note('Some messages from while you were away are no longer kept and cannot be shown.', 'warn');
     for (const m of j.history) conv.add(m);
+    if (j.read !== undefined) conv.marker = j.read;
     if (j.unread !== undefined) setUnread(conv, j.unread);
     save();
     if (j.room === current?.name || current?.kind === 'dm') renderMembers();
@@ -146,7 +147,9 @@ function listen(c) {
   // This user's marker moved, here or in another tab or device: the badge follows the server's count.
   c.on('read', (r) => {
     const conv = conversations.get(`room:${r.room}`);
-    if (conv !== undefined) setUnread(conv, r.unread);
+    if (conv === undefined) return;
+    conv.marker = r.id;
+    setUnread(conv, r.unread);
   });
   c.on('receipt', (r) => {
     const conv = conversations.get(`room:${r.room}`);
@@ -257,10 +260,15 @@ function show(key) {
   stopTyping();
   current = conv;
   conv.list.hidden = false;
+  // What came since the room was last read (no marker: all of it) starts below the one line.
+  const after = conv.marker ?? '0-0';
+  const unread = conv.kind === 'room' && conv.unread > 0;
+  if (unread && conv.dividerAfter !== after) conv.divider(after, describeUnread(conv.unread));
   conv.unread = 0;
   if (conv.kind === 'room' && pageVisible()) reads.mark(conv.name);
   typingLine.show(conv.kind === 'room' ? conv.name : undefined);
   conv.scrollToEnd();
+  if (unread) conv.revealDivider();
   $('#conv-title').textContent = conv.kind === 'room' ? `# ${conv.name}` : `@ ${conv.name}`;
   $('#leave').textContent = conv.kind === 'room' ? 'Leave' : 'Close';
   $('#text').placeholder = conv.kind === 'room' ? `Message #${conv.name}` : `Message ${conv.name}`;

@@ -25,6 +25,7 @@ export function openRoom(client, conv, since) {
       const line = conv.newLine;
       if (line !== undefined && (line.count > 0 || since !== undefined)) conv.divider(line.after, describeNew(line.count));
       conv.scrollToEnd();
+      conv.revealDivider();
     },
     (error) => conv.note(`Could not join ${conv.name}: ${error.message}`, 'warn'),
   ).finally(() => (conv.opening = false));

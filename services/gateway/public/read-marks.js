@@ -68,6 +68,11 @@ export function newMessagesLine(joined, since) {
   return undefined;
 }
 
+/** The line in a room opened from the list with unread messages. */
+export function describeUnread(count) {
+  return `${count} new message${count === 1 ? '' : 's'}`;
+}
+
 export function describeNew(count) {
   return count === 0 ? 'Nothing new since your last visit' : `${count} new message${count === 1 ? '' : 's'} since your last visit`;
 }

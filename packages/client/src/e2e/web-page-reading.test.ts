@@ -130,6 +130,9 @@ describe('the web chat page shows who is typing and what is unread, across nodes
     await bob.click('#rooms li[data-key="room:news"] button');
     await badge(bob, 'news').waitFor({ state: 'detached', ...WAIT });
     await badge(bob2, 'news').waitFor({ state: 'detached', ...WAIT }); // the other tab heard the read marker move
+    // Opened from the list, the room shows where its unread messages start (never read: at its first).
+    const opened = await conv(bob, 'news').locator('li.msg, li.divider').evaluateAll((items) => items.map((li) => li.textContent));
+    assert.deepEqual(opened.map((t) => t?.replace(/^.*(news \d)$/, '$1')), ['3 new messages', 'news 1', 'news 2', 'news 3']);
 
     // The badge of a room not shown comes from the server's count when the page joins.
     await bob.click('#rooms li[data-key="room:lobby"] button');
