@@ -15,6 +15,7 @@ interface ReadMarksModule {
   ReadMarks: new (client: MarkingClient, intervalMs?: number) => { mark(room: string): void; flush(): void; forget(room: string): void };
   newMessagesLine(joined: { read?: string | null; unread?: number; history: unknown[] }, since?: string): { after: string; count: number } | undefined;
   describeNew(count: number): string;
+  describeUnread(count: number): string;
 }
 interface TypingLineModule { describeTypers(users: string[]): string }
 interface ReceiptsModule { describeReaders(users: string[]): string }
@@ -47,6 +48,8 @@ test('the new-messages line sits at the read marker, else after the id kept befo
   assert.equal(marks.describeNew(0), 'Nothing new since your last visit');
   assert.equal(marks.describeNew(1), '1 new message since your last visit');
   assert.equal(marks.describeNew(3), '3 new messages since your last visit');
+  assert.equal(marks.describeUnread(1), '1 new message');
+  assert.equal(marks.describeUnread(4), '4 new messages');
 });
 
 test('a room is marked at once, then at most once per interval, with the newest id when the interval ends', () => {
