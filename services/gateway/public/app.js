@@ -4,10 +4,15 @@
 // Without them, a page reloaded after signing in comes back to its rooms (saved-session.js).
 import { ChatClient } from '@chat/client';
 import { Conversation } from './conversation.js';
-import { $, h, isName } from './dom.js';
+import { $, isName } from './dom.js';
 import { setUpDrawer, toggleDrawer } from './drawer.js';
 import { ConnectionIndicator, describeClose } from './indicator.js';
+import { loadEarlier, openRoom } from './open-room.js';
+import { describeUnread, newMessagesLine, pageVisible, ReadMarks } from './read-marks.js';
+import { Receipts } from './receipts.js';
 import { clearSession, loadSession, loadToken, saveSession, saveToken } from './saved-session.js';
+import { renderConversations, renderPeople } from './sidebar.js';
+import { announceTyping, TypingLine } from './typing-line.js';
 
 const params = new URLSearchParams(location.search);
 const pageNode = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
@@ -19,6 +24,10 @@ let client;
 let me;
 let current;
 let lastNode;
+let typingLine;
+let reads;
+/** Tells the room shown that this user stopped typing; set once signed in. */
+let stopTyping = () => undefined;
 /** What is kept across a reload; undefined until signed in. */
 let session;
 
@@ -49,6 +58,9 @@ function enter(user, rooms, token, restored) {
   saveToken(token);
   me = user;
   client = new ChatClient({ url: urls, ...(token ? { token } : { user }) });
+  typingLine = new TypingLine($('#typing'), client);
+  reads = new ReadMarks(client);
+  stopTyping = announceTyping($('#text'), client, () => (current?.kind === 'room' ? current.name : undefined));
   listen(client);
   $('#login').hidden = true;
   $('#chat').hidden = false;
@@ -70,6 +82,16 @@ function save() {
   session.seen = Object.fromEntries(session.rooms.map((room) => [room, client.lastId(room) ?? session.seen[room]]).filter(([, id]) => id !== undefined));
   saveSession(session);
 }
+
+// Leaving the page: the read marker waiting in the throttle goes now, or the next visit would
+// put the "new messages" line above messages already read.
+addEventListener('pagehide', () => reads?.flush());
+document.addEventListener('visibilitychange', () => {
+  if (!pageVisible() || current?.kind !== 'room') return;
+  reads.mark(current.name);
+  current.unread = 0;
+  renderNav();
+});
 
 $('#sign-out').addEventListener('click', () => {
   clearSession();
@@ -96,12 +118,9 @@ function listen(c) {
   });
   c.on('joined', (j) => {
     const conv = conversation('room', j.room);
-    if (j.resumed && conv.restoring) {
-      // The first join after a reload, from the last id seen before it: say what came meanwhile.
-      const missed = j.history.length;
-      conv.welcomeBack = conv.note(missed === 0 ? 'Nothing new since your last visit' : `${missed} new message${missed === 1 ? '' : 's'} since your last visit`, 'ok');
-      conv.firstNew = j.history[0]?.id;
-    } else if (j.resumed) {
+    // The first join (after a reload: from the last id seen before it) says where the new messages start.
+    if (conv.opening) conv.newLine = newMessagesLine(j, conv.since);
+    else if (j.resumed) {
       const missed = j.history.length;
       const below = `${j.gap ? 'the last ' : ''}${missed} missed message${missed === 1 ? '' : 's'} below`;
       conv.note(`Reconnected to node ${c.node}: ${missed === 0 ? 'nothing missed' : below}`, 'ok');
@@ -109,13 +128,34 @@ function listen(c) {
     }
     if (j.gap) conv.note('Some messages from while you were away are no longer kept and cannot be shown.', 'warn');
     for (const m of j.history) conv.add(m);
+    if (j.read !== undefined) conv.marker = j.read;
+    if (j.unread !== undefined) setUnread(conv, j.unread);
     save();
     if (j.room === current?.name || current?.kind === 'dm') renderMembers();
   });
   c.on('message', (m) => {
     const conv = conversations.get(`room:${m.room}`);
     if (conv?.add(m) && conv !== current) bump(conv);
+    else if (conv === current && pageVisible()) reads.mark(m.room);
+    conv?.receipts?.render(conv.list, me);
+    if (conv === current) typingLine.refresh();
     save();
+  });
+  c.on('typing', (t) => {
+    if (current?.kind === 'room' && t.room === current.name) typingLine.refresh();
+  });
+  // This user's marker moved, here or in another tab or device: the badge follows the server's count.
+  c.on('read', (r) => {
+    const conv = conversations.get(`room:${r.room}`);
+    if (conv === undefined) return;
+    conv.marker = r.id;
+    setUnread(conv, r.unread);
+  });
+  c.on('receipt', (r) => {
+    const conv = conversations.get(`room:${r.room}`);
+    if (conv === undefined) return;
+    conv.receipts ??= new Receipts();
+    if (conv.receipts.note(r.user, r.id)) conv.receipts.render(conv.list, me);
   });
   c.on('direct', (m) => {
     const peer = m.from === me ? m.to : m.from;
@@ -141,6 +181,7 @@ $('#composer').addEventListener('submit', (event) => {
   const text = input.value;
   if (text.trim() === '' || current === undefined) return;
   input.value = '';
+  stopTyping();
   const conv = current;
   const shown = conv.pending(text);
   const sent = conv.kind === 'room' ? client.send(conv.name, text) : client.direct(conv.name, text);
@@ -180,6 +221,7 @@ $('#leave').addEventListener('click', () => {
   if (current === undefined) return;
   const conv = current;
   if (conv.kind === 'room') client.leave(conv.name).catch(() => undefined);
+  if (conv.kind === 'room') reads.forget(conv.name);
   conv.list.remove();
   conversations.delete(conv.key);
   current = undefined;
@@ -189,40 +231,8 @@ $('#leave').addEventListener('click', () => {
   if (next !== undefined) show(next);
 });
 
-/** Joins a room; with `since` (kept from before a reload) it resumes there and shows what came before as context. */
 function joinRoom(room, since) {
-  const conv = conversation('room', room);
-  conv.restoring = since !== undefined;
-  client.join(room, conv.restoring ? { since } : {}).then(
-    (j) => {
-      if (conv.restoring) return loadEarlier(conv).then(() => placeWelcomeBack(conv));
-      // Empty when joined: every message shown from now on is the room's, from its first.
-      if (!j.resumed && j.history.length === 0 && conv.ids.size === 0) {
-        conv.empty('No messages yet.');
-        conv.reachedStart();
-      }
-    },
-    (error) => conv.note(`Could not join ${room}: ${error.message}`, 'warn'),
-  ).finally(() => (conv.restoring = false));
-}
-
-/** The welcome-back line goes between what was seen before the reload (now loaded as context) and what is new. */
-function placeWelcomeBack(conv) {
-  const firstNew = conv.firstNew === undefined ? null : conv.list.querySelector(`li.msg[data-id="${conv.firstNew}"]`);
-  if (firstNew !== null) firstNew.before(conv.welcomeBack);
-  else conv.list.append(conv.welcomeBack);
-  conv.scrollToEnd();
-}
-
-async function loadEarlier(conv) {
-  if (conv.exhausted) return;
-  try {
-    const older = await client.history(conv.name, conv.oldest === undefined ? { limit: 50 } : { before: conv.oldest, limit: 50 });
-    conv.addEarlier(older);
-    if (older.length < 50) conv.reachedStart();
-  } catch (error) {
-    conv.note(`Could not load earlier messages: ${error.message}`, 'warn');
-  }
+  openRoom(client, conversation('room', room), since);
 }
 
 // ---- screen ----
@@ -231,7 +241,7 @@ function conversation(kind, name) {
   const key = `${kind}:${name}`;
   let conv = conversations.get(key);
   if (conv === undefined) {
-    conv = new Conversation({ kind, name, whoAmI: () => me, onLoadEarlier: loadEarlier });
+    conv = new Conversation({ kind, name, whoAmI: () => me, onLoadEarlier: (c) => loadEarlier(client, c) });
     conversations.set(key, conv);
     $('#conversations').append(conv.list);
     renderNav();
@@ -247,10 +257,18 @@ function show(key) {
   const conv = conversations.get(key);
   if (conv === undefined) return;
   if (current !== undefined) current.list.hidden = true;
+  stopTyping();
   current = conv;
   conv.list.hidden = false;
+  // What came since the room was last read (no marker: all of it) starts below the one line.
+  const after = conv.marker ?? '0-0';
+  const unread = conv.kind === 'room' && conv.unread > 0;
+  if (unread && conv.dividerAfter !== after) conv.divider(after, describeUnread(conv.unread));
   conv.unread = 0;
+  if (conv.kind === 'room' && pageVisible()) reads.mark(conv.name);
+  typingLine.show(conv.kind === 'room' ? conv.name : undefined);
   conv.scrollToEnd();
+  if (unread) conv.revealDivider();
   $('#conv-title').textContent = conv.kind === 'room' ? `# ${conv.name}` : `@ ${conv.name}`;
   $('#leave').textContent = conv.kind === 'room' ? 'Leave' : 'Close';
   $('#text').placeholder = conv.kind === 'room' ? `Message #${conv.name}` : `Message ${conv.name}`;
@@ -259,37 +277,22 @@ function show(key) {
   toggleDrawer(false);
 }
 
+/** A room's badge from the server's count; the room in front of the user is read instead. */
+function setUnread(conv, unread) {
+  if (conv === current && pageVisible()) reads.mark(conv.name);
+  else conv.unread = unread;
+  renderNav();
+}
+
 function bump(conv) {
   conv.unread += 1;
   renderNav();
 }
 
 function renderNav() {
-  const item = (conv) => h('li', { class: conv === current ? 'active' : '', 'data-key': conv.key },
-    h('button', { type: 'button', onclick: () => show(conv.key) },
-      h('span', {}, conv.kind === 'room' ? `# ${conv.name}` : `@ ${conv.name}`),
-      conv.unread > 0 ? h('span', { class: 'count unread' }, conv.unread) : null));
-  const all = [...conversations.values()];
-  $('#rooms').replaceChildren(...all.filter((c) => c.kind === 'room').map(item));
-  $('#dms').replaceChildren(...all.filter((c) => c.kind === 'dm').map(item));
+  renderConversations([...conversations.values()], current, show);
 }
 
-/**
- * A room's members are its presence. In a direct message the page knows the peer is connected only
- * while it is in one of my rooms; the server's `user_offline` answer says it has no connection; short
- * of either, its state is unknown and shown without the green dot.
- */
 function renderMembers() {
-  const room = current?.kind === 'room';
-  const members = room ? client.members(current.name) : current ? [me, current.name] : [];
-  $('#member-count').textContent = room ? String(members.length) : '';
-  $('#members').replaceChildren(...members.map((user) => {
-    const state = room || user === me || rooms().some((c) => client.members(c.name).includes(user)) ? 'online'
-      : current.peerOffline ? 'offline' : 'unknown';
-    const label = user === me ? `${user} (you)`
-      : h('button', { type: 'button', class: 'link', title: `Message ${user}`, onclick: () => { conversation('dm', user); show(`dm:${user}`); } }, user);
-    return h('li', { 'data-user': user, 'data-state': state, class: user === me ? 'me' : '' },
-      h('span', { class: state === 'online' ? 'online' : 'away', 'aria-hidden': 'true' }), label,
-      state === 'online' ? null : h('span', { class: 'count' }, state === 'offline' ? 'offline' : 'not in your rooms: may be offline'));
-  }));
+  renderPeople({ client, me, current, rooms: rooms(), openDm: (user) => { conversation('dm', user); show(`dm:${user}`); } });
 }

@@ -79,6 +79,28 @@ export class Conversation {
     return item;
   }
 
+  /**
+   * The one "new messages" line: just after message `after` (the read marker, or the last id seen
+   * before a reload), before the first message newer than it; at the end when none is newer.
+   */
+  divider(after, text) {
+    this.list.querySelector('li.divider')?.remove();
+    this.dividerAfter = after;
+    const line = h('li', { class: 'sys ok divider' }, h('span', {}, text));
+    const firstNew = [...this.list.querySelectorAll('li.msg[data-id]')].find((item) => compareIds(item.dataset.id, after) > 0);
+    if (firstNew === undefined) this.list.append(line);
+    else firstNew.before(line);
+    return line;
+  }
+
+  /** Scrolls back up to the "new messages" line when the end is shown and the line is above the view. */
+  revealDivider() {
+    const line = this.list.querySelector('li.divider');
+    if (line === null) return;
+    const above = line.getBoundingClientRect().top - this.list.getBoundingClientRect().top;
+    if (above < 0) this.list.scrollTop += above - 8;
+  }
+
   /** A note that stands only until the first message arrives. */
   empty(text) {
     this.placeholder = this.note(text);

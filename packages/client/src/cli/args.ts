@@ -20,8 +20,9 @@ export const USAGE = `usage: chat [ws://host:port/ws ...] [--user NAME | --token
   --send            pipe mode: post each line of stdin to the first room, print the ids, exit
   --timeout MS      pipe mode: give up after this long (default 30000)
 
-Interactive commands: /join ROOM  /leave [ROOM]  /room ROOM  /rooms  /dm USER TEXT  /who [ROOM]
-  /history [N]  /help  /quit   (anything else is posted to the current room)`;
+Interactive commands: /join ROOM  /leave [ROOM]  /room ROOM  /rooms (with unread counts)  /read
+  /dm USER TEXT  /who [ROOM]  /history [N]  /help  /quit   (anything else is posted to the current room)
+  The current room is marked read as its messages print, and told while you type a message.`;
 
 /** Parses argv (without node and the script); throws an Error whose message is fit for the user. */
 export function parseCliArgs(argv: string[], env: Record<string, string | undefined> = {}): CliArgs {

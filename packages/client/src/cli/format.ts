@@ -31,6 +31,16 @@ export function formatMembers(room: string, members: string[]): string {
   return `* ${room}: ${members.length} here: ${members.join(', ')}`;
 }
 
+/** "* rooms: lobby (current), news (3 unread), dev". */
+export function formatRooms(rooms: string[], current: string | undefined, unread: (room: string) => number): string {
+  const item = (room: string): string => {
+    if (room === current) return `${room} (current)`;
+    const count = unread(room);
+    return count > 0 ? `${room} (${count} unread)` : room;
+  };
+  return `* rooms: ${rooms.map(item).join(', ') || '(none)'}`;
+}
+
 export function formatJoined(j: RoomJoined): string[] {
   const lines = j.history.map(formatMessage);
   if (j.resumed) {
@@ -74,4 +84,4 @@ export function describeClose(s: Pick<StatusChange, 'code' | 'reason'>): string 
   return s.reason && s.reason !== name ? `${name}: ${s.reason}` : name;
 }
 
-export const USAGE_LINE = '* commands: /join ROOM, /leave [ROOM], /room ROOM, /rooms, /dm USER TEXT, /who [ROOM], /history [N], /quit';
+export const USAGE_LINE = '* commands: /join ROOM, /leave [ROOM], /room ROOM, /rooms, /read, /dm USER TEXT, /who [ROOM], /history [N], /quit';

@@ -1,16 +1,24 @@
 import { createInterface, type Interface } from 'node:readline';
 import { compareIds } from '@chat/protocol';
 import type { ChatClient } from '../client.js';
-import { formatDirect, formatJoined, formatMembers, formatMessage, formatPresence, formatStatus, USAGE_LINE } from './format.js';
+import { formatDirect, formatJoined, formatMembers, formatMessage, formatPresence, formatRooms, formatStatus, USAGE_LINE } from './format.js';
+import { TypingNotices } from './typing-notices.js';
+import { Unread } from './unread.js';
 
 /**
  * The interactive terminal chat: a readline prompt for the current room, server events printed
  * above it without disturbing what is being typed. Resolves when the user quits or stdin ends.
+ * In a terminal, the current room is told while the user types a message (readline's keypresses);
+ * others' typing prints one line when they start. The current room is marked read as its messages
+ * print; other rooms count unread messages, shown by /rooms.
  */
 export class Terminal {
   readonly #client: ChatClient;
   readonly #rl: Interface;
+  readonly #input: NodeJS.ReadStream;
   readonly #output: NodeJS.WriteStream;
+  readonly #unread: Unread;
+  readonly #typing = new TypingNotices();
   /** Oldest message id shown per room, where /history continues from. */
   readonly #oldest = new Map<string, string>();
   #current: string | undefined;
@@ -20,11 +28,24 @@ export class Terminal {
 
   constructor(client: ChatClient, input: NodeJS.ReadStream, output: NodeJS.WriteStream) {
     this.#client = client;
+    this.#input = input;
     this.#output = output;
     this.#rl = createInterface({ input, output, terminal: input.isTTY === true && output.isTTY === true });
+    this.#unread = new Unread(client, (promise) => this.#track(promise));
     client.on('status', (s) => { const line = formatStatus(s); if (line) this.print(line); });
-    client.on('joined', (j) => { j.history.forEach((m) => this.#noteOldest(m.room, m.id)); formatJoined(j).forEach((l) => this.print(l)); });
-    client.on('message', (m) => { this.#noteOldest(m.room, m.id); this.print(formatMessage(m)); });
+    client.on('joined', (j) => {
+      j.history.forEach((m) => this.#noteOldest(m.room, m.id));
+      formatJoined(j).forEach((l) => this.print(l));
+      if (j.unread !== undefined) this.#unread.set(j.room, j.unread, j.room === this.#current);
+    });
+    client.on('message', (m) => {
+      this.#noteOldest(m.room, m.id);
+      this.#typing.onMessage(m.room, m.from);
+      this.print(formatMessage(m));
+      this.#unread.onMessage(m.room, m.room === this.#current);
+    });
+    client.on('typing', (t) => { const line = this.#typing.onTyping(t); if (line) this.print(line); });
+    client.on('read', (r) => this.#unread.set(r.room, r.unread, r.room === this.#current));
     client.on('direct', (m) => this.print(formatDirect(m, client.user)));
     client.on('presence', (p) => this.print(formatPresence(p)));
     client.on('error', (e) => this.print(`! ${e.code}: ${e.message}${e.room ? ` (room ${e.room})` : ''}`));
@@ -46,12 +67,17 @@ export class Terminal {
       resolve();
     }));
     this.#rl.on('SIGINT', () => this.#rl.close()); // readline swallows Ctrl-C otherwise
+    // Registered after readline's own listener, so `rl.line` already holds the key just pressed.
+    if (this.#rl.terminal) this.#input.on('keypress', () => this.#onKeypress());
     this.#rl.on('line', (line) => {
+      if (this.#current !== undefined) this.#client.stopTyping(this.#current);
       const quit = this.#command(line.trim());
       if (quit) this.#rl.close();
       else if (!this.#closed) this.#rl.prompt();
     });
     await done;
+    // A waiting read mark goes out first (only while connected: it is written at once or not at all).
+    this.#unread.flush();
     this.#client.close();
     await Promise.allSettled([...this.#pending]);
   }
@@ -89,6 +115,8 @@ export class Terminal {
         if (room === undefined) return this.#usage('/leave [ROOM]');
         this.#track(this.#client.leave(room).then(() => this.print(`* left ${room}`)));
         this.#oldest.delete(room);
+        this.#unread.forget(room);
+        this.#typing.forget(room);
         if (room === this.#current) this.#current = this.#client.rooms()[0];
         this.#updatePrompt();
         return false;
@@ -97,9 +125,15 @@ export class Terminal {
         if (arg === undefined || !this.#client.rooms().includes(arg)) return this.#usage('/room ROOM (one of your rooms)');
         this.#current = arg;
         this.#updatePrompt();
+        this.#unread.mark(arg);
         return false;
       case 'rooms':
-        this.print(`* rooms: ${this.#client.rooms().join(', ') || '(none)'}`);
+        this.print(formatRooms(this.#client.rooms(), this.#current, (room) => this.#unread.count(room)));
+        return false;
+      case 'read':
+        if (this.#current === undefined) return this.#usage('/read in a room');
+        this.#unread.mark(this.#current);
+        this.print(`* ${this.#current} marked read`);
         return false;
       case 'dm':
         if (arg === undefined || rest.length < 2) return this.#usage('/dm USER TEXT');
@@ -137,6 +171,15 @@ export class Terminal {
       this.print(`* ${room}: ${messages.length} older message(s)`);
       messages.forEach((m) => this.print(formatMessage(m)));
     }));
+  }
+
+  /** Typing a message tells the current room; a command, or an emptied line, stops it. */
+  #onKeypress(): void {
+    const room = this.#current;
+    if (room === undefined || this.#closed) return;
+    const line = this.#rl.line;
+    if (line.trim() === '' || line.startsWith('/')) this.#client.stopTyping(room);
+    else this.#client.typing(room);
   }
 
   #noteOldest(room: string, id: string): void {

@@ -10,11 +10,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { repoRoot } from '@chat/testkit';
+import type { TypingEvent } from '@chat/protocol';
 import type { ChatClient } from '../client.js';
+import type { ReadState } from '../events.js';
 import { createNodeClient } from '../node.js';
 import { record } from '../testing/recorder.js';
 import { startCluster, type RealCluster } from '../testing/real-cluster.js';
-import { waitFor } from '../testing/wait.js';
+import { sleep, waitFor } from '../testing/wait.js';
 import { requireTmux, TmuxSession } from './tmux.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -57,6 +59,14 @@ function runCli(args: string[], stdin: string): Promise<{ code: number | null; s
 
 const count = (screen: string, line: RegExp): number => screen.split('\n').filter((l) => line.test(l)).length;
 
+async function postTo(gateway: { url: string }, room: string, text: string): Promise<string> {
+  const response = await fetch(`${gateway.url}/api/rooms/${room}/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, from: 'poster' }),
+  });
+  assert.equal(response.status, 202);
+  return ((await response.json()) as { id: string }).id;
+}
+
 test('pipe mode posts each stdin line in order, prints the ids and exits 0 after the acks', async () => {
   const watcher = sdkClient('watcher', node('term2').wsUrl);
   const seen = record(watcher);
@@ -92,6 +102,88 @@ describe('interactive terminal client in a pseudo-terminal', () => {
       writeFileSync(join(repoRoot, '.artifacts', 'screenshots', 'terminal-session.txt'), term.screen());
       term.kill();
     }
+    reading?.kill();
+  });
+  let reading: TmuxSession | undefined;
+
+  test('shows who starts typing, tells the room while the user types, counts unread messages per room and marks read', async () => {
+    const [term1, term2] = [node('term1'), node('term2')];
+    const dan = sdkClient('dan', term2.wsUrl);
+    const danTyping: TypingEvent[] = [];
+    dan.on('typing', (t) => danTyping.push(t));
+    const danSeen = record(dan);
+    await dan.connect();
+    await dan.join('den');
+    // fay, on the terminal's node, sees what it sees: that dan's repeat did go out.
+    const fay = sdkClient('fay', term1.wsUrl);
+    const fayTyping: TypingEvent[] = [];
+    fay.on('typing', (t) => fayTyping.push(t));
+    await fay.connect();
+    await fay.join('den');
+    // erin's other connection, as a second device: it hears where erin's read markers move.
+    const erinElsewhere = sdkClient('erin', term2.wsUrl);
+    const erinReads: ReadState[] = [];
+    erinElsewhere.on('read', (r) => erinReads.push(r));
+    await erinElsewhere.connect();
+    await erinElsewhere.join('wire');
+
+    const start = () => new TmuxSession([process.execPath, CLI, term1.wsUrl, '--user', 'erin', '--room', 'den', '--room', 'wire'], repoRoot);
+    reading = start();
+    await reading.waitFor(/\* den: 3 here/);
+    await reading.waitFor(/\* joined wire/);
+
+    assert.equal(dan.typing('den'), true);
+    await reading.waitFor(/\* dan is typing in den…/);
+    await sleep(2100); // past the SDK's and the server's interval: dan's repeat goes out
+    assert.equal(dan.typing('den'), true);
+    await waitFor('the repeat to be relayed', () => fayTyping.filter((t) => t.user === 'dan' && t.ttl > 0).length === 2);
+    await sleep(300);
+    assert.equal(count(reading.screen(), /dan is typing in den/), 1, 'a repeat prints nothing');
+    dan.stopTyping('den');
+    dan.typing('den');
+    await waitFor('a start after a stop to print again', () => count(reading!.screen(), /dan is typing in den/) === 2);
+
+    reading.keys('hello th');
+    await waitFor('dan to see erin typing', () => danTyping.some((t) => t.user === 'erin' && t.ttl > 0));
+    assert.deepEqual(dan.typers('den'), ['erin']);
+    reading.press('C-u'); // readline: clear the line
+    await waitFor('dan to see erin stop', () => danTyping.at(-1)?.ttl === 0);
+    reading.type('hello there');
+    await waitFor('dan to get the message', () => danSeen.texts('den').includes('hello there'));
+
+    const posted: string[] = [];
+    for (let i = 1; i <= 3; i += 1) posted.push(await postTo(term2, 'wire', `wire ${i}`));
+    await reading.waitFor(/\[wire\] poster \(api\): wire 3/);
+    reading.type('/rooms');
+    await reading.waitFor(/\* rooms: den \(current\), wire \(3 unread\)/);
+    await erinElsewhere.markRead('wire', posted[1]!); // read on the other device, up to wire 2
+    reading.type('/rooms');
+    await reading.waitFor(/\* rooms: den \(current\), wire \(1 unread\)/);
+
+    reading.type('/room wire'); // shown: marked read, and the other device hears it
+    await waitFor('the terminal to mark wire read', () => erinReads.some((r) => r.room === 'wire' && r.id === posted[2] && r.unread === 0));
+    await dan.send('den', 'in the background');
+    await reading.waitFor(/\[den\] dan: in the background/);
+    reading.type('/rooms');
+    await reading.waitFor(/\* rooms: den \(1 unread\), wire \(current\)/);
+    await postTo(term2, 'wire', 'wire 4');
+    await reading.waitFor(/\[wire\] poster \(api\): wire 4/);
+    reading.type('/read');
+    await reading.waitFor(/\* wire marked read/);
+    await waitFor('wire 4 to be marked as it printed', () => erinReads.some((r) => r.room === 'wire' && r.unread === 0 && r.id !== posted[2]));
+    reading.type('/quit');
+    assert.equal(await reading.exited(), 0);
+
+    // The next start takes its counts from the server: wire 5 came while it was away.
+    await postTo(term2, 'wire', 'wire 5');
+    reading.kill();
+    reading = start();
+    await reading.waitFor(/\* joined wire/);
+    reading.type('/rooms');
+    await reading.waitFor(/\* rooms: den \(current\), wire \(1 unread\)/);
+    reading.type('/quit');
+    assert.equal(await reading.exited(), 0);
+    for (const client of [dan, fay, erinElsewhere]) client.close();
   });
 
   test('chats, shows presence, follows commands, survives its node being killed, and quits', async () => {

@@ -33,8 +33,18 @@ export class TmuxSession {
 
   /** Types `text` and presses Enter. */
   type(text: string): void {
+    this.keys(text);
+    this.press('Enter');
+  }
+
+  /** Types `text` without pressing Enter: it stays on the program's input line. */
+  keys(text: string): void {
     this.#tmux('send-keys', '-t', this.#name, '-l', text);
-    this.#tmux('send-keys', '-t', this.#name, 'Enter');
+  }
+
+  /** Presses one key by its tmux name: `Enter`, `C-u`, `BSpace`... */
+  press(key: string): void {
+    this.#tmux('send-keys', '-t', this.#name, key);
   }
 
   /** Everything the pane showed so far, scrollback included; after the program exits, its last screen. */
