@@ -7,7 +7,7 @@ import { connectClient, startGateway, startRedis, waitFor, type GatewayService }
 import { post } from './test-helpers.js';
 
 const API_KEY = 'operator-key-not-for-logs';
-const SECRET = 'jwt-secret-for-the-log-test';
+const SECRET = 'jwt-secret-for-the-log-test-of-32-bytes-or-more';
 
 /** An HS256 token made here, so that this test reads the gateway's logs and not its token code. */
 function token(user: string): string {

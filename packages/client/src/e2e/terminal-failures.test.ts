@@ -14,7 +14,7 @@ import { signToken } from '../testing/real-cluster.js';
 import { requireTmux, TmuxSession } from './tmux.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
-const SECRET = 'terminal-failures-secret';
+const SECRET = 'terminal-failures-secret-of-32-bytes-at-least';
 
 let open: GatewayService;
 let authed: GatewayService;
