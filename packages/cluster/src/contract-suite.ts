@@ -37,12 +37,17 @@ export async function redisBackend(options: ClusterOptions): Promise<Backend> {
   return {
     ...cluster,
     appendSilently: async (room, body) => {
-      const log = cluster.keys.roomLog(room);
+      const [log, tip] = [cluster.keys.roomLog(room), cluster.keys.roomTip(room)];
       const prev = (await redis.xrevrange(log, '+', '-', 'COUNT', 1))[0]?.[0] ?? '';
-      return (await redis.xadd(log, 'MAXLEN', options.historyLimit, '*', 'p', prev, 'b', body)) as string;
+      const id = (await redis.xadd(log, 'MAXLEN', options.historyLimit, '*', 'p', prev, 'b', body)) as string;
+      await redis.set(tip, id);
+      return id;
     },
+    // A replica that never got the newest appends never got their writes of the tip either: the
+    // tip goes with them, and the next append reads the newest id left in the log.
     loseNewest: async (room, count) => {
       const log = cluster.keys.roomLog(room);
+      await redis.del(cluster.keys.roomTip(room));
       if (count === Infinity) await redis.del(log);
       else for (const [id] of await redis.xrevrange(log, '+', '-', 'COUNT', count)) await redis.xdel(log, id);
     },

@@ -249,5 +249,5 @@ export function publishArgs(keys: RedisKeys, historyLimit: number, idempotencyMs
   const log = keys.roomLog(draft.room);
   const key = draft.idempotencyKey;
   const once = key === undefined ? log : keys.roomOnce(draft.room, key);
-  return [log, once, historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt, key === undefined ? 0 : idempotencyMs, publish] as const;
+  return [log, once, keys.roomTip(draft.room), historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt, key === undefined ? 0 : idempotencyMs, publish] as const;
 }

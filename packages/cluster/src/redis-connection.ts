@@ -17,6 +17,13 @@ const common = {
   retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2_000),
 } satisfies RedisOptions;
 
+/**
+ * The command connection sends every command issued in one event-loop turn in one write (ioredis's
+ * auto-pipelining): a node accepting many sends at once costs Redis one read and one reply write
+ * for all of them, not one each. Each command still gets its own reply, error and timeout.
+ */
+const batched = { enableAutoPipelining: true } satisfies RedisOptions;
+
 /** One Redis, or the seeds of a Redis Cluster. */
 export type RedisTarget = { url: string } | { clusterNodes: readonly string[] };
 
@@ -60,7 +67,7 @@ export function connectRedis(target: RedisTarget, name: string, onError: (error:
 }
 
 function single(url: string, name: string): RedisConnections {
-  const command = new Redis(url, { ...common, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: `${name}:cmd` });
+  const command = new Redis(url, { ...common, ...batched, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: `${name}:cmd` });
   // Subscriptions are restored by their owners after a reconnect, followed by a backfill.
   const newSubscriber = (label: string) => new Redis(url, { ...common, autoResubscribe: false, connectionName: label });
   return { command, subscriber: newSubscriber(`${name}:sub`), sharded: false, where: redact(url), newSubscriber };
@@ -82,7 +89,7 @@ function cluster(seeds: readonly string[], name: string): RedisConnections {
     slotsRefreshInterval: 1_000,
     redisOptions: { ...common, commandTimeout: COMMAND_TIMEOUT_MS },
   } satisfies ClusterOptions;
-  const command = new Cluster(startup, { ...options, redisOptions: { ...options.redisOptions, connectionName: `${name}:cmd` } });
+  const command = new Cluster(startup, { ...options, ...batched, redisOptions: { ...options.redisOptions, connectionName: `${name}:cmd` } });
   // ioredis resubscribes sharded channels after a slot moves or a master fails over ('subscribersReady');
   // their owners still treat every such reset as a possible hole and backfill.
   const newSubscriber = (label: string) => new Cluster(startup, { ...options, shardedSubscribers: true, redisOptions: { ...options.redisOptions, connectionName: label } });

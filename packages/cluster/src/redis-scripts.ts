@@ -12,12 +12,17 @@ import type { Result } from 'ioredis';
 
 /**
  * KEYS[1] room log, KEYS[2] the idempotency key (KEYS[1] again when there is none, so the script
- * names only keys of the room's slot). ARGV: maxlen, channel, body, receivedAt, idempotency ttl in ms
- * ('0' for none), publish command. Returns {id, duplicate, prev}: for a key seen within its ttl, the
- * first message's id and 1, and nothing is stored or published; prev is '' for a log's first message.
+ * names only keys of the room's slot), KEYS[3] the log's newest id. ARGV: maxlen, channel, body,
+ * receivedAt, idempotency ttl in ms ('0' for none), publish command. Returns {id, duplicate, prev}:
+ * for a key seen within its ttl, the first message's id and 1, and nothing is stored or published;
+ * prev is '' for a log's first message.
  *
  * Every entry carries the id before it (field `p`), so a reader can tell "this id was trimmed right
  * before the oldest entry" (nothing missing) from "this id is not in the log" (lost: see chatAfter).
+ * The previous id is read from KEYS[3], a short string written with every append, rather than from
+ * the log: XREVRANGE would hand the newest entry, body and all, to Lua on every append. Both keys
+ * are written by this one script, so whatever keeps or loses the log (a restart, a replica, a flush)
+ * keeps or loses them together; a log without KEYS[3] (written before it existed) is read once.
  */
 const publish = `
 local once = ARGV[5] ~= '0'
@@ -25,10 +30,13 @@ if once then
   local first = redis.call('GET', KEYS[2])
   if first then return {first, 1, '-'} end
 end
-local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-local prev = ''
-if newest then prev = newest[1] end
+local prev = redis.call('GET', KEYS[3])
+if not prev then
+  local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  prev = newest and newest[1] or ''
+end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'p', prev, 'b', ARGV[3])
+redis.call('SET', KEYS[3], id)
 if once then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
 redis.call(ARGV[6], ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .. ARGV[3])
 return {id, 0, prev}`;
@@ -120,7 +128,7 @@ const presenceDead = `${presenceEvent}
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now() - tonumber(ARGV[1]), 'LIMIT', 0, 16)`;
 
 const scripts = {
-  chatPublish: { numberOfKeys: 2, lua: publish },
+  chatPublish: { numberOfKeys: 3, lua: publish },
   chatAfter: { numberOfKeys: 2, lua: after },
   chatPresenceJoin: { numberOfKeys: 2, lua: presenceJoin },
   chatPresenceLeave: { numberOfKeys: 2, lua: presenceLeave },
@@ -135,7 +143,7 @@ export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    chatPublish(log: string, once: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand): Result<[id: string, duplicate: number, prev: string], Context>;
+    chatPublish(log: string, once: string, tip: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand): Result<[id: string, duplicate: number, prev: string], Context>;
     chatAfter(log: string, lost: string, since: string, max: Arg, nothingAfter: '0' | '1', recordLoss: '0' | '1', bound: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
     chatPresenceJoin(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;
     chatPresenceLeave(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;
