@@ -164,6 +164,27 @@ export function runClusterContract(name: string, create: (options: BackendOption
       assert.equal(elsewhere.duplicate, false, 'keys are per room');
     });
 
+    test('messages handed over together are stored and delivered in the order given, a key repeated among them once', async () => {
+      const room = freshRoom();
+      const second = freshRoom();
+      await b.bus.subscribeRoom(room);
+      const published = await Promise.all([
+        b.bus.publish(draft(room, 't0', 'u:alice:t0')),
+        b.bus.publish(draft(room, 't1')),
+        b.bus.publish(draft(second, 'elsewhere', 'u:alice:t0')),
+        b.bus.publish(draft(room, 't0 (resent at once)', 'u:alice:t0')),
+        b.bus.publish(draft(room, 't2', 'u:alice:t2')),
+      ]);
+      assert.deepEqual(published.map((p) => p.duplicate), [false, false, false, true, false]);
+      assert.equal(published[3]!.id, published[0]!.id);
+      const stored = [published[0]!, published[1]!, published[4]!].map((p) => p.id);
+      assert.deepEqual((await b.history.latest(room, 10)).map((m) => [m.id, JSON.parse(m.event).text]), stored.map((id, i) => [id, ['t0', 't1', 't2'][i]]));
+      await until('the three messages delivered', () => roomEvents.filter((e) => e.kind === 'message' && e.message.room === room).length >= 3);
+      const got = roomEvents.flatMap((e) => (e.kind === 'message' && e.message.room === room ? [e.message.id] : []));
+      assert.deepEqual(got, stored, 'delivered once each, in order');
+      assert.deepEqual((await b.history.latest(second, 10)).map((m) => m.id), [published[2]!.id], 'keys are per room');
+    });
+
     test('an idempotency key is forgotten after the window, and the same key then stores again', async () => {
       const room = freshRoom();
       const first = await b.bus.publish(draft(room, 'x', 'u:alice:late'));

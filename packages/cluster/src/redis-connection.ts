@@ -19,10 +19,12 @@ const common = {
 
 /**
  * The command connection sends every command issued in one event-loop turn in one write (ioredis's
- * auto-pipelining): a node accepting many sends at once costs Redis one read and one reply write
- * for all of them, not one each. Each command still gets its own reply, error and timeout.
+ * auto-pipelining): many commands at once cost Redis one read and one reply write for all of them,
+ * not one each. Each command still gets its own reply, error and timeout. The room append is left
+ * out: it is batched per room and turn already (RoomAppends), and ioredis would route its calls on a
+ * Redis Cluster by their first argument, which for that script is the number of keys, not a key.
  */
-const batched = { enableAutoPipelining: true } satisfies RedisOptions;
+const batched = { enableAutoPipelining: true, autoPipeliningIgnoredCommands: ['chatPublish'] } satisfies RedisOptions;
 
 /** One Redis, or the seeds of a Redis Cluster. */
 export type RedisTarget = { url: string } | { clusterNodes: readonly string[] };
