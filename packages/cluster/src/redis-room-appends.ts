@@ -1,4 +1,4 @@
-import type { MessageDraft, Published } from './bus.js';
+import { BusUnavailableError, type MessageDraft, type Published } from './bus.js';
 import { guarded, type RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { PublishCommand } from './redis-scripts.js';
@@ -54,10 +54,12 @@ export class RoomAppends {
 
   private send(batch: Waiting[]): void {
     const args = appendArgs(this.keys, this.historyLimit, this.idempotencyMs, batch.map((w) => w.draft), this.publishCommand);
-    guarded(this.redis.chatPublish(...args)).then(
+    // Forgotten safely: both outcomes go to the senders waiting on this batch, and neither handler throws.
+    void guarded(this.redis.chatPublish(...args)).then(
       (results) => batch.forEach((w, i) => {
-        const [id, duplicate] = results[i]!;
-        w.resolve({ room: w.draft.room, id, duplicate: duplicate === 1 });
+        const result = results[i];
+        if (result === undefined) w.reject(new BusUnavailableError('Redis: the append answered for fewer messages than it was given'));
+        else w.resolve({ room: w.draft.room, id: result[0], duplicate: result[1] === 1 });
       }),
       (error: unknown) => batch.forEach((w) => w.reject(error)),
     );
