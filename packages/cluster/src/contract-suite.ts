@@ -43,12 +43,17 @@ export async function redisBackend(options: ClusterOptions): Promise<Backend> {
   return {
     ...cluster,
     appendSilently: async (room, body) => {
-      const log = cluster.keys.roomLog(room);
+      const [log, tip] = [cluster.keys.roomLog(room), cluster.keys.roomTip(room)];
       const prev = (await redis.xrevrange(log, '+', '-', 'COUNT', 1))[0]?.[0] ?? '';
-      return (await redis.xadd(log, 'MAXLEN', options.historyLimit, '*', 'p', prev, 'b', body)) as string;
+      const id = (await redis.xadd(log, 'MAXLEN', options.historyLimit, '*', 'p', prev, 'b', body)) as string;
+      await redis.set(tip, id);
+      return id;
     },
+    // A replica that never got the newest appends never got their writes of the tip either: the
+    // tip goes with them, and the next append reads the newest id left in the log.
     loseNewest: async (room, count) => {
       const log = cluster.keys.roomLog(room);
+      await redis.del(cluster.keys.roomTip(room));
       if (count === Infinity) await redis.del(log);
       else for (const [id] of await redis.xrevrange(log, '+', '-', 'COUNT', count)) await redis.xdel(log, id);
     },
@@ -222,6 +227,27 @@ export function runClusterContract(name: string, create: (options: BackendOption
       assert.equal(got.length, 2, 'the repeat was not published');
       const elsewhere = await b.bus.publish(draft(freshRoom(), 'same key, other room', 'u:alice:m1'));
       assert.equal(elsewhere.duplicate, false, 'keys are per room');
+    });
+
+    test('messages handed over together are stored and delivered in the order given, a key repeated among them once', async () => {
+      const room = freshRoom();
+      const second = freshRoom();
+      await b.bus.subscribeRoom(room);
+      const published = await Promise.all([
+        b.bus.publish(draft(room, 't0', 'u:alice:t0')),
+        b.bus.publish(draft(room, 't1')),
+        b.bus.publish(draft(second, 'elsewhere', 'u:alice:t0')),
+        b.bus.publish(draft(room, 't0 (resent at once)', 'u:alice:t0')),
+        b.bus.publish(draft(room, 't2', 'u:alice:t2')),
+      ]);
+      assert.deepEqual(published.map((p) => p.duplicate), [false, false, false, true, false]);
+      assert.equal(published[3]!.id, published[0]!.id);
+      const stored = [published[0]!, published[1]!, published[4]!].map((p) => p.id);
+      assert.deepEqual((await b.history.latest(room, 10)).map((m) => [m.id, JSON.parse(m.event).text]), stored.map((id, i) => [id, ['t0', 't1', 't2'][i]]));
+      await until('the three messages delivered', () => roomEvents.filter((e) => e.kind === 'message' && e.message.room === room).length >= 3);
+      const got = roomEvents.flatMap((e) => (e.kind === 'message' && e.message.room === room ? [e.message.id] : []));
+      assert.deepEqual(got, stored, 'delivered once each, in order');
+      assert.deepEqual((await b.history.latest(second, 10)).map((m) => m.id), [published[2]!.id], 'keys are per room');
     });
 
     test('an idempotency key is forgotten after the window, and the same key then stores again', async () => {

@@ -1,12 +1,13 @@
 import type { Bus, BusListener, DirectDraft, DirectOutcome, MessageDraft, Published } from './bus.js';
 import { guarded, isReady, type RedisClient, type RedisConnections } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
+import { RoomAppends } from './redis-room-appends.js';
 import { RoomLister } from './redis-room-index.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { PublishCommand } from './redis-scripts.js';
 import { randomBytes } from 'node:crypto';
 import {
-  closedPayload, directPayload, disconnectPayload, parseDirectPayload, parseNodeControl, parseRoomPayload, signalPayload, storedBody, syncPayload,
+  closedPayload, directPayload, disconnectPayload, parseDirectPayload, parseNodeControl, parseRoomPayload, signalPayload, syncPayload,
 } from './room-wire.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
@@ -39,6 +40,7 @@ export class RedisBus implements Bus {
   private readonly rooms = new Map<string, string>();
   private readonly directory: RedisDirectory;
   private readonly lister: RoomLister;
+  private readonly appends: RoomAppends;
   private readonly nodeChannel: string;
   private readonly node: string;
   private readonly disconnects = new Map<string, PendingDisconnect>();
@@ -57,7 +59,7 @@ export class RedisBus implements Bus {
   constructor(
     connections: RedisConnections,
     private readonly keys: RedisKeys,
-    private readonly historyLimit: number,
+    historyLimit: number,
     node: string,
     private readonly idempotencyMs: number,
   ) {
@@ -65,6 +67,7 @@ export class RedisBus implements Bus {
     this.publishCommand = this.sharded ? 'SPUBLISH' : 'PUBLISH';
     this.directory = new RedisDirectory(this.command, keys, node, this.publishCommand, () => this.subscribed && isReady(this.command));
     this.lister = new RoomLister(this.command, keys, this.publishCommand);
+    this.appends = new RoomAppends(this.command, keys, historyLimit, idempotencyMs, this.publishCommand);
     this.node = node;
     this.nodeChannel = keys.nodeChannel(node);
     this.wasConnected = this.connected;
@@ -97,11 +100,10 @@ export class RedisBus implements Bus {
   }
 
   async publish(draft: MessageDraft): Promise<Published> {
-    const args = publishArgs(this.keys, this.historyLimit, this.idempotencyMs, draft, storedBody(draft), this.publishCommand);
-    const [id, duplicate] = await guarded(this.command.chatPublish(...args));
+    const published = await this.appends.append(draft);
     // Stored and acked whatever the listing does: a failed listing is retried at the next store here.
     this.lister.list(draft.room).catch(() => undefined);
-    return { room: draft.room, id, duplicate: duplicate === 1 };
+    return published;
   }
 
   /**
@@ -253,12 +255,4 @@ export class RedisBus implements Bus {
     // Best effort: an unanswered request only makes the asking node wait out its timeout.
     this.command.call(this.publishCommand, this.keys.nodeChannel(control.replyNode), reply).catch(() => undefined);
   }
-}
-
-/** The chatPublish script's arguments for a draft; every caller of the script goes through here. */
-export function publishArgs(keys: RedisKeys, historyLimit: number, idempotencyMs: number, draft: MessageDraft, body: string, publish: PublishCommand) {
-  const log = keys.roomLog(draft.room);
-  const key = draft.idempotencyKey;
-  const once = key === undefined ? log : keys.roomOnce(draft.room, key);
-  return [log, once, keys.roomSerial(draft.room), historyLimit, keys.roomChannel(draft.room), body, draft.receivedAt, key === undefined ? 0 : idempotencyMs, publish] as const;
 }

@@ -18,7 +18,7 @@ test('every key and the channel of one room share its hash slot, and a user\'s d
   const keys = new RedisKeys('chat:');
   for (const room of ['lobby', 'a', 'room.with-dots_1']) {
     const slot = keySlot(`{${room}}`);
-    const named = [keys.roomLog(room), keys.roomOnce(room, 'u:alice:m1'), keys.roomLost(room), keys.roomChannel(room), keys.roomMembers(room), keys.roomHolders(room, 'bob'), keys.roomSerial(room), keys.roomRead(room)];
+    const named = [keys.roomLog(room), keys.roomOnce(room, 'u:alice:m1'), keys.roomLost(room), keys.roomTip(room), keys.roomChannel(room), keys.roomMembers(room), keys.roomHolders(room, 'bob'), keys.roomSerial(room), keys.roomRead(room)];
     assert.deepEqual(named.map((key) => keySlot(key)), named.map(() => slot), room);
   }
   assert.equal(keySlot(keys.userNodes('alice')), keySlot('{alice}'));

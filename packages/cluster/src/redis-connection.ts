@@ -17,6 +17,15 @@ const common = {
   retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2_000),
 } satisfies RedisOptions;
 
+/**
+ * The command connection sends every command issued in one event-loop turn in one write (ioredis's
+ * auto-pipelining): many commands at once cost Redis one read and one reply write for all of them,
+ * not one each. Each command still gets its own reply, error and timeout. The room append is left
+ * out: it is batched per room and turn already (RoomAppends), and ioredis would route its calls on a
+ * Redis Cluster by their first argument, which for that script is the number of keys, not a key.
+ */
+const batched = { enableAutoPipelining: true, autoPipeliningIgnoredCommands: ['chatPublish'] } satisfies RedisOptions;
+
 /** One Redis, or the seeds of a Redis Cluster. */
 export type RedisTarget = { url: string } | { clusterNodes: readonly string[] };
 
@@ -60,7 +69,7 @@ export function connectRedis(target: RedisTarget, name: string, onError: (error:
 }
 
 function single(url: string, name: string): RedisConnections {
-  const command = new Redis(url, { ...common, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: `${name}:cmd` });
+  const command = new Redis(url, { ...common, ...batched, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: `${name}:cmd` });
   // Subscriptions are restored by their owners after a reconnect, followed by a backfill.
   const newSubscriber = (label: string) => new Redis(url, { ...common, autoResubscribe: false, connectionName: label });
   return { command, subscriber: newSubscriber(`${name}:sub`), sharded: false, where: redact(url), newSubscriber };
@@ -82,7 +91,7 @@ function cluster(seeds: readonly string[], name: string): RedisConnections {
     slotsRefreshInterval: 1_000,
     redisOptions: { ...common, commandTimeout: COMMAND_TIMEOUT_MS },
   } satisfies ClusterOptions;
-  const command = new Cluster(startup, { ...options, redisOptions: { ...options.redisOptions, connectionName: `${name}:cmd` } });
+  const command = new Cluster(startup, { ...options, ...batched, redisOptions: { ...options.redisOptions, connectionName: `${name}:cmd` } });
   // ioredis resubscribes sharded channels after a slot moves or a master fails over ('subscribersReady');
   // their owners still treat every such reset as a possible hole and backfill.
   const newSubscriber = (label: string) => new Cluster(startup, { ...options, shardedSubscribers: true, redisOptions: { ...options.redisOptions, connectionName: label } });

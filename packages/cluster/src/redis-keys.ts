@@ -10,6 +10,11 @@ export class RedisKeys {
     return `${this.prefix}{${room}}:log`;
   }
 
+  /** The id of the log's newest message, written with every append (see the chatPublish script). */
+  roomTip(room: string): string {
+    return `${this.prefix}{${room}}:tip`;
+  }
+
   /** The newest id that survived a loss of the log's later messages (a failover to a lagging replica). */
   roomLost(room: string): string {
     return `${this.prefix}{${room}}:lost`;

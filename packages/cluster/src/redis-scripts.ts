@@ -11,30 +11,46 @@
 import type { Result } from 'ioredis';
 
 /**
- * KEYS[1] room log, KEYS[2] the idempotency key (KEYS[1] again when there is none, so the script
- * names only keys of the room's slot), KEYS[3] the room's message counter. ARGV: maxlen, channel,
- * body, receivedAt, idempotency ttl in ms ('0' for none), publish command. Returns {id, duplicate,
- * prev}: for a key seen within its ttl, the first message's id and 1, and nothing is stored or
- * published; prev is '' for a log's first message.
+ * Appends one or more messages to a room, in order. KEYS[1] room log, KEYS[2] the log's newest id,
+ * KEYS[3] the room's message counter, then one key per message: its idempotency key, or KEYS[1]
+ * again when it has none (so the script names only keys of the room's slot). ARGV: maxlen, channel, publish command, then per message its
+ * receivedAt, idempotency ttl in ms ('0' for none) and body. Returns per message {id, duplicate}:
+ * for a key seen within its ttl (by an earlier call or earlier in this one), the first message's id
+ * and 1, and nothing is stored or published.
  *
  * Every entry carries the id before it (field `p`), so a reader can tell "this id was trimmed right
  * before the oldest entry" (nothing missing) from "this id is not in the log" (lost: see chatAfter),
- * and, after the body, its running number in the room (field `n`), so unread counts are a subtraction
- * (see chatRead).
+ * and, after the body, its running number in the room (field `n`), so unread counts are a
+ * subtraction (see chatRead). The previous id is read from KEYS[2], a short string written with every append, rather than from
+ * the log: XREVRANGE would hand the newest entry, body and all, to Lua on every append. Both keys
+ * are written by this one script, so whatever keeps or loses the log (a restart, a replica, a flush)
+ * keeps or loses them together; a log without KEYS[2] (written before it existed) is read once.
  */
 const publish = `
-local once = ARGV[5] ~= '0'
-if once then
-  local first = redis.call('GET', KEYS[2])
-  if first then return {first, 1, '-'} end
+local prev = redis.call('GET', KEYS[2])
+if not prev then
+  local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  prev = newest and newest[1] or ''
 end
-local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-local prev = ''
-if newest then prev = newest[1] end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'p', prev, 'b', ARGV[3], 'n', redis.call('INCR', KEYS[3]))
-if once then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
-redis.call(ARGV[6], ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .. ARGV[3])
-return {id, 0, prev}`;
+local stored = false
+local out = {}
+for i = 1, #KEYS - 3 do
+  local at = 3 + (i - 1) * 3
+  local ttl, body = ARGV[at + 2], ARGV[at + 3]
+  local first = ttl ~= '0' and redis.call('GET', KEYS[i + 3])
+  if first then
+    out[i] = {first, 1}
+  else
+    local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'p', prev, 'b', body, 'n', redis.call('INCR', KEYS[3]))
+    if ttl ~= '0' then redis.call('SET', KEYS[i + 3], id, 'PX', ttl) end
+    redis.call(ARGV[3], ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[at + 1] .. ' ' .. body)
+    out[i] = {id, 0}
+    prev = id
+    stored = true
+  end
+end
+if stored then redis.call('SET', KEYS[2], prev) end
+return out`;
 
 /**
  * KEYS[1] room log, KEYS[2] the room's loss mark. ARGV: since ('' for the start), max, '1' when
@@ -165,7 +181,8 @@ const presenceDead = `${presenceEvent}
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now() - tonumber(ARGV[1]), 'LIMIT', 0, 16)`;
 
 const scripts = {
-  chatPublish: { numberOfKeys: 3, lua: publish },
+  // The number of keys varies with the messages: it is the first argument of every call.
+  chatPublish: { lua: publish },
   chatRead: { numberOfKeys: 3, lua: read },
   chatAfter: { numberOfKeys: 2, lua: after },
   chatPresenceJoin: { numberOfKeys: 2, lua: presenceJoin },
@@ -181,7 +198,7 @@ export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    chatPublish(log: string, once: string, serial: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand): Result<[id: string, duplicate: number, prev: string], Context>;
+    chatPublish(numberOfKeys: number, ...keysThenArgs: Arg[]): Result<[id: string, duplicate: number][], Context>;
     chatAfter(log: string, lost: string, since: string, max: Arg, nothingAfter: '0' | '1', recordLoss: '0' | '1', bound: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
     chatRead(log: string, serial: string, markers: string, user: string, id: string): Result<[marker: string, unread: number, moved: number], Context>;
     chatPresenceJoin(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;
@@ -193,7 +210,7 @@ declare module 'ioredis' {
 
 /** What scripts are registered on: an ioredis Redis or Cluster. */
 interface ScriptHost {
-  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
+  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
 }
 
 /** Registers every script on a connection (ioredis then calls EVALSHA, falling back to EVAL). */

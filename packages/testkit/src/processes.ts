@@ -162,7 +162,8 @@ export interface MosquittoBroker extends Service { url: string; port: number; ws
 
 /**
  * mosquitto on free ports (MQTT and MQTT over WebSockets). With no `config`, anonymous access on
- * loopback; a `config` is appended after the listeners (an ACL, a password file...).
+ * loopback; a `config` is appended after the listeners (an ACL, a password file...). Nagle's
+ * algorithm is off on every client socket, as in the shipped configurations (deploy/mosquitto).
  */
 export async function startMosquitto(options: { config?: string; port?: number; wsPort?: number } = {}): Promise<MosquittoBroker> {
   // A port picked here may be taken by another process before mosquitto binds it: then try others.
@@ -186,7 +187,7 @@ async function startMosquittoOnce(options: { config?: string; port?: number; wsP
   const configPath = join(dir, 'mosquitto.conf');
   const body = options.config ?? 'allow_anonymous true\n';
   writeFileSync(configPath, [
-    'per_listener_settings false', 'persistence true', `persistence_location ${dir}/`, 'log_dest stderr',
+    'per_listener_settings false', 'set_tcp_nodelay true', 'persistence true', `persistence_location ${dir}/`, 'log_dest stderr',
     `listener ${port} 127.0.0.1`, `listener ${wsPort} 127.0.0.1`, 'protocol websockets', body,
   ].join('\n'));
   const service = startProcess(bin, ['-c', configPath]);

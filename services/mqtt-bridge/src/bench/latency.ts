@@ -5,6 +5,8 @@
  *   - device -> browser: mqtt.js device publish (QoS 1) until the WebSocket client has the message,
  *   - browser -> device: WebSocket `send` until the MQTT subscriber has the message,
  * each at a steady RATE per second, and the most messages per second one bridge carries each way.
+ * The device leaves Nagle's algorithm on, as plain mqtt.js and most device stacks do (DEVICE_NODELAY=1
+ * turns it off, as the test devices do), so the figures are those of devices as they come.
  */
 import { connectClient, startGateway } from '@chat/testkit';
 import { connectDevice } from '../testing/device.js';
@@ -13,6 +15,7 @@ import { bridgeProcess, chatSide, connected, startPeers, uniquePrefix } from '..
 const N = Number(process.env.N ?? 1000);
 const RATE = Number(process.env.RATE ?? 200);
 const BURST = Number(process.env.BURST ?? 5000);
+const DEVICE_NODELAY = process.env.DEVICE_NODELAY === '1';
 
 // The queue limits of deploy/mosquitto/mosquitto.conf (Mosquitto's default queue of 1000 would drop a burst).
 const peers = await startPeers('max_inflight_messages 100\nmax_queued_messages 10000\n');
@@ -23,7 +26,7 @@ const chat = chatSide(peers, prefix);
 await connected(chat);
 const browser = await connectClient(gateway.wsUrl, { user: 'browser' });
 await browser.request({ type: 'join', room: 'bench' });
-const device = await connectDevice(peers.broker.url, 'bench-device');
+const device = await connectDevice(peers.broker.url, 'bench-device', { noDelay: DEVICE_NODELAY });
 await device.subscribe('chat/rooms/bench/messages');
 await new Promise((r) => setTimeout(r, 1500)); // let the leader take up its duties
 
@@ -75,7 +78,7 @@ try {
   const outRate = BURST / ((now() - start) / 1000);
 
   process.stdout.write(`${JSON.stringify({
-    messages: N, ratePerSecond: RATE,
+    messages: N, ratePerSecond: RATE, deviceNagle: !DEVICE_NODELAY,
     deviceToBrowserMs: summary(d2b), browserToDeviceMs: summary(b2d),
     burst: BURST, deviceToChatPerSecond: Math.round(inRate), chatToMqttPerSecond: Math.round(outRate),
   }, null, 2)}\n`);

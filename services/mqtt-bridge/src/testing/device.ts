@@ -30,8 +30,12 @@ export interface TestDevice {
   drop(): void;
 }
 
-export async function connectDevice(url: string, id: string, options: Partial<IClientOptions> & { online?: boolean } = {}): Promise<TestDevice> {
-  const { online, ...rest } = options;
+/**
+ * `noDelay` (default true) turns Nagle's algorithm off on the device's socket, so a test's timing
+ * does not hang on it; false leaves it on, as plain mqtt.js and most device stacks do.
+ */
+export async function connectDevice(url: string, id: string, options: Partial<IClientOptions> & { online?: boolean; noDelay?: boolean } = {}): Promise<TestDevice> {
+  const { online, noDelay = true, ...rest } = options;
   const statusTopic = `chat/devices/${id}/status`;
   const client = connect(url, {
     protocolVersion: 5,
@@ -55,7 +59,7 @@ export async function connectDevice(url: string, id: string, options: Partial<IC
     for (const wake of waiters) wake();
   });
   client.on('error', () => undefined);
-  client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
+  if (noDelay) client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
   if (online) client.on('connect', () => client.publish(statusTopic, 'online', { qos: 1, retain: true }));
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
