@@ -1,4 +1,4 @@
-// The fault matrix (SPEC section 8): which rows exist, the bounded and full sizes, and the loop
+// The fault matrix (docs/protocol.md#faults): which rows exist, the bounded and full sizes, and the loop
 // that runs the chosen rows one after another. run.mjs (npm run faults) and matrix.test.mjs
 // (npm test) both call runMatrix.
 import { gatewayKilled } from './rows/gateway-kill.mjs';
@@ -24,7 +24,7 @@ export const ROWS = {
   'hostile-frames': hostileFrames,
 };
 
-/** Sizes per mode: the bounded default fits `npm test`; --full is the SPEC's scale. */
+/** Sizes per mode: the bounded default fits `npm test`; --full is the protocol reference's scale. */
 export function sizes(full, seed) {
   return {
     full,

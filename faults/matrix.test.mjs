@@ -1,4 +1,4 @@
-// The bounded fault matrix inside `npm test`: every row of SPEC section 8 on real processes, each
+// The bounded fault matrix inside `npm test`: every row of docs/protocol.md#faults on real processes, each
 // asserted by its promise. Rows whose feature is not merged yet fail here by design: the failure
 // names the promise that broke. `npm run faults` prints the same rows as a table.
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run faults [-- --full] [--only a,b] [--seed N] [--soak-minutes N]
 // Runs the fault matrix on real processes on 127.0.0.1, prints one row per fault, writes a JSON copy
-// under faults/results/, and exits 1 when a promise of SPEC section 8 broke.
+// under faults/results/, and exits 1 when a promise of docs/protocol.md#faults broke.
 import { parseArgs } from 'node:util';
 import { ROWS, runMatrix, sizes } from './matrix.mjs';
 import { formatTable, writeJson } from './lib/table.mjs';

@@ -1,4 +1,4 @@
-// Device load over MQTT (SPEC section 5), run with Node because mqtt.js is already a dependency
+// Device load over MQTT (docs/protocol.md#mqtt), run with Node because mqtt.js is already a dependency
 // and no xk6-mqtt build is needed: DEVICES mqtt.js clients post into ROOMS rooms through
 // chat/rooms/{room}/send/{device}; MEMBERS WebSocket members per room, spread over the TARGET
 // nodes, measure the latency of each device message from the send time in its text and check

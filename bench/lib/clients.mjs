@@ -9,7 +9,7 @@ import { io } from 'socket.io-client';
 const TEXT_FIELD = Buffer.from('"text":"');
 const MESSAGE_TYPE = Buffer.from('"type":"message"');
 
-/** chat.v1 (SPEC section 3); the gateway and bench/peers/uws-relay.mjs both speak it. */
+/** chat.v1 (docs/protocol.md#connect); the gateway and bench/peers/uws-relay.mjs both speak it. */
 export class ChatV1Client {
   #ws;
   #pendingJoins = new Map();

@@ -1,6 +1,6 @@
 // docker-compose.redis-cluster.yml, merged over docker-compose.yml the way
 // `docker compose -f docker-compose.yml -f docker-compose.redis-cluster.yml` merges it: validated by
-// compose-check (compose-go), then checked for the shape of SPEC section 9; finally the nodes'
+// compose-check (compose-go), then checked for the shape of docs/protocol.md#redis-cluster; finally the nodes'
 // command lines and the init script are run as local processes, so a flag redis-server or
 // redis-cli would refuse fails here rather than on the first `up`.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// MQTT devices over mqtt.js v5 with persistent sessions (clean: false), as SPEC section 5 sees
+// MQTT devices over mqtt.js v5 with persistent sessions (clean: false), as docs/protocol.md#mqtt sees
 // them: posters publish at QoS 1 and count PUBACKs; subscribers take a room's messages at QoS 1.
 import mqtt from 'mqtt';
 import { sleep } from './cluster.mjs';

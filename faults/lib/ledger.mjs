@@ -1,6 +1,6 @@
 // Accounting of one row. Message texts are `<mid> <sentAtMs>`, so every delivery names its send
 // and its send time. "lost" counts against acks, "doubled" against mids, "reordered" against ids,
-// as SPEC section 8 words them.
+// as docs/protocol.md#faults words them.
 
 /** Stream ids `<ms>-<seq>` compared as two unsigned integers. */
 export function compareIds(a, b) {

@@ -1,4 +1,4 @@
-// The shape every row returns, and the checks that turn a SPEC promise into PASS or FAIL.
+// The shape every row returns, and the checks that turn a promise of docs/protocol.md#faults into PASS or FAIL.
 
 /** A named promise: `ok` false breaks the row; `detail` says what was seen. */
 export const check = (what, ok, detail = '') => ({ what, ok: Boolean(ok), detail: String(detail) });

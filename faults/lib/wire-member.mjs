@@ -1,4 +1,4 @@
-// A chat.v1 member on a raw `ws` socket that keeps the SPEC's client-side promise itself:
+// A chat.v1 member on a raw `ws` socket that keeps the protocol reference's client-side promise itself:
 // every send carries a `mid` and is resent with that same `mid` on `unavailable`, on a timeout and
 // after a reconnect, until it is acked (bounded attempts). It reconnects to the next gateway URL,
 // rejoins with `since` = the last id seen, and reports every message and every `gap` to a Ledger.

@@ -1,4 +1,4 @@
-// Row 10 (SPEC sections 3 and 8): a member floods a busy room far over RATE_LIMIT. Promise: it gets
+// Row 10 (docs/protocol.md#connect, docs/protocol.md#faults): a member floods a busy room far over RATE_LIMIT. Promise: it gets
 // `rate_limited` at most once a second, then is closed with 4429 once the abuse is sustained
 // (RATE_ABUSE_SECONDS; 10 s by default, shorter in the bounded mode); the others' p99 unchanged.
 import { RedisNode, sleep, startGateways, totalRss } from '../lib/cluster.mjs';

@@ -1,7 +1,7 @@
-// Row 1 (SPEC section 8): a gateway SIGKILLed under steady traffic, right after each of its clients
+// Row 1 (docs/protocol.md#faults): a gateway SIGKILLed under steady traffic, right after each of its clients
 // wrote one more send (in flight when it dies). Its clients (the SDK, given every node's URL)
 // reconnect to the others and resume: 0 lost, 0 doubled, 0 reordered; and the SDK resends what was
-// in flight with its mid, so every send is acked in the end (SPEC section 3).
+// in flight with its mid, so every send is acked in the end (docs/protocol.md#connect).
 import { RedisNode, sleep, startGateways, totalRss } from '../lib/cluster.mjs';
 import { Ledger } from '../lib/ledger.mjs';
 import { check, rowResult } from '../lib/row.mjs';

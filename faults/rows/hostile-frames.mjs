@@ -1,7 +1,7 @@
-// Row 11 (SPEC sections 3 and 8): hostile frames of any shape, seeded (printed, --seed to replay).
+// Row 11 (docs/protocol.md#connect, docs/protocol.md#faults): hostile frames of any shape, seeded (printed, --seed to replay).
 // After each frame the driver sends a `ping` with its own ref: every frame must be answered (an
 // `error`, or the reply of a frame that happened to be valid) before that pong, or close the
-// connection with a documented code (SPEC section 3, or RFC 6455 for invalid UTF-8). Never
+// connection with a documented code (docs/protocol.md#connect, or RFC 6455 for invalid UTF-8). Never
 // `unavailable`, never a crash, the gateway stays ready, and its RSS after a settle stays within a
 // stated bound of where it started.
 import WebSocket from 'ws';
@@ -9,7 +9,7 @@ import { RedisNode, ready, sleep, startGateways, totalRss } from '../lib/cluster
 import { hostileFrames } from '../lib/hostile.mjs';
 import { check, rowResult } from '../lib/row.mjs';
 
-/** SPEC: 1009 over MAX_PAYLOAD; RFC 6455: 1007 invalid UTF-8 in a text frame, 1003 a binary frame. */
+/** docs/protocol.md: 1009 over MAX_PAYLOAD; RFC 6455: 1007 invalid UTF-8 in a text frame, 1003 a binary frame. */
 const DOCUMENTED_CLOSES = new Set([1003, 1007, 1009]);
 /**
  * Invalid UTF-8 in a text frame: RFC 6455 section 8.1 says the endpoint MUST "Fail the WebSocket

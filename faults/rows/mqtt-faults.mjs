@@ -1,4 +1,4 @@
-// Rows 7 and 8 (SPEC sections 5 and 8): Mosquitto restarted with persistence, and one of two bridge
+// Rows 7 and 8 (docs/protocol.md#mqtt, docs/protocol.md#faults): Mosquitto restarted with persistence, and one of two bridge
 // replicas SIGKILLed (the outbound leader), under device posts and chat traffic. Promise: every post
 // the broker PUBACKed at QoS 1 is stored once, in device order; chat messages reach devices
 // subscribed at QoS 1 once each, in room order.

@@ -1,4 +1,4 @@
-// Rows 5 and 6 (SPEC sections 3 and 8): Redis loses history, restarted empty or "failed over" to a
+// Rows 5 and 6 (docs/protocol.md#connect, docs/protocol.md#faults): Redis loses history, restarted empty or "failed over" to a
 // replica that lags (an old RDB snapshot started on the same port). Promise: every member online
 // through the loss gets an unsolicited `joined` with `gap: true`, every client resuming with a
 // `since` from before the loss gets `gap: true`, and no message after the loss is presented as

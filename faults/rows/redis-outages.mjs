@@ -1,4 +1,4 @@
-// Rows 2-4 (SPEC section 8): Redis paused, restarted with persistence, its connections killed,
+// Rows 2-4 (docs/protocol.md#faults): Redis paused, restarted with persistence, its connections killed,
 // under steady traffic. Promise: every acked message delivered once; every send answered
 // `unavailable` and resent with its mid stored exactly once (counted per mid in the final history).
 import { RedisNode, sleep, startGateways, totalRss } from '../lib/cluster.mjs';

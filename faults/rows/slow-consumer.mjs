@@ -1,4 +1,4 @@
-// Row 9 (SPEC sections 3 and 8): a member of a busy room stops reading (its socket paused). Promise:
+// Row 9 (docs/protocol.md#connect, docs/protocol.md#faults): a member of a busy room stops reading (its socket paused). Promise:
 // closed with 4008 within seconds; the gateways' memory stays bounded; the other members' p99
 // latency unchanged (within a stated tolerance, the machine being shared).
 import { RedisNode, metric, rssMb, sleep, startGateways, totalRss } from '../lib/cluster.mjs';

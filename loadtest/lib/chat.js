@@ -1,4 +1,4 @@
-// Shared by the k6 scenarios: targets, sizes, and a chat.v1 connection (SPEC section 3) that
+// Shared by the k6 scenarios: targets, sizes, and a chat.v1 connection (docs/protocol.md#connect) that
 // dispatches frames by type. Latency everywhere is measured from a send time the sender writes
 // at the start of the text ("<Date.now()> ..."), read by a receiver in the same VU, so one clock.
 import { WebSocket } from 'k6/websockets';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The gateway serves dist/ to browsers as plain ES modules under an import map that knows only
- * @chat/protocol and @chat/client (SPEC section 4), so nothing reachable from index.js may import
+ * @chat/protocol and @chat/client (docs/protocol.md#http), so nothing reachable from index.js may import
  * a Node built-in or any other package.
  */
 test('everything the browser loads from the SDK imports only relative files and @chat/protocol', () => {

@@ -1,5 +1,5 @@
 /**
- * The SDK against real gateway processes on a real Redis (SPEC section 3): nodes are SIGKILLed,
+ * The SDK against real gateway processes on a real Redis (docs/protocol.md#connect): nodes are SIGKILLed,
  * drained with SIGTERM, and tokens expire for real. Nothing here is faked.
  */
 import assert from 'node:assert/strict';

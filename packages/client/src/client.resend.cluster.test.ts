@@ -1,7 +1,7 @@
 /**
  * Exactly-once sends against real gateway processes on a real Redis: the client's socket is cut
  * right after it wrote sends, with their acks lost or not, and every message must exist once in the
- * room. This needs both halves of SPEC section 3's `mid` paragraph: the SDK resends with the same
+ * room. This needs both halves of docs/protocol.md#connect's `mid` paragraph: the SDK resends with the same
  * mid (this package), and the server stores a mid once (the gateways' bus).
  */
 import assert from 'node:assert/strict';

@@ -24,7 +24,7 @@ export function describeConnectFailure(event: unknown): string | undefined {
   }
 }
 
-/** What a gateway means by each status it can answer an upgrade with (SPEC section 2). */
+/** What a gateway means by each status it can answer an upgrade with (docs/protocol.md#commands). */
 const HTTP_REFUSALS: Record<string, string> = {
   '400': 'refused: bad request (400)',
   '401': 'unauthorized (401): the token is missing, invalid or expired',

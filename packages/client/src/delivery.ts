@@ -3,7 +3,7 @@ import { ErrorCode } from '@chat/protocol';
 /**
  * How long a send or direct is retried, from the call to its ack, by default.
  *
- * The server remembers a `mid` for IDEMPOTENCY_SECONDS (default 300 s, SPEC section 7) and stores a
+ * The server remembers a `mid` for IDEMPOTENCY_SECONDS (default 300 s, docs/protocol.md#configuration) and stores a
  * repeat of it once; after that a resend with the same `mid` would post a second time. The deadline
  * runs from the call (time in the offline queue counts), so no resend of a message can go out more
  * than this long after its first write: 120 s leaves a wide margin below 300 s.
@@ -60,7 +60,7 @@ function fillRandom(bytes: Uint8Array): Uint8Array {
  * The delay before writing a refused send or direct again with the same `mid`, or undefined when the
  * refusal is final (the promise rejects with ServerError at once).
  * - `unavailable`: the bus did not confirm; it was not stored, or stored once whatever the repeats
- *   (SPEC section 3). 250 ms doubling to 5 s.
+ *   (docs/protocol.md#connect). 250 ms doubling to 5 s.
  * - `rate_limited`: the frame was dropped and the budget refills per second. 1 s doubling to 8 s.
  * Each delay is jittered down to half, so that the clients of one blip do not come back in a wave.
  * Everything else (bad_request, too_large, not_joined, forbidden, too_many_rooms, user_offline,

@@ -11,7 +11,7 @@ export class ChatClientError extends Error {
   }
 }
 
-/** The server answered the request with an `error` frame (SPEC section 3 lists the codes). */
+/** The server answered the request with an `error` frame (docs/protocol.md#connect lists the codes). */
 export class ServerError extends ChatClientError {
   declare readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string) {
@@ -70,7 +70,7 @@ export class ClientClosedError extends ChatClientError {
 }
 
 /**
- * An operator disconnected this user (close 4403, SPEC section 4). The client does not reconnect:
+ * An operator disconnected this user (close 4403, docs/protocol.md#http). The client does not reconnect:
  * its state is `closed`, and every pending promise rejects with this error.
  */
 export class DisconnectedError extends ChatClientError {

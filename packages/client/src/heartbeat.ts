@@ -3,7 +3,7 @@
  * own or see the answers, so a dead path (a node gone without a FIN, a sleeping laptop) shows only
  * as silence. Every `intervalMs` the client sends a `ping` frame; any frame counts as a sign of
  * life, and after more than two intervals of silence the connection is declared dead, mirroring the
- * server, which closes a connection silent for twice its `heartbeat` (SPEC section 3).
+ * server, which closes a connection silent for twice its `heartbeat` (docs/protocol.md#connect).
  */
 export class Heartbeat {
   readonly #intervalMs: number;

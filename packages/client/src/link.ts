@@ -171,7 +171,7 @@ export class Link {
 
 /**
  * A close after which the client must not reconnect by itself: 4403, an operator disconnected the
- * user (SPEC section 4). Reconnecting at once would undo the operator's action, and no backoff
+ * user (docs/protocol.md#http). Reconnecting at once would undo the operator's action, and no backoff
  * length is right for every reason an operator may have; so the application is told and decides.
  */
 export function isTerminal(code: number): boolean {
@@ -179,7 +179,7 @@ export function isTerminal(code: number): boolean {
 }
 
 /**
- * When and where to reconnect after a close (codes in SPEC section 3), for any code not isTerminal:
+ * When and where to reconnect after a close (codes in docs/protocol.md#connect), for any code not isTerminal:
  * - 1001, the node is draining: at once, to the next node.
  * - 4401, the token expired: at once, same node, with a fresh token.
  * - 4429, rate-limit abuse: after the longest delay.

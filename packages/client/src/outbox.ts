@@ -49,7 +49,7 @@ interface Entry {
  * Requests that wait for a reply matched by `ref`, and the bounded queue of those not written yet.
  *
  * A `send` or `direct` carries a `mid`, which makes a repeat harmless (the server stores a mid once
- * and answers the repeat `ack` with `duplicate: true`, SPEC section 3). So it is written again with
+ * and answers the repeat `ack` with `duplicate: true`, docs/protocol.md#connect). So it is written again with
  * the same frame after `unavailable` or `rate_limited` (after a delay, see resendDelayMs), after
  * `timeoutMs` without a reply, and after the connection dropped (on the next connection, once its
  * room is joined again), until it is acked. It rejects only with a final ServerError, with

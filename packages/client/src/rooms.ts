@@ -46,7 +46,7 @@ interface Room {
  *
  * Guarantee: per room, messages reach the application in increasing id order and each id at most
  * once while the room stays joined, across any number of reconnects. Ids increase per room
- * (SPEC section 3), so remembering the last id delivered is enough to drop replays. A message that
+ * (docs/protocol.md#connect), so remembering the last id delivered is enough to drop replays. A message that
  * arrives live before the `joined` reply of a rejoin is held back and merged with the replayed
  * history, so that neither can hide the other. leave() forgets the room: a later join starts afresh.
  */

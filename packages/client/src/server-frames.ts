@@ -5,7 +5,7 @@ type Fields = Record<string, unknown>;
 /**
  * Decodes one frame from the server, once, at the edge. Returns undefined for anything that is
  * not a well-formed frame of a known type: a newer server may add types, and the SDK ignores them
- * (SPEC section 3: unknown extra fields are ignored too, so they are kept but never read).
+ * (docs/protocol.md#connect: unknown extra fields are ignored too, so they are kept but never read).
  */
 export function decodeServerFrame(data: unknown): ServerFrame | undefined {
   if (typeof data !== 'string') return undefined;
@@ -56,7 +56,7 @@ function isWellFormed(f: Fields): boolean {
 }
 
 /**
- * SPEC section 3 lists history entries as `message...` without saying whether each repeats
+ * docs/protocol.md#connect lists history entries as `message...` without saying whether each repeats
  * `type`, so both forms are accepted; asMessage() fills it in.
  */
 function isMessageList(value: unknown): value is ChatMessage[] {

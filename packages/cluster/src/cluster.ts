@@ -55,7 +55,7 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-/** IDEMPOTENCY_SECONDS's default (SPEC section 7). */
+/** IDEMPOTENCY_SECONDS's default (docs/protocol.md#configuration). */
 export const DEFAULT_IDEMPOTENCY_MS = 300_000;
 
 /** The backend options name: none (memory), one Redis, or a Redis Cluster. */

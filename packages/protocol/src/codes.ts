@@ -1,4 +1,4 @@
-/** Error codes of chat.v1 `error` frames (SPEC section 3). The connection stays open after each. */
+/** Error codes of chat.v1 `error` frames (docs/protocol.md#connect). The connection stays open after each. */
 export enum ErrorCode {
   /** Not JSON, no `type`, a field of the wrong type, or an invalid room or user name. */
   BadRequest = 'bad_request',

@@ -1,4 +1,4 @@
-/** What the gateway core records. The names behind it are binding (SPEC section 6). */
+/** What the gateway core records. The names behind it are binding (docs/protocol.md#metrics). */
 export interface GatewayMetrics {
   connectionOpened(): void;
   connectionClosed(reason: CloseReason): void;

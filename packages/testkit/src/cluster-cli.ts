@@ -94,7 +94,7 @@ async function startBus(): Promise<Bus> {
   }
   redisCluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
   for (const node of redisCluster.nodes) show(`redis-${node.port}`, node);
-  // REDIS_URL and REDIS_CLUSTER_NODES exclude each other (SPEC section 7): one set in this shell
+  // REDIS_URL and REDIS_CLUSTER_NODES exclude each other (docs/protocol.md#configuration): one set in this shell
   // must not reach the nodes beside the cluster's seeds.
   delete process.env.REDIS_URL;
   const lines = [`  redis cluster (REDIS_CLUSTER_NODES=${redisCluster.seeds}):`];

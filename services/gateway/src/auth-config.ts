@@ -4,7 +4,7 @@ import { ConfigError, envInt, envList, envOptional, envUrl, type Env } from '@ch
 /** The algorithms a verifying key may carry; each key type allows exactly one (no algorithm confusion). */
 export type KeyAlgorithm = 'RS256' | 'ES256' | 'EdDSA';
 
-/** Where the token's signing key comes from (SPEC section 7): exactly one of these, or auth is off. */
+/** Where the token's signing key comes from (docs/protocol.md#configuration): exactly one of these, or auth is off. */
 export type AuthKeys =
   | { kind: 'secret'; secret: string }
   | { kind: 'jwks'; url: URL; cooldownMs: number; cacheMs: number; timeoutMs: number }

@@ -65,7 +65,7 @@ test('the bus is the in-process one, one Redis, or a Redis Cluster, never two at
   refused('REDIS_CLUSTER_NODES', 'r0');
 });
 
-describe('auth configuration (SPEC section 7)', () => {
+describe('auth configuration (docs/protocol.md#configuration)', () => {
   const ec = signingKey('ES256', 'cfg');
   const secret32 = 'x'.repeat(32);
 

@@ -2,7 +2,7 @@ import { NAME_PATTERN } from '@chat/protocol';
 import { ConfigError, LOG_LEVELS, envChoice, envHostPorts, envInt, envList, envName, envOptional, envString, envUrl, safeHostname, type Env, type LogLevel } from '@chat/runtime';
 import { readAuthConfig, type AuthConfig } from './auth-config.js';
 
-/** Everything a gateway reads from its environment (SPEC section 7), validated once at start. */
+/** Everything a gateway reads from its environment (docs/protocol.md#configuration), validated once at start. */
 export interface GatewayConfig {
   port: number;
   host: string;

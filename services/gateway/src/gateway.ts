@@ -30,7 +30,7 @@ const CATCH_UP_MS = 2_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * What a client is told when the bus did not confirm a frame. For send and direct the outcome may
- * be unknown (a timeout after Redis got it): only a resend with the same `mid` is safe (SPEC section 3).
+ * be unknown (a timeout after Redis got it): only a resend with the same `mid` is safe (docs/protocol.md#connect).
  */
 const UNAVAILABLE: Partial<Record<ClientFrame['type'], string>> = {
   join: 'the cluster bus is unreachable; join again',

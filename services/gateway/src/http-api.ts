@@ -33,7 +33,7 @@ export const ROOM_LIST_DEFAULT = 100;
 export const ROOM_LIST_MAX = 1000;
 
 /**
- * The HTTP API (SPEC section 4), decided from the request's head: the API key is checked before any
+ * The HTTP API (docs/protocol.md#http), decided from the request's head: the API key is checked before any
  * body is read. Server-side publishing for backends: a room message marked `via: "api"`, or a direct
  * message to a user; with an Idempotency-Key, the same key on the same route within
  * IDEMPOTENCY_SECONDS stores once and answers the first id again, so a backend may retry a 503 or a

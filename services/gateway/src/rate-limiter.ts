@@ -1,4 +1,4 @@
-/** A flooding client is told `rate_limited` at most once per this long (SPEC section 3). */
+/** A flooding client is told `rate_limited` at most once per this long (docs/protocol.md#connect). */
 export const RATE_LIMITED_REPLY_EVERY_MS = 1_000;
 
 /**

@@ -4,7 +4,7 @@ import { connectClient, startGateway, startRedisCluster, type GatewayService, ty
 import { joined, sleep } from './test-helpers.js';
 
 /**
- * SPEC section 9 under traffic: a busy room's slot moved to another master, and a master killed so
+ * docs/protocol.md#redis-cluster under traffic: a busy room's slot moved to another master, and a master killed so
  * its replica is promoted. Each member counts what it got against what the writer was acked, and
  * every master's own counters show where room traffic went.
  */

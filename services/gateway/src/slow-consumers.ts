@@ -21,7 +21,7 @@ export function backpressureCeiling(maxBackpressureBytes: number): number {
 }
 
 /**
- * Closes a connection whose unsent data passes MAX_BACKPRESSURE with 4008 (SPEC sections 3 and 8).
+ * Closes a connection whose unsent data passes MAX_BACKPRESSURE with 4008 (docs/protocol.md#connect, docs/protocol.md#faults).
  *
  * Guarantee: no frame is skipped on a connection that stays open. The transport keeps up to
  * `backpressureCeiling` for a socket, and a socket seen over the limit is closed; the close frame is

@@ -15,7 +15,7 @@ export interface UpgradeRequest {
 export type UpgradeVerdict = { ok: true; identity: Identity } | { ok: false; status: 400 | 401 | 403 | 503; message: string };
 
 /**
- * Decides an upgrade before it happens (SPEC section 3): a disallowed Origin gets 403; with auth on
+ * Decides an upgrade before it happens (docs/protocol.md#connect): a disallowed Origin gets 403; with auth on
  * (a `verifier`), a missing, invalid or expired token gets 401, and 503 when the key set cannot be
  * fetched; with auth off, `?user=` names the user, unverified. Never rejects.
  */

@@ -15,7 +15,7 @@ const PUBLISH_TIMEOUT_MS = 2_000;
 /** What one device tried to post, in order, and which of those the broker acknowledged. */
 interface Posting { attempted: string[]; acked: Set<string> }
 
-describe('SPEC 8: Mosquitto restarted (persistence on) and a bridge replica SIGKILLed, under traffic', { timeout: 150_000 }, () => {
+describe('guarantees under faults: Mosquitto restarted (persistence on) and a bridge replica SIGKILLed, under traffic', { timeout: 150_000 }, () => {
   let peers: Peers;
   let prefix: string;
   let chat: Cluster;

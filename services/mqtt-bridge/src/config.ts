@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { NAME_PATTERN } from '@chat/protocol';
 import { ConfigError, LOG_LEVELS, envChoice, envHostPorts, envInt, envName, envOptional, envString, envUrl, safeHostname, type Env, type LogLevel } from '@chat/runtime';
 
-/** Everything the bridge reads from its environment (SPEC sections 5 and 7), validated once at start. */
+/** Everything the bridge reads from its environment (docs/protocol.md#mqtt, docs/protocol.md#configuration), validated once at start. */
 export interface BridgeConfig {
   port: number;
   host: string;

@@ -5,7 +5,7 @@ export type DecodedText = { ok: true; text: string } | { ok: false; reason: Drop
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
- * A device's post or direct: UTF-8 text, or a JSON object `{"text": "..."}` (SPEC section 5).
+ * A device's post or direct: UTF-8 text, or a JSON object `{"text": "..."}` (docs/protocol.md#mqtt).
  * A payload that parses as a JSON object must carry a string `text`; anything else (plain words,
  * a number, a JSON array) is taken as the text itself. Never throws.
  */

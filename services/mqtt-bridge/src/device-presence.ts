@@ -21,7 +21,7 @@ export interface DevicePresenceDeps {
 }
 
 /**
- * Devices as room members (SPEC section 5): a device whose `chat/devices/{device}/status` is
+ * Devices as room members (docs/protocol.md#mqtt): a device whose `chat/devices/{device}/status` is
  * `online` shows in the presence of every room it posted to; `offline` (or its Will) makes it
  * leave them. Every replica follows all statuses, so every one knows who is online and a new
  * leader starts with the full picture. The leader does the rest: joins a device to a room when it

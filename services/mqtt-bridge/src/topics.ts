@@ -1,5 +1,5 @@
 /**
- * The MQTT topic tree of SPEC section 5. Loop-freedom comes from its shape, never from noLocal:
+ * The MQTT topic tree of docs/protocol.md#mqtt. Loop-freedom comes from its shape, never from noLocal:
  * the bridge's links read only `.../send/{device}` and `chat/devices/+/status`, and write only
  * `.../messages` and `chat/users/{user}/direct`. It reads `.../messages` only as the broker's
  * retained copies, on a connection of their own, for the ids they carry (never as input).

@@ -1,5 +1,5 @@
 /**
- * The SDK as a user installs it (SPEC section 2): `npm pack` of packages/client gives one tarball;
+ * The SDK as a user installs it (docs/protocol.md#commands): `npm pack` of packages/client gives one tarball;
  * installed with `npm install` into an empty project and nothing else, it runs in Node against real
  * gateways (one on the in-process bus, two on a real Redis), type-checks in a consumer's TypeScript,
  * and, bundled by esbuild for the browser, talks from Chromium to a Node client through a gateway.

@@ -1,4 +1,4 @@
-// The gateway's HTTP API (SPEC section 4) as the operator's page calls it. Every call carries
+// The gateway's HTTP API (docs/protocol.md#http) as the operator's page calls it. Every call carries
 // `Authorization: Bearer <key>` when there is a key; the key never goes into a URL.
 
 /** A refused or failed call: `status` 0 when the gateway could not be reached at all. */

@@ -1,5 +1,5 @@
 /**
- * Counts for the fault tests (SPEC section 8: nothing lost, nothing twice, nothing reordered), printed
+ * Counts for the fault tests (docs/protocol.md#faults: nothing lost, nothing twice, nothing reordered), printed
  * into the test output so a run shows its figures. Exists for tests only; add a count here when a
  * test needs one.
  */
