@@ -1,4 +1,5 @@
-import type { Bus, BusListener, DirectDraft, DirectOutcome, MessageDraft, Published } from './bus.js';
+import { encodeChangeBody } from '@chat/protocol';
+import type { Bus, BusListener, ChangeDraft, ChangeRefusal, DirectDraft, DirectOutcome, MessageDraft, Published } from './bus.js';
 import { guarded, isReady, type RedisClient, type RedisConnections } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
 import { RoomLister } from './redis-room-index.js';
@@ -96,12 +97,29 @@ export class RedisBus implements Bus {
     this.listener = listener;
   }
 
-  async publish(draft: MessageDraft): Promise<Published> {
+  async publish(draft: MessageDraft | ChangeDraft): Promise<Published> {
+    if ('change' in draft) return this.publishChange(draft);
     const args = publishArgs(this.keys, this.historyLimit, this.idempotencyMs, draft, storedBody(draft), this.publishCommand);
     const [id, duplicate] = await guarded(this.command.chatPublish(...args));
     // Stored and acked whatever the listing does: a failed listing is retried at the next store here.
     this.lister.list(draft.room).catch(() => undefined);
     return { room: draft.room, id, duplicate: duplicate === 1 };
+  }
+
+  /** A change goes into the stream like a message, checked and applied to its target's state by chatChange. */
+  private async publishChange(draft: ChangeDraft): Promise<Published> {
+    const { room, change } = draft;
+    const body = encodeChangeBody(change, draft.from, draft.ts);
+    const [log, once, serial, maxlen, channel, , receivedAt, onceTtlMs, publish] = publishArgs(this.keys, this.historyLimit, this.idempotencyMs, draft, body, this.publishCommand);
+    const [id, outcome] = await guarded(this.command.chatChange(
+      log, once, serial, this.keys.roomState(room), maxlen, channel, body, receivedAt, onceTtlMs, publish,
+      change.kind, change.target, draft.from, draft.moderator ? '1' : '0', change.kind === 'edit' ? change.text : '',
+      change.kind === 'reaction' ? change.emoji : '', change.kind === 'reaction' && change.on ? '1' : '0', draft.maxReactions, draft.ts,
+    ));
+    const refusal = CHANGE_REFUSALS[outcome];
+    if (refusal !== undefined) return { room, id: '', duplicate: false, refused: refusal };
+    if (outcome === 2) return { room, id, duplicate: false, unchanged: true };
+    return { room, id, duplicate: outcome === 1 };
   }
 
   /**
@@ -255,8 +273,11 @@ export class RedisBus implements Bus {
   }
 }
 
-/** The chatPublish script's arguments for a draft; every caller of the script goes through here. */
-export function publishArgs(keys: RedisKeys, historyLimit: number, idempotencyMs: number, draft: MessageDraft, body: string, publish: PublishCommand) {
+/** The refusals chatChange answers with, by outcome number. */
+const CHANGE_REFUSALS: Partial<Record<number, ChangeRefusal>> = { 3: 'not_found', 4: 'forbidden', 5: 'too_many_reactions' };
+
+/** The chatPublish script's arguments for a draft (chatChange starts with the same); every caller of the scripts goes through here. */
+export function publishArgs(keys: RedisKeys, historyLimit: number, idempotencyMs: number, draft: MessageDraft | ChangeDraft, body: string, publish: PublishCommand) {
   const log = keys.roomLog(draft.room);
   const key = draft.idempotencyKey;
   const once = key === undefined ? log : keys.roomOnce(draft.room, key);

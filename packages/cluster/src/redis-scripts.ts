@@ -37,6 +37,85 @@ redis.call(ARGV[6], ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .
 return {id, 0, prev}`;
 
 /**
+ * KEYS[1] room log, KEYS[2] the idempotency key (or KEYS[1]), KEYS[3] the room's message counter,
+ * KEYS[4] the room's message states. ARGV: maxlen, channel, body, receivedAt, idempotency ttl in ms,
+ * publish command (as chatPublish), then kind (edit, delete, reaction), target id, user, '1' for a
+ * moderator, text, emoji, '1' for on, max distinct emoji, ts. Returns {id, outcome, prev}: outcome
+ * 0 stored, 1 duplicate (the first id), 2 unchanged (id: the target's newest change, or the target),
+ * 3 not found, 4 forbidden, 5 too many reactions (then id and prev are '').
+ *
+ * The mirror of applyChange (message-state.ts): the target must be a message the log holds and not
+ * deleted; edits and deletes are its author's or a moderator's. The change is appended like a message
+ * (same channel payload, so feeds deliver it in order) but takes no running number of its own, and
+ * its target's state is written in the same step. States of trimmed messages go lazily: when the hash
+ * holds twice maxlen entries, those older than the log's oldest entry are dropped.
+ */
+const change = `
+local once = ARGV[5] ~= '0'
+if once then
+  local first = redis.call('GET', KEYS[2])
+  if first then return {first, 1, '-'} end
+end
+local target = ARGV[8]
+local found = redis.call('XRANGE', KEYS[1], target, target)[1]
+local body = nil
+if found then
+  for i = 1, #found[2], 2 do
+    if found[2][i] == 'b' then body = found[2][i + 1] end
+  end
+end
+if not body or string.sub(body, 1, 9) == '{"type":"' then return {'', 3, ''} end
+local raw = redis.call('HGET', KEYS[4], target)
+local state = {}
+if raw then state = cjson.decode(raw) end
+if state.d then return {'', 3, ''} end
+local kind, user = ARGV[7], ARGV[9]
+if kind ~= 'reaction' and cjson.decode(body).from ~= user and ARGV[10] ~= '1' then return {'', 4, ''} end
+if kind == 'edit' then
+  state.t, state.e = ARGV[11], tonumber(ARGV[15])
+elseif kind == 'delete' then
+  state = {d = 1, v = state.v}
+else
+  local reactions = state.r or {}
+  local users = reactions[ARGV[12]] or {}
+  local at = nil
+  for i, u in ipairs(users) do
+    if u == user then at = i end
+  end
+  if (ARGV[13] == '1') == (at ~= nil) then return {state.v or target, 2, ''} end
+  if at then
+    table.remove(users, at)
+  else
+    if #users == 0 then
+      local kinds = 0
+      for _ in pairs(reactions) do kinds = kinds + 1 end
+      if kinds >= tonumber(ARGV[14]) then return {'', 5, ''} end
+    end
+    table.insert(users, user)
+  end
+  if #users == 0 then reactions[ARGV[12]] = nil else reactions[ARGV[12]] = users end
+  if next(reactions) == nil then state.r = nil else state.r = reactions end
+end
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+local prev = newest[1]
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'p', prev, 'b', ARGV[3], 'n', redis.call('GET', KEYS[3]) or '0')
+state.v = id
+redis.call('HSET', KEYS[4], target, cjson.encode(state))
+if once then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
+redis.call(ARGV[6], ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .. ARGV[3])
+if redis.call('HLEN', KEYS[4]) > 2 * tonumber(ARGV[1]) then
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
+  local om, os = string.match(oldest, '^(%d+)-(%d+)$')
+  om, os = tonumber(om), tonumber(os)
+  for _, key in ipairs(redis.call('HKEYS', KEYS[4])) do
+    local km, ks = string.match(key, '^(%d+)-(%d+)$')
+    km, ks = tonumber(km), tonumber(ks)
+    if km < om or (km == om and ks < os) then redis.call('HDEL', KEYS[4], key) end
+  end
+end
+return {id, 0, prev}`;
+
+/**
  * KEYS[1] room log, KEYS[2] the room's loss mark. ARGV: since ('' for the start), max, '1' when
  * nothing can follow `since` (the largest id), '1' to record a loss, '1' when `since` is only a
  * lower bound (then held means: nothing after it was trimmed or recorded lost). Returns {held, tip, entries}:
@@ -166,6 +245,7 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now() - tonumber(ARGV[1]), '
 
 const scripts = {
   chatPublish: { numberOfKeys: 3, lua: publish },
+  chatChange: { numberOfKeys: 4, lua: change },
   chatRead: { numberOfKeys: 3, lua: read },
   chatAfter: { numberOfKeys: 2, lua: after },
   chatPresenceJoin: { numberOfKeys: 2, lua: presenceJoin },
@@ -182,6 +262,8 @@ export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     chatPublish(log: string, once: string, serial: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand): Result<[id: string, duplicate: number, prev: string], Context>;
+    chatChange(log: string, once: string, serial: string, states: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand,
+      kind: string, target: string, user: string, moderator: '0' | '1', text: string, emoji: string, on: '0' | '1', maxReactions: Arg, ts: Arg): Result<[id: string, outcome: number, prev: string], Context>;
     chatAfter(log: string, lost: string, since: string, max: Arg, nothingAfter: '0' | '1', recordLoss: '0' | '1', bound: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
     chatRead(log: string, serial: string, markers: string, user: string, id: string): Result<[marker: string, unread: number, moved: number], Context>;
     chatPresenceJoin(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;

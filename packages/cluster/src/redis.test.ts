@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '@chat/testkit';
 import { openCluster } from './cluster.js';
+import { runChangeContract } from './change-contract.js';
 import { redisBackend, runClusterContract } from './contract-suite.js';
 
 let server: RedisServer;
@@ -13,6 +14,7 @@ before(async () => {
 after(() => server.stop());
 
 runClusterContract('the Redis stores', (options) => redisBackend({ ...options, redisUrl: server.url, prefix: `t${++prefixes}:`, name: 'contract' }));
+runChangeContract('the Redis stores', (options) => redisBackend({ ...options, redisUrl: server.url, prefix: `t${++prefixes}:`, name: 'contract' }));
 
 test('a directory write that fails on a live connection is made good: the user becomes reachable', async (t) => {
   const prefix = `t${++prefixes}:`;
