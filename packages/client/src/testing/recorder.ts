@@ -11,7 +11,7 @@ export interface Recording {
   presence: PresenceEvent[];
   joined: RoomJoined[];
   statuses: StatusChange[];
-  texts(room?: string): string[];
+  texts(room?: string): Array<string | undefined>;
   ids(room?: string): string[];
 }
 
