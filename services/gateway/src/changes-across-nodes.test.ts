@@ -45,7 +45,10 @@ for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`edits
     const { client: ann } = await member(nodes[0]!, 'ann', room);
     const { client: bob } = await member(nodes[1]!, 'bob', room);
     const { client: cy } = await member(nodes[2]!, 'cy', room);
-    const editsBefore = await metricValue(nodes[0]!.url, 'chat_edits_total');
+    const counted = () => Promise.all([
+      metricValue(nodes[0]!.url, 'chat_edits_total'), metricValue(nodes[0]!.url, 'chat_deletes_total'), metricValue(nodes[1]!.url, 'chat_reactions_total'),
+    ]);
+    const countedBefore = await counted();
     const first = String((await ann.request({ type: 'send', room, text: 'helo' })).id);
     const second = String((await ann.request({ type: 'send', room, text: 'oops' })).id);
 
@@ -72,7 +75,8 @@ for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`edits
     assert.deepEqual(stream(cy, room), seen);
     const ids = seen.map((s) => s.split(' ')[1]!);
     assert.deepEqual(ids, [...ids].sort(byId), 'in id order');
-    assert.equal(await metricValue(nodes[0]!.url, 'chat_edits_total') - editsBefore, 1, 'the duplicate is not counted');
+    const countedAfter = await counted();
+    assert.deepEqual(countedAfter.map((n, i) => n - countedBefore[i]!), [1, 1, 1], 'one edit (the duplicate is not counted), one delete, one reaction on node 2');
 
     const page = (c: TestClient) => c.request({ type: 'history', room }).then((h) => h.messages as Frame[]);
     const [forCy, forBob] = [await page(cy), await page(bob)];
