@@ -61,8 +61,8 @@ function gateway(name: string) {
   return found;
 }
 
-function counts<T>(texts: T[]): Map<T, number> {
-  const n = new Map<T, number>();
+function counts(texts: string[]): Map<string, number> {
+  const n = new Map<string, number>();
   for (const text of texts) n.set(text, (n.get(text) ?? 0) + 1);
   return n;
 }

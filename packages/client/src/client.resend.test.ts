@@ -41,7 +41,7 @@ async function joined(options: ChatClientOptions, room = 'lobby'): Promise<Seen>
 
 const sends = (gateway: FakeGateway): Extract<ClientFrame, { type: 'send' }>[] =>
   gateway.received.filter((f): f is Extract<ClientFrame, { type: 'send' }> => f.type === 'send');
-const texts = (messages: ChatMessage[]): Array<string | undefined> => messages.map((m) => m.text);
+const texts = (messages: ChatMessage[]): string[] => messages.map((m) => m.text);
 
 test('a send written just before the connection dropped is resent with the same mid and resolves with its ack', async () => {
   const n1 = await node({ node: 'n1', onSend: (f, attempt) => (f.text === 'lost' && attempt === 1 ? 'drop' : undefined) });

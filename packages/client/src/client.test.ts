@@ -35,7 +35,7 @@ function client(options: ChatClientOptions): { client: ChatClient; messages: Cha
   return { client: c, messages, statuses };
 }
 
-const texts = (messages: ChatMessage[]): Array<string | undefined> => messages.map((m) => m.text);
+const texts = (messages: ChatMessage[]): string[] => messages.map((m) => m.text);
 
 test('a client whose node dies resumes on the next node with nothing lost or doubled', async () => {
   const rooms = new FakeRooms();

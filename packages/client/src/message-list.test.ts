@@ -19,7 +19,7 @@ test('applyChange edits, counts reactions with `me` for this user, and leaves a 
   list = applyChange(list, react('8-0', '1-0', 'cy', '🎉', false), 'bob');
   assert.deepEqual(list[0]!.reactions, { ok: { count: 1, me: false } });
   list = applyChange(list, { type: 'delete', room: 'r', id: '9-0', target: '1-0', from: 'ann', ts: 10 }, 'bob');
-  assert.deepEqual(list[0], { type: 'message', room: 'r', id: '1-0', from: 'ann', deleted: true, ts: 1, rev: '9-0' });
+  assert.deepEqual(list[0], { type: 'message', room: 'r', id: '1-0', from: 'ann', text: '', deleted: true, ts: 1, rev: '9-0' });
   assert.deepEqual(list[1], message('2-0'), 'the others are untouched');
 });
 
@@ -29,7 +29,7 @@ test('applyChange skips what a message already shows, a deleted message, and a m
   assert.equal(applyChange(list, react('5-0', '1-0', 'bob', 'ok', true), 'bob'), list, 'at the rev: already in the state');
   assert.equal(applyChange(list, react('4-0', '1-0', 'bob', 'ok', true), 'bob'), list, 'before the rev');
   assert.equal(applyChange(list, edit('6-0', '9-0', 'x'), 'bob'), list, 'unknown target');
-  const gone: ChatMessage[] = [{ type: 'message', room: 'r', id: '1-0', from: 'ann', deleted: true, ts: 1 }];
+  const gone: ChatMessage[] = [{ type: 'message', room: 'r', id: '1-0', from: 'ann', text: '', deleted: true, ts: 1 }];
   assert.equal(applyChange(gone, edit('6-0', '1-0', 'x'), 'bob'), gone);
   assert.deepEqual(applyChange(list, react('6-0', '1-0', 'cy', 'ok', true), 'bob')[0]!.reactions, { ok: { count: 2, me: true } }, 'after the rev: applied');
 });

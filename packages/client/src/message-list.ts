@@ -2,7 +2,8 @@ import { compareIds, type ChangeEvent, type ChatMessage, type ReactionSummary } 
 
 /**
  * Applies an edit, delete or reaction to the application's list of a room's messages, so that it
- * shows each message in its latest state, as the server's history would. Returns a new list (with
+ * shows each message in its latest state, as the server's history would (a deleted one as the
+ * SDK hands a tombstone: `deleted`, text ''). Returns a new list (with
  * a new object for the changed message), or the same list when there is nothing to do: the message
  * is not in the list, is deleted, or already shows this change (its `rev`, the newest change it
  * includes, is at or after the change's id). That makes applying a change twice, or one a history
@@ -23,7 +24,7 @@ function changed(message: ChatMessage, change: ChangeEvent, me: string | undefin
     case 'edit':
       return { ...message, text: change.text, edited: change.ts, rev: change.id };
     case 'delete':
-      return { type: 'message', room: message.room, id: message.id, from: message.from, deleted: true, ts: message.ts, rev: change.id };
+      return { type: 'message', room: message.room, id: message.id, from: message.from, text: '', deleted: true, ts: message.ts, rev: change.id };
     case 'reaction': {
       const reactions: Record<string, ReactionSummary> = { ...message.reactions };
       const before = reactions[change.emoji] ?? { count: 0, me: false };

@@ -1,6 +1,6 @@
-import { compareIds, type ChangeEvent, type ChatMessage, type JoinFrame, type JoinedFrame, type PresenceEvent, type RoomItem } from '@chat/protocol';
+import { compareIds, type ChangeEvent, type ChatMessage, type JoinFrame, type JoinedFrame, type PresenceEvent } from '@chat/protocol';
 import { TimeoutError } from './errors.js';
-import { asMessage } from './server-frames.js';
+import { asItem } from './server-frames.js';
 
 /** What the application learns when a room is joined, first or again after a reconnect. */
 export interface RoomJoined {
@@ -44,7 +44,7 @@ interface Room {
   joined: boolean;
   everJoined: boolean;
   joinRef: string | undefined;
-  early: RoomItem[];
+  early: Array<ChatMessage | ChangeEvent>;
   waiters: Waiter[];
 }
 
@@ -129,7 +129,7 @@ export class RoomSet {
   onJoined(frame: JoinedFrame): RoomJoined | undefined {
     const room = this.#rooms.get(frame.room);
     if (room === undefined) return undefined;
-    const candidates = [...frame.history.map(asMessage), ...room.early].sort((a, b) => compareIds(a.id, b.id));
+    const candidates = [...frame.history.map(asItem), ...room.early].sort((a, b) => compareIds(a.id, b.id));
     const fresh = candidates.filter((m) => advance(room, m));
     const history = fresh.filter((m): m is ChatMessage => m.type === 'message');
     const changes = fresh.filter((m): m is ChangeEvent => m.type !== 'message');
@@ -150,7 +150,7 @@ export class RoomSet {
   }
 
   /** True when the application should get this message (or change, which shares its ids) now. */
-  accept(message: RoomItem): boolean {
+  accept(message: ChatMessage | ChangeEvent): boolean {
     const room = this.#rooms.get(message.room);
     if (room === undefined) return false;
     if (!room.joined) {
@@ -207,7 +207,7 @@ export class RoomSet {
 }
 
 /** Moves the room's high-water mark past this message; false for a replay (id <= last seen). */
-function advance(room: Room, message: RoomItem): boolean {
+function advance(room: Room, message: ChatMessage | ChangeEvent): boolean {
   if (room.lastId !== undefined && compareIds(message.id, room.lastId) <= 0) return false;
   room.lastId = message.id;
   return true;

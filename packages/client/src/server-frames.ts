@@ -1,4 +1,4 @@
-import { isMessageId, type RoomItem, type ServerFrame } from '@chat/protocol';
+import { isMessageId, type ChangeEvent, type ChatMessage, type RoomItem, type ServerFrame, type Tombstone } from '@chat/protocol';
 
 type Fields = Record<string, unknown>;
 
@@ -102,7 +102,13 @@ function num(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-/** Normalises an item that came inside a `joined` or `history` list to a full event (a message when it has no type). */
-export function asMessage<T extends RoomItem>(m: T): T {
-  return m.type === undefined ? { ...m, type: 'message' } : m;
+/** Normalises an item of a `joined` list to a full event: one without a type is a message (see isItemList). */
+export function asItem(item: RoomItem): ChatMessage | ChangeEvent {
+  return item.type === undefined || item.type === 'message' ? asMessage(item as ChatMessage | Tombstone) : item;
+}
+
+/** Normalises a message of a `joined` or `history` list: its type filled in, and a tombstone given text '' (every ChatMessage has a text). */
+export function asMessage(m: ChatMessage | Tombstone): ChatMessage {
+  const message = { ...m, type: 'message' as const };
+  return 'text' in message ? message : { ...message, text: '' };
 }

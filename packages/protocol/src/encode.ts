@@ -1,4 +1,4 @@
-import type { ChatMessage, PresenceState, ReactionSummary, ServerFrame, Via } from './frames.js';
+import type { ChatMessage, PresenceState, ReactionSummary, ServerFrame, Tombstone, Via } from './frames.js';
 
 /**
  * Server frames as JSON text: the one place their wire form is written. A frame built from typed
@@ -81,7 +81,8 @@ export interface MessageState {
 export function latestMessageJson(event: string, state: MessageState, viewer: string): string {
   const message = JSON.parse(event) as ChatMessage;
   if (state.deleted === true) {
-    return encodeFrame({ type: 'message', room: message.room, id: message.id, from: message.from, deleted: true, ts: message.ts, rev: state.rev });
+    const tombstone: Tombstone = { type: 'message', room: message.room, id: message.id, from: message.from, deleted: true, ts: message.ts, rev: state.rev };
+    return JSON.stringify(tombstone);
   }
   message.rev = state.rev;
   if (state.text !== undefined) message.text = state.text;

@@ -2,19 +2,19 @@ import type { ErrorCode } from './codes.js';
 
 /**
  * A room message as every member sees it. `id` is unique and increasing per room. History (and a
- * join) gives it in its latest state: `edited` (when the text was last changed), `reactions`, or as a
- * tombstone (`deleted`, and no `text`).
+ * join) gives it in its latest state: `edited` (when the text was last changed), `reactions`; a
+ * deleted one comes as a Tombstone, which the SDK hands on as a ChatMessage with `deleted` and text ''.
  */
 export interface ChatMessage {
   type: 'message';
   room: string;
   id: string;
   from: string;
-  /** Absent only on a tombstone. */
-  text?: string;
+  text: string;
   ts: number;
   via?: Via;
   edited?: number;
+  /** Only in the SDK's form of a Tombstone (then `text` is ''). */
   deleted?: true;
   reactions?: Record<string, ReactionSummary>;
   /**
@@ -23,6 +23,9 @@ export interface ChatMessage {
    */
   rev?: string;
 }
+
+/** A deleted message as history shows it: its place, author and time, and no text. */
+export interface Tombstone { type: 'message'; room: string; id: string; from: string; deleted: true; ts: number; rev?: string }
 
 /** How many users reacted to a message with one emoji, and whether the reader is one of them. */
 export interface ReactionSummary {
@@ -38,8 +41,8 @@ export interface DeleteEvent { type: 'delete'; room: string; id: string; target:
 export interface ReactionEvent { type: 'reaction'; room: string; id: string; target: string; user: string; emoji: string; on: boolean; ts: number }
 /** What a room's stream holds besides messages: changes to them, in the room's one order. */
 export type ChangeEvent = EditEvent | DeleteEvent | ReactionEvent;
-/** Anything stored in a room's stream, as members receive it. */
-export type RoomItem = ChatMessage | ChangeEvent;
+/** Anything stored in a room's stream, as a join or a resume hands it over. */
+export type RoomItem = ChatMessage | Tombstone | ChangeEvent;
 
 /** Where a message entered the system when it was not a WebSocket client. */
 export type Via = 'mqtt' | 'api';
@@ -111,7 +114,7 @@ export interface LeftFrame { type: 'left'; room: string; ref?: string }
  * was already as asked, so nothing was stored; `id` is the newest change of that message (or its own id).
  */
 export interface AckFrame { type: 'ack'; ref?: string; id: string; duplicate?: boolean; unchanged?: boolean }
-export interface HistoryReplyFrame { type: 'history'; room: string; messages: ChatMessage[]; ref?: string }
+export interface HistoryReplyFrame { type: 'history'; room: string; messages: Array<ChatMessage | Tombstone>; ref?: string }
 export interface PongFrame { type: 'pong'; ts: number; ref?: string }
 export interface ErrorFrame { type: 'error'; code: ErrorCode; message: string; ref?: string }
 /** Someone else in the room is typing; they stop being shown `ttl` ms after the last one (0: stopped now). */

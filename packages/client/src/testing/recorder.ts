@@ -11,7 +11,7 @@ export interface Recording {
   presence: PresenceEvent[];
   joined: RoomJoined[];
   statuses: StatusChange[];
-  texts(room?: string): Array<string | undefined>;
+  texts(room?: string): string[];
   ids(room?: string): string[];
 }
 
