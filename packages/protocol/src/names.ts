@@ -44,10 +44,10 @@ export const EMOJI_NAME_PATTERN = /^[a-z0-9_+-]{1,32}$/;
 /**
  * A reaction as the emoji itself: 1 to 32 code points, each a pictograph or an emoji component
  * (skin tone, ZWJ, variation selector, keycap, regional indicator, tag), at least one of them a
- * pictograph or a regional indicator (so "#" or "1" alone is not an emoji here: it matches the name
- * form instead when allowed there).
+ * pictograph, a regional indicator or the keycap mark U+20E3 (so "#" or "1" alone is not an emoji:
+ * "1" is a name, "#" is refused).
  */
-const EMOJI_SEQUENCE_PATTERN = /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}])[\p{Extended_Pictographic}\p{Emoji_Component}]{1,32}$/u;
+const EMOJI_SEQUENCE_PATTERN = /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3])[\p{Extended_Pictographic}\p{Emoji_Component}]{1,32}$/u;
 
 /** True for what a `react` may carry: an emoji sequence or a reaction name (see the two patterns above). */
 export function isEmoji(value: unknown): value is string {
