@@ -128,6 +128,14 @@ export function runChangeContract(name: string, create: (options: BackendOptions
       await b.bus.publish(changeDraft(room, 'carol', { kind: 'reaction', target, emoji: 'ok', on: true }));
       await post(room, 'alice', 'two');
       assert.equal((await b.markers.position(room, 'bob')).unread, 1);
+      assert.equal((await b.markers.position(room, 'dan')).unread, 2, 'no marker: the messages history holds');
+      // Four entries so far; nine more make thirteen: the first message is trimmed, the edit is the oldest entry.
+      for (let i = 0; i < HISTORY_LIMIT - 3; i++) {
+        assert.equal((await b.bus.publish(changeDraft(room, 'carol', { kind: 'reaction', target, emoji: 'ok', on: i % 2 === 1 }))).refused, undefined);
+      }
+      assert.equal((await b.markers.position(room, 'dan')).unread, 1, 'the first message trimmed, a change now the oldest entry');
+      await b.bus.publish(changeDraft(room, 'carol', { kind: 'reaction', target: (await b.history.latest(room, 1))[0]!.id, emoji: 'ok', on: true }));
+      assert.equal((await b.markers.position(room, 'dan')).unread, 1);
     });
   });
 }

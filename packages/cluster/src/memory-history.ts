@@ -85,10 +85,10 @@ export class MemoryHistory implements HistoryStore {
     return entry === undefined ? undefined : { id: entry.message.id, n: entry.n };
   }
 
-  /** Messages ever stored in the room, and how many the log holds now. */
+  /** Messages ever stored in the room, and how many the log holds now (changes are not messages). */
   counts(room: string): { stored: number; held: number } {
     const log = this.logs.get(room);
-    return { stored: log?.count ?? 0, held: log?.entries.length ?? 0 };
+    return { stored: log?.count ?? 0, held: log?.entries.filter((e) => !isChange(e.message)).length ?? 0 };
   }
 
   async latest(room: string, count: number): Promise<RoomMessage[]> {

@@ -170,7 +170,7 @@ return {held, tip, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', A
  * than the tip marks the tip, an id between two messages the older one), only forward; an id older
  * than everything the log holds (trimmed) moves nothing. A marker is `<id> <n>`, n the message's
  * running number (0 for an entry written before numbering: every numbered message is newer), so
- * unread is the counter minus n. With no marker, unread is what the log holds.
+ * unread is the counter minus n. With no marker, unread is how many messages (not changes) the log holds.
  */
 const read = `
 local function newer(a, b)
@@ -199,7 +199,21 @@ if ARGV[2] ~= '' then
     redis.call('HSET', KEYS[3], ARGV[1], marker .. ' ' .. n)
   end
 end
-if not marker then return {'', redis.call('XLEN', KEYS[1]), 0} end
+if not marker then
+  -- The messages the log holds: from the oldest entry's number on (a change carries the number of
+  -- the message before it, so it does not count), or every entry when it predates numbering.
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  if not oldest then return {'', 0, 0} end
+  local first, change = nil, false
+  for i = 1, #oldest[2], 2 do
+    if oldest[2][i] == 'n' then first = tonumber(oldest[2][i + 1]) end
+    if oldest[2][i] == 'b' then change = string.sub(oldest[2][i + 1], 1, 9) == '{"type":"' end
+  end
+  if not first then return {'', redis.call('XLEN', KEYS[1]), 0} end
+  local held = tonumber(redis.call('GET', KEYS[2]) or '0') - first
+  if not change then held = held + 1 end
+  return {'', held, 0}
+end
 local unread = tonumber(redis.call('GET', KEYS[2]) or '0') - n
 if unread < 0 then unread = 0 end
 return {marker, unread, moved}`;
