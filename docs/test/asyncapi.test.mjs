@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  CLIENT_FRAME_TYPES, CloseCode, ErrorCode, SERVER_FRAME_TYPES, decodeClientFrame, encodeFrame, encodeMessageBody,
-  historyJson, joinedJson, messageJson, presenceJson, readJson, receiptJson, typingJson,
+  CLIENT_FRAME_TYPES, CloseCode, ErrorCode, SERVER_FRAME_TYPES, decodeClientFrame, encodeChangeBody, encodeFrame, encodeMessageBody,
+  historyJson, joinedJson, latestMessageJson, messageJson, presenceJson, readJson, receiptJson, typingJson,
 } from '@chat/protocol';
 import { connectClient, startGateway } from '@chat/testkit';
 import * as topics from '../../services/mqtt-bridge/dist/topics.js';
@@ -79,8 +79,20 @@ test('every server example fits its own schema', () => {
 
 test('what the protocol package\'s encoder writes fits the documented schemas', () => {
   const message = messageJson('lobby', '1700000000000-0', encodeMessageBody({ from: 'alice', text: 'hi', ts: 1700000000000, via: 'api' }));
+  const target = '1700000000000-0';
+  const changes = [
+    { kind: 'edit', target, text: 'hello' }, { kind: 'delete', target }, { kind: 'reaction', target, emoji: '👍🏽', on: false },
+  ].map((change, i) => messageJson('lobby', `170000000000${i + 1}-0`, encodeChangeBody(change, 'bob', 1700000000001 + i)));
+  const latest = [
+    latestMessageJson(message, { rev: '1700000000003-0', text: 'hello', edited: 1700000000001, reactions: { ok: ['alice', 'bob'], '🎉': ['bob'] } }, 'alice'),
+    latestMessageJson(message, { rev: '1700000000002-0', deleted: true }, ''),
+  ];
   const written = [
     message,
+    ...changes,
+    ...latest,
+    joinedJson('lobby', ['alice'], [...latest, ...changes], false, 'j3'),
+    historyJson('lobby', latest, 'h2'),
     joinedJson('lobby', ['alice', 'bob'], [message], false, 'j1'),
     joinedJson('lobby', [], [], true),
     joinedJson('lobby', ['alice'], [], false, 'j2', { id: null, unread: 4 }),
@@ -94,6 +106,7 @@ test('what the protocol package\'s encoder writes fits the documented schemas', 
     presenceJson('lobby', 'bob', 'leave'),
     encodeFrame({ type: 'welcome', user: 'alice', conn: 'n1.1', node: 'n1', heartbeat: 25000 }),
     encodeFrame({ type: 'ack', id: '1-0', duplicate: true, ref: 's' }),
+    encodeFrame({ type: 'ack', id: '1-0', unchanged: true, ref: 'r' }),
     encodeFrame({ type: 'left', room: 'lobby' }),
     encodeFrame({ type: 'pong', ts: 5 }),
     encodeFrame({ type: 'error', code: ErrorCode.TooManyRooms, message: 'leave one first', ref: 'x' }),
@@ -126,6 +139,14 @@ describe('a real gateway', () => {
     await bob.client.next((f) => f.type === 'message');
     await ann.client.request({ type: 'direct', to: 'bob', text: 'psst', mid: 'd1' });
     await bob.client.next((f) => f.type === 'direct');
+    const edit = await ann.client.request({ type: 'edit', room: 'docs', id: ack.id, text: 'one, edited', mid: 'e1' });
+    await bob.client.next((f) => f.type === 'edit' && f.id === edit.id);
+    await bob.client.request({ type: 'react', room: 'docs', id: ack.id, emoji: '👍' });
+    await ann.client.next((f) => f.type === 'reaction');
+    await bob.client.request({ type: 'history', room: 'docs', limit: 5 });
+    const second = await ann.client.request({ type: 'send', room: 'docs', text: 'two' });
+    await ann.client.request({ type: 'delete', room: 'docs', id: second.id });
+    await bob.client.next((f) => f.type === 'delete');
     await bob.client.request({ type: 'history', room: 'docs', before: ack.id, limit: 5 });
     bob.client.send({ type: 'typing', room: 'docs' });
     await ann.client.next((f) => f.type === 'typing');
@@ -133,7 +154,10 @@ describe('a real gateway', () => {
     await ann.client.next((f) => f.type === 'receipt');
     await bob.client.request({ type: 'join', room: 'docs', since: '0-1' });
     await bob.client.request({ type: 'ping' });
-    for (const bad of [{ type: 'nope' }, { type: 'send', room: 'elsewhere', text: 'x' }, { type: 'join', room: 'second' }, { type: 'direct', to: 'nobody', text: 'x' }]) {
+    for (const bad of [
+      { type: 'nope' }, { type: 'send', room: 'elsewhere', text: 'x' }, { type: 'join', room: 'second' }, { type: 'direct', to: 'nobody', text: 'x' },
+      { type: 'edit', room: 'docs', id: second.id, text: 'x' }, { type: 'react', room: 'docs', id: ack.id, emoji: 'not an emoji' },
+    ]) {
       assert.equal((await ann.client.request(bad)).type, 'error');
     }
     await bob.client.request({ type: 'leave', room: 'docs' });

@@ -162,6 +162,39 @@ export class ChatClient {
     return sent(await this.#request({ type: 'direct', to, text, mid }), mid);
   }
 
+  /**
+   * Changes the text of message `id` (this user's own), exactly once as send() does. Resolves with
+   * the ack: `id` is the edit's own id. Rejects with ServerError `forbidden` (not the author),
+   * `not_found` (no such message in the room's history, or deleted), `too_large`.
+   */
+  async edit(room: string, id: string, text: string, options: SendOptions = {}): Promise<Sent> {
+    if (!isValidName(room)) throw new InvalidNameError('room', room);
+    if (!isMessageId(id)) throw new InvalidIdError('id', id);
+    const mid = this.#mid(options);
+    return sent(await this.#request({ type: 'edit', room, id, text, mid }, room), mid);
+  }
+
+  /** Deletes message `id` (this user's own), leaving a tombstone, exactly once as send() does; refusals as edit(). */
+  async remove(room: string, id: string, options: SendOptions = {}): Promise<Sent> {
+    if (!isValidName(room)) throw new InvalidNameError('room', room);
+    if (!isMessageId(id)) throw new InvalidIdError('id', id);
+    const mid = this.#mid(options);
+    return sent(await this.#request({ type: 'delete', room, id, mid }, room), mid);
+  }
+
+  /**
+   * Adds (`on`, the default) or removes this user's reaction `emoji` (an emoji, or a name matching
+   * `^[a-z0-9_+-]{1,32}$`) to message `id`, exactly once as send() does. A reaction already as asked
+   * resolves with `unchanged` (nothing stored). Rejects with ServerError `not_found`,
+   * `too_many_reactions` (the message has MAX_REACTIONS different ones) or `bad_request` (the emoji).
+   */
+  async react(room: string, id: string, emoji: string, on = true, options: SendOptions = {}): Promise<Sent> {
+    if (!isValidName(room)) throw new InvalidNameError('room', room);
+    if (!isMessageId(id)) throw new InvalidIdError('id', id);
+    const mid = this.#mid(options);
+    return sent(await this.#request({ type: 'react', room, id, emoji, on, mid }, room), mid);
+  }
+
   /** Older messages of a joined room, oldest first (at most 100 per call): pass `before` = the oldest id shown. */
   async history(room: string, page: { before?: string; limit?: number } = {}): Promise<ChatMessage[]> {
     const frame: Request = { type: 'history', room, ...page };
@@ -293,6 +326,15 @@ export class ChatClient {
         this.#typing.onMessage(frame.room, frame.from);
         if (this.#joins.rooms.accept(frame)) this.#events.emit('message', frame);
         return;
+      case 'edit':
+        if (this.#joins.rooms.accept(frame)) this.#events.emit('edit', frame);
+        return;
+      case 'delete':
+        if (this.#joins.rooms.accept(frame)) this.#events.emit('delete', frame);
+        return;
+      case 'reaction':
+        if (this.#joins.rooms.accept(frame)) this.#events.emit('reaction', frame);
+        return;
       case 'typing':
         if (!this.#joins.rooms.has(frame.room)) return;
         this.#typing.onTyping(frame);
@@ -346,7 +388,7 @@ export class ChatClient {
 
 function sent(reply: Reply, mid: string): Sent {
   const ack = expect(reply, 'ack');
-  return { id: ack.id, duplicate: ack.duplicate === true, mid };
+  return ack.unchanged === true ? { id: ack.id, duplicate: false, unchanged: true, mid } : { id: ack.id, duplicate: ack.duplicate === true, mid };
 }
 
 function expect<T extends Reply['type']>(reply: Reply, type: T): Extract<Reply, { type: T }> {

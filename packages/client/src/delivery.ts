@@ -16,6 +16,8 @@ export interface Sent {
   id: string;
   /** The server had already stored this `mid` (an earlier attempt got through): `id` is the first one's. */
   duplicate: boolean;
+  /** A reaction that was already as asked: nothing was stored, and `id` is the message's newest change. */
+  unchanged?: true;
   /** The `mid` the message carried: the caller's own, or one the SDK minted. */
   mid: string;
 }

@@ -1,5 +1,5 @@
 import type {
-  AckFrame, ChatMessage, DirectMessage, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, ReceiptEvent, TypingEvent, WelcomeFrame,
+  AckFrame, ChatMessage, DeleteEvent, DirectMessage, EditEvent, ReactionEvent, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, ReceiptEvent, TypingEvent, WelcomeFrame,
 } from '@chat/protocol';
 import type { ChatClientError } from './errors.js';
 import type { Down } from './link.js';
@@ -46,6 +46,12 @@ export interface ClientEvents {
   joined: RoomJoined;
   left: LeftFrame;
   message: ChatMessage;
+  /** A message of a joined room was edited; applyChange() updates a message list with it (as with `delete` and `reaction`). */
+  edit: EditEvent;
+  /** A message of a joined room was deleted: show a tombstone. */
+  delete: DeleteEvent;
+  /** Someone added (`on`) or removed a reaction to a message of a joined room. */
+  reaction: ReactionEvent;
   direct: DirectMessage;
   presence: PresenceEvent;
   /** Another member is typing (`ttl` ms from now; 0: stopped). typers(room) keeps the list. */

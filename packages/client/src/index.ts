@@ -8,6 +8,7 @@ export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { tokenExpiryMs, type TokenSource } from './token.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
 export { DEFAULT_SEND_TIMEOUT_MS, type SendOptions, type Sent } from './delivery.js';
+export { applyChange } from './message-list.js';
 export {
   ChatClientError, ClientClosedError, ConnectionLostError, DisconnectedError, InvalidIdError, InvalidMidError, InvalidNameError,
   QueueFullError, SendTimeoutError, ServerError, TimeoutError,
@@ -15,5 +16,5 @@ export {
 /** The protocol's codes and the frames the events carry, so that an application needs no other import. */
 export { CloseCode, ErrorCode } from '@chat/protocol';
 export type {
-  AckFrame, ChatMessage, DirectMessage, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, Via, WelcomeFrame,
+  AckFrame, ChangeEvent, ChatMessage, DeleteEvent, DirectMessage, EditEvent, ErrorFrame, ReactionEvent, ReactionSummary, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, Via, WelcomeFrame,
 } from '@chat/protocol';

@@ -22,7 +22,7 @@ export interface OutboxOptions {
 export type Request = ClientFrame extends infer F ? (F extends ClientFrame ? Omit<F, 'ref'> : never) : never;
 
 /** A reply that carries a `ref`, so it can settle a request. */
-export type Reply = Exclude<ServerFrame, { type: 'message' | 'direct' | 'presence' | 'welcome' | 'typing' | 'receipt' }>;
+export type Reply = Exclude<ServerFrame, { type: 'message' | 'direct' | 'presence' | 'welcome' | 'typing' | 'receipt' | 'edit' | 'delete' | 'reaction' }>;
 
 /** queued: to be written when its room is ready; written: awaiting its reply; waiting: refused for now, resent after a delay. */
 type State = 'queued' | 'written' | 'waiting';
@@ -31,7 +31,7 @@ interface Entry {
   frame: ClientFrame;
   /** The room the frame must wait for, or undefined to go out as soon as a connection is up. */
   room: string | undefined;
-  /** The `mid` of a send or direct: such a frame is written again, unchanged, until it is answered. */
+  /** The `mid` of a send, direct, edit, delete or react: such a frame is written again, unchanged, until it is answered. */
   mid: string | undefined;
   /** Frames of one lane (a room, or a recipient) are written in request order. */
   lane: string | undefined;
@@ -87,8 +87,9 @@ export class Outbox {
   request(frame: Request, room?: string): Promise<Reply> {
     if (this.queued >= this.#o.maxQueued) return Promise.reject(new QueueFullError(this.#o.maxQueued));
     const ref = `r${++this.#seq}`;
-    const mid = frame.type === 'send' || frame.type === 'direct' ? frame.mid : undefined;
-    const lane = frame.type === 'send' ? `room:${frame.room}` : frame.type === 'direct' ? `user:${frame.to}` : undefined;
+    const mid = 'mid' in frame ? frame.mid : undefined;
+    // Changes share the room's lane with sends: an edit never overtakes the send of its message.
+    const lane = frame.type === 'direct' ? `user:${frame.to}` : 'mid' in frame ? `room:${frame.room}` : undefined;
     const lifeMs = mid === undefined ? this.#o.timeoutMs : this.#o.sendTimeoutMs;
     return new Promise<Reply>((resolve, reject) => {
       const entry: Entry = {

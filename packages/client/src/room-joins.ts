@@ -35,7 +35,7 @@ export class RoomJoins {
   want(room: string, since?: string): Promise<RoomJoined> {
     const added = this.rooms.add(room, since);
     if (!added && this.rooms.isJoined(room)) {
-      return Promise.resolve({ room, members: this.rooms.members(room), history: [], gap: false, resumed: false });
+      return Promise.resolve({ room, members: this.rooms.members(room), history: [], changes: [], gap: false, resumed: false });
     }
     const joined = this.rooms.waitJoined(room, this.#timeoutMs);
     // A room already wanted has its join in flight, or sent by the next connection.

@@ -1,6 +1,6 @@
-import { compareIds, type ChatMessage, type JoinFrame, type JoinedFrame, type PresenceEvent } from '@chat/protocol';
+import { compareIds, type ChangeEvent, type ChatMessage, type JoinFrame, type JoinedFrame, type PresenceEvent } from '@chat/protocol';
 import { TimeoutError } from './errors.js';
-import { asMessage } from './server-frames.js';
+import { asItem } from './server-frames.js';
 
 /** What the application learns when a room is joined, first or again after a reconnect. */
 export interface RoomJoined {
@@ -8,9 +8,16 @@ export interface RoomJoined {
   members: string[];
   /**
    * Messages the application has not been handed yet, oldest first: the room's recent history on
-   * a first join; on a resume, exactly the messages missed while disconnected.
+   * a first join; on a resume, exactly the messages missed while disconnected. Each in its latest
+   * state (edited, a tombstone, reactions).
    */
   history: ChatMessage[];
+  /**
+   * Edits, deletes and reactions the application has not been handed yet, oldest first: on a
+   * resume, those made while disconnected (to messages it has, or to ones in `history`). Apply them
+   * after `history` with applyChange, which skips what a message's state already shows.
+   */
+  changes: ChangeEvent[];
   /** The server no longer keeps everything after the last id seen: some messages are lost to this client. */
   gap: boolean;
   /** A rejoin with `since` = the last id seen: after a reconnect, or from an id the application kept (`join(room, { since })`). */
@@ -37,7 +44,7 @@ interface Room {
   joined: boolean;
   everJoined: boolean;
   joinRef: string | undefined;
-  early: ChatMessage[];
+  early: Array<ChatMessage | ChangeEvent>;
   waiters: Waiter[];
 }
 
@@ -122,14 +129,16 @@ export class RoomSet {
   onJoined(frame: JoinedFrame): RoomJoined | undefined {
     const room = this.#rooms.get(frame.room);
     if (room === undefined) return undefined;
-    const candidates = [...frame.history.map(asMessage), ...room.early].sort((a, b) => compareIds(a.id, b.id));
-    const history = candidates.filter((m) => advance(room, m));
+    const candidates = [...frame.history.map(asItem), ...room.early].sort((a, b) => compareIds(a.id, b.id));
+    const fresh = candidates.filter((m) => advance(room, m));
+    const history = fresh.filter((m): m is ChatMessage => m.type === 'message');
+    const changes = fresh.filter((m): m is ChangeEvent => m.type !== 'message');
     room.early = [];
     room.joined = true;
     room.joinRef = undefined;
     room.members = new Set(frame.members);
     const joined: RoomJoined = {
-      room: frame.room, members: this.members(frame.room), history, gap: frame.gap, resumed: room.everJoined,
+      room: frame.room, members: this.members(frame.room), history, changes, gap: frame.gap, resumed: room.everJoined,
       ...(frame.unread === undefined ? {} : { read: frame.read ?? null, unread: frame.unread }),
     };
     room.everJoined = true;
@@ -140,8 +149,8 @@ export class RoomSet {
     return joined;
   }
 
-  /** True when the application should get this message now. */
-  accept(message: ChatMessage): boolean {
+  /** True when the application should get this message (or change, which shares its ids) now. */
+  accept(message: ChatMessage | ChangeEvent): boolean {
     const room = this.#rooms.get(message.room);
     if (room === undefined) return false;
     if (!room.joined) {
@@ -198,7 +207,7 @@ export class RoomSet {
 }
 
 /** Moves the room's high-water mark past this message; false for a replay (id <= last seen). */
-function advance(room: Room, message: ChatMessage): boolean {
+function advance(room: Room, message: ChatMessage | ChangeEvent): boolean {
   if (room.lastId !== undefined && compareIds(message.id, room.lastId) <= 0) return false;
   room.lastId = message.id;
   return true;

@@ -1,4 +1,4 @@
-import { isMessageId, type ChatMessage, type ServerFrame } from '@chat/protocol';
+import { isMessageId, type ChangeEvent, type ChatMessage, type RoomItem, type ServerFrame, type Tombstone } from '@chat/protocol';
 
 type Fields = Record<string, unknown>;
 
@@ -26,20 +26,23 @@ function isWellFormed(f: Fields): boolean {
       return str(f.user) && str(f.conn) && str(f.node) && num(f.heartbeat);
     case 'joined':
       return str(f.room) && Array.isArray(f.members) && f.members.every(str) &&
-        isMessageList(f.history) && typeof f.gap === 'boolean' &&
+        isItemList(f.history) && typeof f.gap === 'boolean' &&
         (f.unread === undefined || (num(f.unread) && (f.read === null || isMessageId(f.read))));
     case 'left':
       return str(f.room);
     case 'ack':
       return str(f.id);
     case 'history':
-      return str(f.room) && isMessageList(f.messages);
+      return str(f.room) && isItemList(f.messages);
     case 'pong':
       return num(f.ts);
     case 'error':
       return str(f.code) && str(f.message);
     case 'message':
-      return isChatMessage(f);
+    case 'edit':
+    case 'delete':
+    case 'reaction':
+      return isRoomItem(f);
     case 'direct':
       return str(f.id) && str(f.from) && str(f.to) && str(f.text) && num(f.ts) && viaOk(f.via);
     case 'presence':
@@ -59,13 +62,28 @@ function isWellFormed(f: Fields): boolean {
  * docs/protocol.md#connect lists history entries as `message...` without saying whether each repeats
  * `type`, so both forms are accepted; asMessage() fills it in.
  */
-function isMessageList(value: unknown): value is ChatMessage[] {
-  return Array.isArray(value) && value.every((m) => isObject(m) && isChatMessage({ type: 'message', ...m }));
+function isItemList(value: unknown): value is RoomItem[] {
+  return Array.isArray(value) && value.every((m) => isObject(m) && isRoomItem({ type: 'message', ...m }));
 }
 
-/** A room message's id is a stream id (`<ms>-<seq>`): the SDK orders and resumes by it. */
-function isChatMessage(f: Fields): boolean {
-  return f.type === 'message' && str(f.room) && isMessageId(f.id) && str(f.from) && str(f.text) && num(f.ts) && viaOk(f.via);
+/**
+ * A room message, or a change to one: its id is a stream id (`<ms>-<seq>`), by which the SDK orders
+ * and resumes. A message has text unless it is a tombstone (`deleted`).
+ */
+function isRoomItem(f: Fields): boolean {
+  if (!str(f.room) || !isMessageId(f.id) || !num(f.ts)) return false;
+  switch (f.type) {
+    case 'message':
+      return str(f.from) && (f.deleted === true || str(f.text)) && viaOk(f.via);
+    case 'edit':
+      return isMessageId(f.target) && str(f.from) && str(f.text);
+    case 'delete':
+      return isMessageId(f.target) && str(f.from);
+    case 'reaction':
+      return isMessageId(f.target) && str(f.user) && str(f.emoji) && typeof f.on === 'boolean';
+    default:
+      return false;
+  }
 }
 
 function viaOk(via: unknown): boolean {
@@ -84,7 +102,13 @@ function num(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-/** Normalises a message that came inside a `joined` or `history` list to a full message event. */
-export function asMessage(m: ChatMessage): ChatMessage {
-  return m.type === 'message' ? m : { ...m, type: 'message' };
+/** Normalises an item of a `joined` list to a full event: one without a type is a message (see isItemList). */
+export function asItem(item: RoomItem): ChatMessage | ChangeEvent {
+  return item.type === undefined || item.type === 'message' ? asMessage(item as ChatMessage | Tombstone) : item;
+}
+
+/** Normalises a message of a `joined` or `history` list: its type filled in, and a tombstone given text '' (every ChatMessage has a text). */
+export function asMessage(m: ChatMessage | Tombstone): ChatMessage {
+  const message = { ...m, type: 'message' as const };
+  return 'text' in message ? message : { ...message, text: '' };
 }

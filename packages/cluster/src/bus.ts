@@ -1,11 +1,24 @@
-import type { PresenceEvent, Via } from '@chat/protocol';
+import type { MessageChange, MessageState, PresenceEvent, Via } from '@chat/protocol';
 
 /** A stored room message: its stream id and the serialized `message` event every member receives. */
 export interface RoomMessage {
   room: string;
   id: string;
-  /** The `message` frame as JSON text, serialized once and written to every member as is. */
+  /**
+   * The stored event as JSON text, serialized once and written to every member as is: a `message`
+   * frame, or a change to one (`edit`, `delete`, `reaction`; see isChange).
+   */
   event: string;
+  /**
+   * Set by history reads on a message that was changed since: what it is now (apply with
+   * latestMessageJson). Never on live traffic, which carries the changes as events of their own.
+   */
+  state?: MessageState;
+}
+
+/** True when a stored room event is a change to a message rather than a message. */
+export function isChange(message: RoomMessage): boolean {
+  return !message.event.startsWith('{"type":"message"');
 }
 
 /** What a gateway, bridge or API hands the bus to post in a room. */
@@ -26,12 +39,45 @@ export interface MessageDraft {
   idempotencyKey?: string;
 }
 
+/**
+ * A change to a stored message, handed to the bus to store in the room's stream as an event of its
+ * own. The bus checks it against the message's current state in the same atomic step as the append.
+ */
+export interface ChangeDraft {
+  room: string;
+  /** Who makes the change: for an edit or delete, the message's author unless `moderator`. */
+  from: string;
+  change: MessageChange;
+  /** `from` may edit and delete others' messages in this room. */
+  moderator: boolean;
+  /** Most distinct emoji on one message: a reaction with a new one beyond it is refused. */
+  maxReactions: number;
+  ts: number;
+  receivedAt: number;
+  /** As for MessageDraft. */
+  idempotencyKey?: string;
+}
+
+/** Why a change was not stored. */
+export type ChangeRefusal = 'not_found' | 'forbidden' | 'too_many_reactions';
+
 /** What `publish` resolves with: the stored message's id, or the first one's stored under the same key. */
 export interface Published {
   room: string;
+  /** '' when refused. */
   id: string;
   /** True when the idempotency key was seen before: nothing was stored or delivered this time. */
   duplicate: boolean;
+  /**
+   * A change found nothing to do (a reaction already as asked): nothing was stored, and `id` is the
+   * newest change of the message (the message's own id when it has none).
+   */
+  unchanged?: boolean;
+  /**
+   * A change was refused: the target is not a message the stream holds, or is deleted (not_found); an
+   * edit or delete of another user's message without `moderator` (forbidden); one emoji too many.
+   */
+  refused?: ChangeRefusal;
 }
 
 /** A direct message handed to the bus. */
@@ -113,11 +159,12 @@ export interface Bus {
   /** Registers the single listener for everything this node is subscribed to. */
   listen(listener: BusListener): void;
   /**
-   * Appends to the room's history and publishes, in one atomic step with the idempotency check.
+   * Appends to the room's history and publishes, in one atomic step with the idempotency check. A
+   * change is also checked against its message and applied to the message's state in that step.
    * Rejects with BusUnavailableError when the message was not stored, or when the outcome is unknown
    * (a timeout): resending with the same idempotency key then stores it at most once.
    */
-  publish(draft: MessageDraft): Promise<Published>;
+  publish(draft: MessageDraft | ChangeDraft): Promise<Published>;
   /** Delivers a direct frame to `to`'s connections and the sender's other connections. */
   direct(draft: DirectDraft): Promise<DirectOutcome>;
   /**

@@ -1,5 +1,7 @@
-import type { Bus, BusListener, DirectDraft, DirectOutcome, MessageDraft, Published, RoomEvent } from './bus.js';
+import { encodeChangeBody } from '@chat/protocol';
+import type { Bus, BusListener, ChangeDraft, DirectDraft, DirectOutcome, MessageDraft, Published, RoomEvent } from './bus.js';
 import type { MemoryHistory } from './memory-history.js';
+import { applyChange } from './message-state.js';
 import { MemoryOnce } from './memory-once.js';
 import { storedBody } from './room-wire.js';
 
@@ -25,11 +27,23 @@ export class MemoryBus implements Bus {
     this.listener = listener;
   }
 
-  async publish(draft: MessageDraft): Promise<Published> {
+  async publish(draft: MessageDraft | ChangeDraft): Promise<Published> {
     const key = draft.idempotencyKey === undefined ? undefined : `room\n${draft.room}\n${draft.idempotencyKey}`;
     const first = key === undefined ? undefined : this.once.get(key);
     if (first !== undefined) return { room: draft.room, id: first, duplicate: true };
-    const { message, prev } = this.history.append(draft.room, storedBody(draft));
+    let changed: Parameters<MemoryHistory['append']>[2];
+    if ('change' in draft) {
+      const { target } = draft.change;
+      const found = this.history.find(draft.room, target);
+      if (found === undefined) return { room: draft.room, id: '', duplicate: false, refused: 'not_found' };
+      const author = (JSON.parse(found.message.event) as { from: string }).from;
+      const result = applyChange(found.state, author, target, { change: draft.change, user: draft.from, moderator: draft.moderator, maxReactions: draft.maxReactions, ts: draft.ts });
+      if (result.kind === 'refused') return { room: draft.room, id: '', duplicate: false, refused: result.refusal };
+      if (result.kind === 'unchanged') return { room: draft.room, id: result.id, duplicate: false, unchanged: true };
+      changed = { target, state: result.state };
+    }
+    const body = 'change' in draft ? encodeChangeBody(draft.change, draft.from, draft.ts) : storedBody(draft);
+    const { message, prev } = this.history.append(draft.room, body, changed);
     if (key !== undefined) this.once.set(key, message.id);
     this.emitRoom({ kind: 'message', message, prev, receivedAt: draft.receivedAt });
     return { room: draft.room, id: message.id, duplicate: false };

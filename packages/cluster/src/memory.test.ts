@@ -1,8 +1,9 @@
 import { openCluster } from './cluster.js';
-import { runClusterContract } from './contract-suite.js';
+import { runChangeContract } from './change-contract.js';
+import { runClusterContract, type Backend, type BackendOptions } from './contract-suite.js';
 import type { MemoryHistory } from './memory-history.js';
 
-runClusterContract('the in-process stores', async ({ historyLimit, presenceTtlMs, idempotencyMs }) => {
+async function memoryBackend({ historyLimit, presenceTtlMs, idempotencyMs }: BackendOptions): Promise<Backend> {
   const cluster = openCluster({ redisUrl: undefined, prefix: 'chat:', historyLimit, presenceTtlMs, idempotencyMs, name: 'contract' });
   const history = cluster.history as MemoryHistory;
   return {
@@ -10,4 +11,7 @@ runClusterContract('the in-process stores', async ({ historyLimit, presenceTtlMs
     appendSilently: async (room, body) => history.append(room, body).message.id,
     loseNewest: async (room, count) => history.loseNewest(room, count),
   };
-});
+}
+
+runClusterContract('the in-process stores', memoryBackend);
+runChangeContract('the in-process stores', memoryBackend);

@@ -1,4 +1,5 @@
-import type { Bus, BusListener, DirectDraft, DirectOutcome, MessageDraft, Published } from './bus.js';
+import { encodeChangeBody } from '@chat/protocol';
+import type { Bus, BusListener, ChangeDraft, ChangeRefusal, DirectDraft, DirectOutcome, MessageDraft, Published } from './bus.js';
 import { guarded, isReady, type RedisClient, type RedisConnections } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
 import { RoomAppends } from './redis-room-appends.js';
@@ -59,7 +60,7 @@ export class RedisBus implements Bus {
   constructor(
     connections: RedisConnections,
     private readonly keys: RedisKeys,
-    historyLimit: number,
+    private readonly historyLimit: number,
     node: string,
     private readonly idempotencyMs: number,
   ) {
@@ -99,11 +100,34 @@ export class RedisBus implements Bus {
     this.listener = listener;
   }
 
-  async publish(draft: MessageDraft): Promise<Published> {
+  async publish(draft: MessageDraft | ChangeDraft): Promise<Published> {
+    if ('change' in draft) return this.publishChange(draft);
     const published = await this.appends.append(draft);
     // Stored and acked whatever the listing does: a failed listing is retried at the next store here.
     this.lister.list(draft.room).catch(() => undefined);
     return published;
+  }
+
+  /** A change goes into the stream like a message, checked and applied to its target's state by chatChange. */
+  private async publishChange(draft: ChangeDraft): Promise<Published> {
+    const { room, change } = draft;
+    const body = encodeChangeBody(change, draft.from, draft.ts);
+    const log = this.keys.roomLog(room);
+    const key = draft.idempotencyKey;
+    const once = key === undefined ? log : this.keys.roomOnce(room, key);
+    // Messages of this room handed over earlier in this turn go first, on the same connection: the
+    // stream keeps the order in which the node received them.
+    this.appends.flush(room);
+    const [id, outcome] = await guarded(this.command.chatChange(
+      log, once, this.keys.roomSerial(room), this.keys.roomState(room), this.keys.roomTip(room),
+      this.historyLimit, this.keys.roomChannel(room), body, draft.receivedAt, key === undefined ? 0 : this.idempotencyMs, this.publishCommand,
+      change.kind, change.target, draft.from, draft.moderator ? '1' : '0', change.kind === 'edit' ? change.text : '',
+      change.kind === 'reaction' ? change.emoji : '', change.kind === 'reaction' && change.on ? '1' : '0', draft.maxReactions, draft.ts,
+    ));
+    const refusal = CHANGE_REFUSALS[outcome];
+    if (refusal !== undefined) return { room, id: '', duplicate: false, refused: refusal };
+    if (outcome === 2) return { room, id, duplicate: false, unchanged: true };
+    return { room, id, duplicate: outcome === 1 };
   }
 
   /**
@@ -256,3 +280,6 @@ export class RedisBus implements Bus {
     this.command.call(this.publishCommand, this.keys.nodeChannel(control.replyNode), reply).catch(() => undefined);
   }
 }
+
+/** The refusals chatChange answers with, by outcome number. */
+const CHANGE_REFUSALS: Partial<Record<number, ChangeRefusal>> = { 3: 'not_found', 4: 'forbidden', 5: 'too_many_reactions' };

@@ -1,5 +1,6 @@
 import { compareIds, messageJson } from '@chat/protocol';
-import type { RoomMessage } from './bus.js';
+import { isChange, type RoomMessage } from './bus.js';
+import { parseState, toMessageState } from './message-state.js';
 import { MAX_ID, firstRooms, type AfterOptions, type HistoryRead, type HistoryStore, type RoomPage } from './history-store.js';
 import { guarded, type RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -11,9 +12,7 @@ export class RedisHistory implements HistoryStore {
   constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {}
 
   async latest(room: string, count: number): Promise<RoomMessage[]> {
-    if (count <= 0) return [];
-    const entries = await guarded(this.redis.xrevrange(this.keys.roomLog(room), '+', '-', 'COUNT', count));
-    return toMessages(room, entries.reverse());
+    return count <= 0 ? [] : this.postsBefore(room, '+', count);
   }
 
   async after(room: string, since: string, max: number, options: AfterOptions = {}): Promise<HistoryRead> {
@@ -21,20 +20,45 @@ export class RedisHistory implements HistoryStore {
     const [held, tip, entries] = await guarded(this.redis.chatAfter(
       this.keys.roomLog(room), this.keys.roomLost(room), since, max, flag(since === MAX_ID), flag(options.recordLoss), flag(options.bound),
     ));
-    return { messages: toMessages(room, entries), gap: held !== 1, tip };
+    return { messages: await this.withStates(room, toMessages(room, entries)), gap: held !== 1, tip };
   }
 
   async before(room: string, before: string | undefined, limit: number): Promise<RoomMessage[]> {
     // Redis refuses an exclusive range that ends before the smallest id.
     if (before !== undefined && compareIds(before, '0-1') < 0) return [];
-    const end = before === undefined ? '+' : `(${before}`;
-    const entries = await guarded(this.redis.xrevrange(this.keys.roomLog(room), end, '-', 'COUNT', limit));
-    return toMessages(room, entries.reverse());
+    return this.postsBefore(room, before === undefined ? '+' : `(${before}`, limit);
   }
 
   async tip(room: string): Promise<string> {
     const entries = await guarded(this.redis.xrevrange(this.keys.roomLog(room), '+', '-', 'COUNT', 1));
     return entries[0]?.[0] ?? '';
+  }
+
+  /**
+   * Up to `limit` messages before `end` (an XREVRANGE bound), oldest first, in their latest state.
+   * Changes are skipped, so the stream is read a page at a time until enough messages are found.
+   */
+  private async postsBefore(room: string, end: string, limit: number): Promise<RoomMessage[]> {
+    const newestFirst: RoomMessage[] = [];
+    for (let from = end; newestFirst.length < limit;) {
+      const entries = await guarded(this.redis.xrevrange(this.keys.roomLog(room), from, '-', 'COUNT', limit));
+      for (const message of toMessages(room, entries)) if (!isChange(message)) newestFirst.push(message);
+      if (entries.length < limit) break;
+      from = `(${entries.at(-1)![0]}`;
+    }
+    return this.withStates(room, newestFirst.slice(0, limit).reverse());
+  }
+
+  /** Adds their latest state to the messages that were changed (one HMGET in the room's slot). */
+  private async withStates(room: string, messages: RoomMessage[]): Promise<RoomMessage[]> {
+    const posts = messages.filter((m) => !isChange(m));
+    if (posts.length === 0) return messages;
+    const states = await guarded(this.redis.hmget(this.keys.roomState(room), ...posts.map((m) => m.id)));
+    const byId = new Map(posts.map((m, i) => [m.id, parseState(states[i])]));
+    return messages.map((m) => {
+      const stored = byId.get(m.id);
+      return stored === undefined ? m : { ...m, state: toMessageState(stored, m.id) };
+    });
   }
 
   /**

@@ -35,6 +35,11 @@ export class RedisKeys {
     return `${this.prefix}{${room}}:read`;
   }
 
+  /** The latest state of the room's changed messages (a hash: message id -> JSON, see message-state.ts). */
+  roomState(room: string): string {
+    return `${this.prefix}{${room}}:state`;
+  }
+
   roomChannel(room: string): string {
     return `${this.prefix}{${room}}`;
   }

@@ -36,7 +36,7 @@ export class RoomAppends {
 
   append(draft: MessageDraft): Promise<Published> {
     return new Promise((resolve, reject) => {
-      if (this.waiting.size === 0) setImmediate(() => this.flush());
+      if (this.waiting.size === 0) setImmediate(() => this.flushAll());
       const entry = { draft, resolve, reject };
       const room = this.waiting.get(draft.room);
       if (room === undefined) this.waiting.set(draft.room, [entry]);
@@ -44,12 +44,25 @@ export class RoomAppends {
     });
   }
 
-  private flush(): void {
+  /**
+   * Sends what waits for `room` at once: a caller about to write something else of the room on the
+   * same connection (a change) keeps the stream in the order the node received them.
+   */
+  flush(room: string): void {
+    const batch = this.waiting.get(room);
+    if (batch === undefined) return;
+    this.waiting.delete(room);
+    this.sendInCalls(batch);
+  }
+
+  private flushAll(): void {
     const rooms = [...this.waiting.values()];
     this.waiting.clear();
-    for (const batch of rooms) {
-      for (let at = 0; at < batch.length; at += MAX_PER_CALL) this.send(batch.slice(at, at + MAX_PER_CALL));
-    }
+    for (const batch of rooms) this.sendInCalls(batch);
+  }
+
+  private sendInCalls(batch: Waiting[]): void {
+    for (let at = 0; at < batch.length; at += MAX_PER_CALL) this.send(batch.slice(at, at + MAX_PER_CALL));
   }
 
   private send(batch: Waiting[]): void {

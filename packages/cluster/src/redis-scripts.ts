@@ -53,6 +53,89 @@ if stored then redis.call('SET', KEYS[2], prev) end
 return out`;
 
 /**
+ * KEYS[1] room log, KEYS[2] the idempotency key (or KEYS[1]), KEYS[3] the room's message counter,
+ * KEYS[4] the room's message states. ARGV: maxlen, channel, body, receivedAt, idempotency ttl in ms,
+ * publish command (as chatPublish), then kind (edit, delete, reaction), target id, user, '1' for a
+ * moderator, text, emoji, '1' for on, max distinct emoji, ts. Returns {id, outcome, prev}: outcome
+ * 0 stored, 1 duplicate (the first id), 2 unchanged (id: the target's newest change, or the target),
+ * 3 not found, 4 forbidden, 5 too many reactions (then id and prev are '').
+ *
+ * The mirror of applyChange (message-state.ts): the target must be a message the log holds and not
+ * deleted; edits and deletes are its author's or a moderator's. The change is appended like a message
+ * (same channel payload, so feeds deliver it in order) but takes no running number of its own, and
+ * its target's state is written in the same step. States of trimmed messages go lazily: when the hash
+ * holds twice maxlen entries, those older than the log's oldest entry are dropped.
+ */
+const change = `
+local once = ARGV[5] ~= '0'
+if once then
+  local first = redis.call('GET', KEYS[2])
+  if first then return {first, 1, '-'} end
+end
+local target = ARGV[8]
+local found = redis.call('XRANGE', KEYS[1], target, target)[1]
+local body = nil
+if found then
+  for i = 1, #found[2], 2 do
+    if found[2][i] == 'b' then body = found[2][i + 1] end
+  end
+end
+if not body or string.sub(body, 1, 9) == '{"type":"' then return {'', 3, ''} end
+local raw = redis.call('HGET', KEYS[4], target)
+local state = {}
+if raw then state = cjson.decode(raw) end
+if state.d then return {'', 3, ''} end
+local kind, user = ARGV[7], ARGV[9]
+if kind ~= 'reaction' and cjson.decode(body).from ~= user and ARGV[10] ~= '1' then return {'', 4, ''} end
+if kind == 'edit' then
+  state.t, state.e = ARGV[11], tonumber(ARGV[15])
+elseif kind == 'delete' then
+  state = {d = 1, v = state.v}
+else
+  local reactions = state.r or {}
+  local users = reactions[ARGV[12]] or {}
+  local at = nil
+  for i, u in ipairs(users) do
+    if u == user then at = i end
+  end
+  if (ARGV[13] == '1') == (at ~= nil) then return {state.v or target, 2, ''} end
+  if at then
+    table.remove(users, at)
+  else
+    if #users == 0 then
+      local kinds = 0
+      for _ in pairs(reactions) do kinds = kinds + 1 end
+      if kinds >= tonumber(ARGV[14]) then return {'', 5, ''} end
+    end
+    table.insert(users, user)
+  end
+  if #users == 0 then reactions[ARGV[12]] = nil else reactions[ARGV[12]] = users end
+  if next(reactions) == nil then state.r = nil else state.r = reactions end
+end
+local prev = redis.call('GET', KEYS[5])
+if not prev then
+  local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  prev = newest and newest[1] or ''
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'p', prev, 'b', ARGV[3], 'n', redis.call('GET', KEYS[3]) or '0')
+redis.call('SET', KEYS[5], id)
+state.v = id
+redis.call('HSET', KEYS[4], target, cjson.encode(state))
+if once then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
+redis.call(ARGV[6], ARGV[2], 'm' .. prev .. ' ' .. id .. ' ' .. ARGV[4] .. ' ' .. ARGV[3])
+if redis.call('HLEN', KEYS[4]) > 2 * tonumber(ARGV[1]) then
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
+  local om, os = string.match(oldest, '^(%d+)-(%d+)$')
+  om, os = tonumber(om), tonumber(os)
+  for _, key in ipairs(redis.call('HKEYS', KEYS[4])) do
+    local km, ks = string.match(key, '^(%d+)-(%d+)$')
+    km, ks = tonumber(km), tonumber(ks)
+    if km < om or (km == om and ks < os) then redis.call('HDEL', KEYS[4], key) end
+  end
+end
+return {id, 0, prev}`;
+
+/**
  * KEYS[1] room log, KEYS[2] the room's loss mark. ARGV: since ('' for the start), max, '1' when
  * nothing can follow `since` (the largest id), '1' to record a loss, '1' when `since` is only a
  * lower bound (then held means: nothing after it was trimmed or recorded lost). Returns {held, tip, entries}:
@@ -107,7 +190,7 @@ return {held, tip, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', A
  * than the tip marks the tip, an id between two messages the older one), only forward; an id older
  * than everything the log holds (trimmed) moves nothing. A marker is `<id> <n>`, n the message's
  * running number (0 for an entry written before numbering: every numbered message is newer), so
- * unread is the counter minus n. With no marker, unread is what the log holds.
+ * unread is the counter minus n. With no marker, unread is how many messages (not changes) the log holds.
  */
 const read = `
 local function newer(a, b)
@@ -136,7 +219,21 @@ if ARGV[2] ~= '' then
     redis.call('HSET', KEYS[3], ARGV[1], marker .. ' ' .. n)
   end
 end
-if not marker then return {'', redis.call('XLEN', KEYS[1]), 0} end
+if not marker then
+  -- The messages the log holds: from the oldest entry's number on (a change carries the number of
+  -- the message before it, so it does not count), or every entry when it predates numbering.
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  if not oldest then return {'', 0, 0} end
+  local first, change = nil, false
+  for i = 1, #oldest[2], 2 do
+    if oldest[2][i] == 'n' then first = tonumber(oldest[2][i + 1]) end
+    if oldest[2][i] == 'b' then change = string.sub(oldest[2][i + 1], 1, 9) == '{"type":"' end
+  end
+  if not first then return {'', redis.call('XLEN', KEYS[1]), 0} end
+  local held = tonumber(redis.call('GET', KEYS[2]) or '0') - first
+  if not change then held = held + 1 end
+  return {'', held, 0}
+end
 local unread = tonumber(redis.call('GET', KEYS[2]) or '0') - n
 if unread < 0 then unread = 0 end
 return {marker, unread, moved}`;
@@ -183,6 +280,7 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now() - tonumber(ARGV[1]), '
 const scripts = {
   // The number of keys varies with the messages: it is the first argument of every call.
   chatPublish: { lua: publish },
+  chatChange: { numberOfKeys: 5, lua: change },
   chatRead: { numberOfKeys: 3, lua: read },
   chatAfter: { numberOfKeys: 2, lua: after },
   chatPresenceJoin: { numberOfKeys: 2, lua: presenceJoin },
@@ -199,6 +297,8 @@ export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     chatPublish(numberOfKeys: number, ...keysThenArgs: Arg[]): Result<[id: string, duplicate: number][], Context>;
+    chatChange(log: string, once: string, serial: string, states: string, tip: string, maxlen: Arg, channel: string, body: string, receivedAt: Arg, onceTtlMs: Arg, publish: PublishCommand,
+      kind: string, target: string, user: string, moderator: '0' | '1', text: string, emoji: string, on: '0' | '1', maxReactions: Arg, ts: Arg): Result<[id: string, outcome: number, prev: string], Context>;
     chatAfter(log: string, lost: string, since: string, max: Arg, nothingAfter: '0' | '1', recordLoss: '0' | '1', bound: '0' | '1'): Result<[held: number, tip: string, entries: StreamEntry[]], Context>;
     chatRead(log: string, serial: string, markers: string, user: string, id: string): Result<[marker: string, unread: number, moved: number], Context>;
     chatPresenceJoin(members: string, holders: string, room: string, user: string, node: string, channel: string, publish: PublishCommand): Result<number, Context>;

@@ -6,7 +6,8 @@ import type { HistoryRead, HistoryStore } from './history-store.js';
 /** Where a feed hands what it delivers, in room order. */
 export interface FeedSink {
   /**
-   * Messages of one room, in id order, each exactly once. `receivedAt` is set for live traffic only.
+   * Messages of one room, and the changes to them (edits, deletes, reactions: stored events that share
+   * the messages' ids and order), in id order, each exactly once. `receivedAt` is set for live traffic only.
    * A sink that cannot take more yet returns a promise: the room then holds what follows until it
    * settles (flow control, e.g. a broker's unacknowledged publishes), and reads no history meanwhile.
    */

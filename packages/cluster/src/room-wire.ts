@@ -4,8 +4,9 @@
  * redis-scripts.ts write the channel payloads; this file is their only reader.
  *
  * Room channel payloads (the first character says what follows):
- * - `m<prev> <id> <receivedAt> <body>`: a stored message, with the id stored before it ('' for a
- *   log's first), the accepting gateway's receipt time, and the stored body (JSON);
+ * - `m<prev> <id> <receivedAt> <body>`: a stored message or change to one (an edit, delete or
+ *   reaction: its body starts with its type), with the id stored before it ('' for a log's first),
+ *   the accepting gateway's receipt time, and the stored body (JSON);
  * - `u<state> <user>`: presence, state `join` or `leave` (the room is the channel's);
  * - `e<json>`: an ephemeral room event, a server frame as JSON text (Bus.signal);
  * - `x<user> <json>`: the same, not for the connections of `user` (the one it is about).

@@ -8,12 +8,16 @@ export enum ErrorCode {
   TooLarge = 'too_large',
   /** `send` or `history` for a room this connection has not joined. */
   NotJoined = 'not_joined',
-  /** The token's `rooms` claim does not allow the room. */
+  /** The token's `rooms` claim does not allow the room, or an edit or delete of someone else's message. */
   Forbidden = 'forbidden',
   /** Over RATE_LIMIT frames per second; the frame was dropped. */
   RateLimited = 'rate_limited',
   /** A `join` beyond MAX_ROOMS rooms on one connection: leave a room first. */
   TooManyRooms = 'too_many_rooms',
+  /** An `edit`, `delete` or `react` of a message the room's history does not hold (never stored, trimmed, or deleted). */
+  NotFound = 'not_found',
+  /** A `react` with a new emoji on a message that has MAX_REACTIONS distinct ones already. */
+  TooManyReactions = 'too_many_reactions',
   /** A `direct` to a user with no open connection anywhere in the cluster, and no online device. */
   UserOffline = 'user_offline',
   /**

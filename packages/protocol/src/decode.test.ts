@@ -80,3 +80,24 @@ test('since and before are bad_request unless both parts of the id are below 2^6
     assert.equal(code({ type: 'history', room: 'r', before: id }), ErrorCode.BadRequest, id);
   }
 });
+
+test('edit, delete and react decode with their target, text limit, mid and on (true when absent)', () => {
+  assert.deepEqual(decode({ type: 'edit', room: 'r', id: '5-1', text: 'fixed', mid: 'm1', ref: 'e' }), { ok: true, frame: { type: 'edit', room: 'r', id: '5-1', text: 'fixed', mid: 'm1', ref: 'e' } });
+  assert.deepEqual(decode({ type: 'delete', room: 'r', id: '5-1' }), { ok: true, frame: { type: 'delete', room: 'r', id: '5-1' } });
+  assert.deepEqual(decode({ type: 'react', room: 'r', id: '5-1', emoji: 'ok' }), { ok: true, frame: { type: 'react', room: 'r', id: '5-1', emoji: 'ok', on: true } });
+  assert.deepEqual(decode({ type: 'react', room: 'r', id: '5-1', emoji: 'ok', on: false, mid: 'x' }), { ok: true, frame: { type: 'react', room: 'r', id: '5-1', emoji: 'ok', on: false, mid: 'x' } });
+  assert.equal(code({ type: 'edit', room: 'r', id: '5-1', text: '0123456789' }), 'ok', 'MAX_TEXT exactly');
+  assert.equal(code({ type: 'edit', room: 'r', id: '5-1', text: '0123456789x' }), ErrorCode.TooLarge);
+  for (const type of ['edit', 'delete', 'react']) {
+    for (const id of [undefined, 'latest', 7, '18446744073709551616-0']) assert.equal(code({ type, room: 'r', id, text: 't', emoji: 'ok' }), ErrorCode.BadRequest, `${type} ${String(id)}`);
+    assert.equal(code({ type, room: 'r', id: '1-0', text: 't', emoji: 'ok', mid: 'has space' }), ErrorCode.BadRequest);
+  }
+  assert.equal(code({ type: 'edit', room: 'r', id: '1-0' }), ErrorCode.BadRequest, 'an edit needs text');
+  assert.equal(code({ type: 'react', room: 'r', id: '1-0', emoji: 'ok', on: 'yes' }), ErrorCode.BadRequest);
+});
+
+test('a reaction is an emoji sequence of 1 to 32 code points, or a name of 1 to 32 of [a-z0-9_+-]', () => {
+  const emoji = (e: unknown) => code({ type: 'react', room: 'r', id: '1-0', emoji: e });
+  for (const ok of ['👍', '👍🏽', '👨‍👩‍👧', '🇫🇷', '❤️', '#️⃣', 'thumbsup', '+1', '-1', 'x'.repeat(32), '🎉'.repeat(32)]) assert.equal(emoji(ok), 'ok', ok);
+  for (const bad of ['', 'x'.repeat(33), '🎉'.repeat(33), 'Thumbs', 'thumbs up', '#', 'a👍', '<b>', '\u200d', 5, null]) assert.equal(emoji(bad), ErrorCode.BadRequest, String(bad));
+});

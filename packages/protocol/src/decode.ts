@@ -1,7 +1,7 @@
 import { ErrorCode } from './codes.js';
 import type { ClientFrame } from './frames.js';
 import { HISTORY_PAGE_MAX } from './frames.js';
-import { isMessageId, isMid, isValidName } from './names.js';
+import { isEmoji, isMessageId, isMid, isValidName } from './names.js';
 
 export interface DecodeLimits {
   /** Longest `text`, in characters (UTF-16 code units, as JavaScript counts them). */
@@ -107,6 +107,41 @@ function decodeByType(f: Fields, type: string, limits: DecodeLimits): ClientFram
       if (!isMessageId(f.id)) return err(ErrorCode.BadRequest, 'id must be a message id like "1700000000000-0" (both parts below 2^64)');
       return { type, room, id: f.id };
     }
+    case 'edit': {
+      const room = roomField(f);
+      if (typeof room !== 'string') return room;
+      const id = targetField(f);
+      if (typeof id !== 'string') return id;
+      const text = textField(f, limits);
+      if (typeof text !== 'string') return text;
+      const mid = midField(f);
+      if (typeof mid === 'object') return mid;
+      return mid === undefined ? { type, room, id, text } : { type, room, id, text, mid };
+    }
+    case 'delete': {
+      const room = roomField(f);
+      if (typeof room !== 'string') return room;
+      const id = targetField(f);
+      if (typeof id !== 'string') return id;
+      const mid = midField(f);
+      if (typeof mid === 'object') return mid;
+      return mid === undefined ? { type, room, id } : { type, room, id, mid };
+    }
+    case 'react': {
+      const room = roomField(f);
+      if (typeof room !== 'string') return room;
+      const id = targetField(f);
+      if (typeof id !== 'string') return id;
+      if (!isEmoji(f.emoji)) {
+        return err(ErrorCode.BadRequest, 'emoji must be an emoji (1 to 32 code points) or a name matching ^[a-z0-9_+-]{1,32}$');
+      }
+      if (f.on !== undefined && typeof f.on !== 'boolean') return err(ErrorCode.BadRequest, 'on must be true or false');
+      const mid = midField(f);
+      if (typeof mid === 'object') return mid;
+      const frame: ClientFrame = { type, room, id, emoji: f.emoji, on: f.on !== false };
+      if (mid !== undefined) frame.mid = mid;
+      return frame;
+    }
     default:
       return err(ErrorCode.UnknownType, `unknown frame type "${type.slice(0, 64)}"`);
   }
@@ -115,6 +150,11 @@ function decodeByType(f: Fields, type: string, limits: DecodeLimits): ClientFram
 function roomField(f: Fields): string | DecodeError {
   if (isValidName(f.room)) return f.room;
   return err(ErrorCode.BadRequest, 'room must be a name matching ^[A-Za-z0-9_.-]{1,64}$');
+}
+
+function targetField(f: Fields): string | DecodeError {
+  if (isMessageId(f.id)) return f.id;
+  return err(ErrorCode.BadRequest, 'id must be a message id like "1700000000000-0" (both parts below 2^64)');
 }
 
 function midField(f: Fields): string | undefined | DecodeError {

@@ -1,4 +1,4 @@
-import type { PresenceState, ServerFrame, Via } from './frames.js';
+import type { ChatMessage, PresenceState, ReactionSummary, ServerFrame, Tombstone, Via } from './frames.js';
 
 /**
  * Server frames as JSON text: the one place their wire form is written. A frame built from typed
@@ -25,9 +25,73 @@ export function encodeMessageBody(body: MessageBody): string {
   return JSON.stringify(fields);
 }
 
-/** The `message` event from a stored body (JSON text), without parsing the body. */
+/** A change to message `target` by `user`, stored in the room's stream like a message (see encodeChangeBody). */
+export type MessageChange =
+  | { kind: 'edit'; target: string; text: string }
+  | { kind: 'delete'; target: string }
+  | { kind: 'reaction'; target: string; emoji: string; on: boolean };
+
+/**
+ * A change's body as stored: the `edit`, `delete` or `reaction` event but its room and id, with its
+ * type first (`{"type":"edit","target",...}`), which is how a reader tells it from a message's body.
+ */
+export function encodeChangeBody(change: MessageChange, user: string, ts: number): string {
+  switch (change.kind) {
+    case 'edit': return JSON.stringify({ type: 'edit', target: change.target, from: user, text: change.text, ts });
+    case 'delete': return JSON.stringify({ type: 'delete', target: change.target, from: user, ts });
+    case 'reaction': return JSON.stringify({ type: 'reaction', target: change.target, user, emoji: change.emoji, on: change.on, ts });
+  }
+}
+
+const TYPED_BODY = '{"type":"';
+
+/** True when a stored body is a change (edit, delete, reaction) rather than a message. */
+export function isChangeBody(body: string): boolean {
+  return body.startsWith(TYPED_BODY);
+}
+
+/**
+ * The event a stored body stands for, without parsing the body: the `message` event, or the change
+ * event whose type the body starts with; the room and id are spliced in after the type.
+ */
 export function messageJson(room: string, id: string, body: string): string {
-  return `{"type":"message","room":${JSON.stringify(room)},"id":${JSON.stringify(id)},${body.slice(1)}`;
+  const place = `"room":${JSON.stringify(room)},"id":${JSON.stringify(id)}`;
+  if (!isChangeBody(body)) return `{"type":"message",${place},${body.slice(1)}`;
+  const typeEnd = body.indexOf('"', TYPED_BODY.length) + 1;
+  return `${body.slice(0, typeEnd)},${place}${body.slice(typeEnd)}`;
+}
+
+/**
+ * What the changes stored so far made of one message: its text as last edited and when, whether it
+ * is deleted, and who reacted with what (emoji -> users, none empty). Kept beside the stream.
+ */
+export interface MessageState {
+  /** Id of the newest change this state includes: a client applies only changes with a greater id. */
+  rev: string;
+  text?: string;
+  edited?: number;
+  deleted?: boolean;
+  reactions?: Record<string, string[]>;
+}
+
+/**
+ * A `message` event (JSON text) in its latest state as `viewer` sees it (`me` of each reaction);
+ * `viewer` '' for nobody in particular (the HTTP API). A tombstone keeps type, room, id, from and ts.
+ */
+export function latestMessageJson(event: string, state: MessageState, viewer: string): string {
+  const message = JSON.parse(event) as ChatMessage;
+  if (state.deleted === true) {
+    const tombstone: Tombstone = { type: 'message', room: message.room, id: message.id, from: message.from, deleted: true, ts: message.ts, rev: state.rev };
+    return JSON.stringify(tombstone);
+  }
+  message.rev = state.rev;
+  if (state.text !== undefined) message.text = state.text;
+  if (state.edited !== undefined) message.edited = state.edited;
+  const reactions = Object.entries(state.reactions ?? {}).filter(([, users]) => users.length > 0);
+  if (reactions.length > 0) {
+    message.reactions = Object.fromEntries(reactions.map(([emoji, users]): [string, ReactionSummary] => [emoji, { count: users.length, me: users.includes(viewer) }]));
+  }
+  return encodeFrame(message);
 }
 
 /** Where a user's read marker of a room stands: the message id (null: none yet) and how many messages follow it. */

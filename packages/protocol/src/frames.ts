@@ -1,6 +1,10 @@
 import type { ErrorCode } from './codes.js';
 
-/** A room message as every member sees it. `id` is unique and increasing per room. */
+/**
+ * A room message as every member sees it. `id` is unique and increasing per room. History (and a
+ * join) gives it in its latest state: `edited` (when the text was last changed), `reactions`; a
+ * deleted one comes as a Tombstone, which the SDK hands on as a ChatMessage with `deleted` and text ''.
+ */
 export interface ChatMessage {
   type: 'message';
   room: string;
@@ -9,7 +13,36 @@ export interface ChatMessage {
   text: string;
   ts: number;
   via?: Via;
+  edited?: number;
+  /** Only in the SDK's form of a Tombstone (then `text` is ''). */
+  deleted?: true;
+  reactions?: Record<string, ReactionSummary>;
+  /**
+   * On a message given in its latest state: the id of the newest change that state includes. A
+   * change event with an id at or below it is already applied (applyChange in the SDK skips it).
+   */
+  rev?: string;
 }
+
+/** A deleted message as history shows it: its place, author and time, and no text. */
+export interface Tombstone { type: 'message'; room: string; id: string; from: string; deleted: true; ts: number; rev?: string }
+
+/** How many users reacted to a message with one emoji, and whether the reader is one of them. */
+export interface ReactionSummary {
+  count: number;
+  me: boolean;
+}
+
+/** A message's text was changed: a stored event of its own (`id`), about the message `target`. */
+export interface EditEvent { type: 'edit'; room: string; id: string; target: string; from: string; text: string; ts: number }
+/** A message was deleted; it stays in history as a tombstone. */
+export interface DeleteEvent { type: 'delete'; room: string; id: string; target: string; from: string; ts: number }
+/** `user` added (`on`) or removed a reaction to `target`. */
+export interface ReactionEvent { type: 'reaction'; room: string; id: string; target: string; user: string; emoji: string; on: boolean; ts: number }
+/** What a room's stream holds besides messages: changes to them, in the room's one order. */
+export type ChangeEvent = EditEvent | DeleteEvent | ReactionEvent;
+/** Anything stored in a room's stream, as a join or a resume hands it over. */
+export type RoomItem = ChatMessage | Tombstone | ChangeEvent;
 
 /** Where a message entered the system when it was not a WebSocket client. */
 export type Via = 'mqtt' | 'api';
@@ -46,8 +79,15 @@ export interface PingFrame { type: 'ping'; ref?: string }
 export interface TypingFrame { type: 'typing'; room: string; state?: 'stop'; ref?: string }
 /** Marks a room read up to message `id`; markers only move forward. */
 export interface ReadFrame { type: 'read'; room: string; id: string; ref?: string }
+/** Changes the text of message `id` (the author's, or as a moderator). */
+export interface EditFrame { type: 'edit'; room: string; id: string; text: string; mid?: string; ref?: string }
+/** Deletes message `id` (the author's, or as a moderator), leaving a tombstone. */
+export interface DeleteFrame { type: 'delete'; room: string; id: string; mid?: string; ref?: string }
+/** Adds (`on`) or removes the user's reaction `emoji` (see isEmoji) to message `id`. */
+export interface ReactFrame { type: 'react'; room: string; id: string; emoji: string; on: boolean; mid?: string; ref?: string }
 
-export type ClientFrame = JoinFrame | LeaveFrame | SendFrame | DirectFrame | HistoryFrame | PingFrame | TypingFrame | ReadFrame;
+export type ClientFrame =
+  | JoinFrame | LeaveFrame | SendFrame | DirectFrame | HistoryFrame | PingFrame | TypingFrame | ReadFrame | EditFrame | DeleteFrame | ReactFrame;
 export type ClientFrameType = ClientFrame['type'];
 
 /**
@@ -55,7 +95,7 @@ export type ClientFrameType = ClientFrame['type'];
  * A Record over the union, so a frame type added to ClientFrame and not here does not compile.
  */
 export const CLIENT_FRAME_TYPES = Object.keys({
-  join: true, leave: true, send: true, direct: true, history: true, ping: true, typing: true, read: true,
+  join: true, leave: true, send: true, direct: true, history: true, ping: true, typing: true, read: true, edit: true, delete: true, react: true,
 } satisfies Record<ClientFrameType, true>) as ClientFrameType[];
 
 // ---- server to client ----
@@ -66,12 +106,15 @@ export interface WelcomeFrame { type: 'welcome'; user: string; conn: string; nod
  * `join`; the unsolicited `joined` of a gap, written to all of a room's members at once, has neither.
  */
 export interface JoinedFrame {
-  type: 'joined'; room: string; members: string[]; history: ChatMessage[]; gap: boolean; read?: string | null; unread?: number; ref?: string;
+  type: 'joined'; room: string; members: string[]; history: RoomItem[]; gap: boolean; read?: string | null; unread?: number; ref?: string;
 }
 export interface LeftFrame { type: 'left'; room: string; ref?: string }
-/** `duplicate`: this `mid` was already stored; `id` is the first one's. */
-export interface AckFrame { type: 'ack'; ref?: string; id: string; duplicate?: boolean }
-export interface HistoryReplyFrame { type: 'history'; room: string; messages: ChatMessage[]; ref?: string }
+/**
+ * `duplicate`: this `mid` was already stored; `id` is the first one's. `unchanged`: a reaction that
+ * was already as asked, so nothing was stored; `id` is the newest change of that message (or its own id).
+ */
+export interface AckFrame { type: 'ack'; ref?: string; id: string; duplicate?: boolean; unchanged?: boolean }
+export interface HistoryReplyFrame { type: 'history'; room: string; messages: Array<ChatMessage | Tombstone>; ref?: string }
 export interface PongFrame { type: 'pong'; ts: number; ref?: string }
 export interface ErrorFrame { type: 'error'; code: ErrorCode; message: string; ref?: string }
 /** Someone else in the room is typing; they stop being shown `ttl` ms after the last one (0: stopped now). */
@@ -83,14 +126,17 @@ export interface ReceiptEvent { type: 'receipt'; room: string; user: string; id:
 
 export type ServerFrame =
   | WelcomeFrame | JoinedFrame | LeftFrame | AckFrame | HistoryReplyFrame | PongFrame | ErrorFrame
-  | ChatMessage | DirectMessage | PresenceEvent | TypingEvent | ReadEvent | ReceiptEvent;
+  | ChatMessage | DirectMessage | PresenceEvent | TypingEvent | ReadEvent | ReceiptEvent | EditEvent | DeleteEvent | ReactionEvent;
 export type ServerFrameType = ServerFrame['type'];
 
 /** Every server frame type, as data, checked against the union like CLIENT_FRAME_TYPES. */
 export const SERVER_FRAME_TYPES = Object.keys({
   welcome: true, joined: true, left: true, ack: true, history: true, pong: true, error: true, message: true, direct: true, presence: true,
-  typing: true, read: true, receipt: true,
+  typing: true, read: true, receipt: true, edit: true, delete: true, reaction: true,
 } satisfies Record<ServerFrameType, true>) as ServerFrameType[];
+
+/** Most distinct emoji on one message, by default (MAX_REACTIONS). */
+export const DEFAULT_MAX_REACTIONS = 20;
 
 /** Most messages one `history` reply carries, whatever `limit` asks for. */
 export const HISTORY_PAGE_MAX = 100;

@@ -37,3 +37,19 @@ function splitId(id: string): [bigint, bigint] {
   const dash = id.indexOf('-');
   return [BigInt(id.slice(0, dash)), BigInt(id.slice(dash + 1))];
 }
+
+/** A reaction given by name: lowercase letters, digits, `_`, `+` and `-`, 1 to 32 of them (`thumbsup`, `+1`). */
+export const EMOJI_NAME_PATTERN = /^[a-z0-9_+-]{1,32}$/;
+
+/**
+ * A reaction as the emoji itself: 1 to 32 code points, each a pictograph or an emoji component
+ * (skin tone, ZWJ, variation selector, keycap, regional indicator, tag), at least one of them a
+ * pictograph, a regional indicator or the keycap mark U+20E3 (so "#" or "1" alone is not an emoji:
+ * "1" is a name, "#" is refused).
+ */
+const EMOJI_SEQUENCE_PATTERN = /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3])[\p{Extended_Pictographic}\p{Emoji_Component}]{1,32}$/u;
+
+/** True for what a `react` may carry: an emoji sequence or a reaction name (see the two patterns above). */
+export function isEmoji(value: unknown): value is string {
+  return typeof value === 'string' && (EMOJI_NAME_PATTERN.test(value) || EMOJI_SEQUENCE_PATTERN.test(value));
+}

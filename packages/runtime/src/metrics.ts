@@ -17,6 +17,11 @@ export interface GatewayMetrics {
   typing(): void;
   /** A read marker moved forward (chat_read_markers_total). */
   readMarker(): void;
+  /**
+   * A change to a message stored: chat_edits_total, chat_deletes_total or chat_reactions_total
+   * (reactions added and removed). Refused, unchanged and duplicate ones are not counted.
+   */
+  changed(kind: 'edit' | 'delete' | 'reaction'): void;
 }
 
 /** Why a connection closed: the `reason` label of chat_connections_closed_total. */

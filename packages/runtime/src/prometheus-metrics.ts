@@ -37,6 +37,11 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
   const duplicates = new Counter({ name: 'chat_duplicates_total', help: 'Sends and directs answered as duplicates of an earlier mid', registers });
   const typing = new Counter({ name: 'chat_typing_total', help: 'Typing indicators relayed to a room (stops included; throttled ones not)', registers });
   const readMarkers = new Counter({ name: 'chat_read_markers_total', help: 'Read markers moved forward', registers });
+  const changes = {
+    edit: new Counter({ name: 'chat_edits_total', help: 'Message edits stored', registers }),
+    delete: new Counter({ name: 'chat_deletes_total', help: 'Message deletes stored', registers }),
+    reaction: new Counter({ name: 'chat_reactions_total', help: 'Reactions added or removed', registers }),
+  };
 
   return {
     ...endpoint(registry),
@@ -53,6 +58,7 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
     duplicate() { duplicates.inc(); },
     typing() { typing.inc(); },
     readMarker() { readMarkers.inc(); },
+    changed(kind) { changes[kind].inc(); },
   };
 }
 

@@ -57,6 +57,15 @@ test('typing and read receipts: defaults, edges, and a ttl never shorter than th
   refused('READ_RECEIPTS', 'yes');
 });
 
+test('MAX_REACTIONS is 20 by default, 1 to 1000', () => {
+  assert.equal(readGatewayConfig({}).maxReactions, 20);
+  assert.equal(readGatewayConfig({ MAX_REACTIONS: '1' }).maxReactions, 1);
+  assert.equal(readGatewayConfig({ MAX_REACTIONS: '1000' }).maxReactions, 1000);
+  refused('MAX_REACTIONS', '0');
+  refused('MAX_REACTIONS', '1001');
+  refused('MAX_REACTIONS', 'many');
+});
+
 test('the bus is the in-process one, one Redis, or a Redis Cluster, never two at once', () => {
   assert.deepEqual([readGatewayConfig({}).redisUrl, readGatewayConfig({}).redisClusterNodes], [undefined, undefined]);
   assert.equal(readGatewayConfig({ REDIS_URL: 'redis://r:6379' }).redisUrl, 'redis://r:6379');

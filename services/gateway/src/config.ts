@@ -1,4 +1,4 @@
-import { NAME_PATTERN } from '@chat/protocol';
+import { DEFAULT_MAX_REACTIONS, NAME_PATTERN } from '@chat/protocol';
 import { ConfigError, LOG_LEVELS, envChoice, envHostPorts, envInt, envList, envName, envOptional, envString, envUrl, safeHostname, type Env, type LogLevel } from '@chat/runtime';
 import { readAuthConfig, type AuthConfig } from './auth-config.js';
 
@@ -38,6 +38,8 @@ export interface GatewayConfig {
   typingTtlMs: number;
   /** Members get a `receipt` when another member's read marker moves. */
   readReceipts: boolean;
+  /** Most distinct emoji one message may carry: a reaction with a new one beyond it is refused. */
+  maxReactions: number;
   logLevel: LogLevel;
 }
 
@@ -76,6 +78,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     typingIntervalMs,
     typingTtlMs,
     readReceipts: envChoice(env, 'READ_RECEIPTS', ['true', 'false'], 'false') === 'true',
+    maxReactions: envInt(env, 'MAX_REACTIONS', DEFAULT_MAX_REACTIONS, 1, 1000),
     logLevel: envChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

@@ -7,6 +7,7 @@ import type { Connection, LocalTopics } from './connection.js';
 import type { Core, LeaveReason } from './core.js';
 import { Delivery } from './delivery.js';
 import { Membership } from './membership.js';
+import { edit, react, remove } from './change-handlers.js';
 import { read, typing } from './chat-handlers.js';
 import { direct, send } from './message-handlers.js';
 import { history, join, leave } from './room-handlers.js';
@@ -247,6 +248,9 @@ export class Gateway implements Core {
       case 'ping': return this.reply(session, { type: 'pong', ts: Date.now() }, frame.ref);
       case 'typing': return typing(this, session, frame);
       case 'read': return read(this, session, frame);
+      case 'edit': return edit(this, session, frame);
+      case 'delete': return remove(this, session, frame);
+      case 'react': return react(this, session, frame);
       default: return assertNever(frame);
     }
   }

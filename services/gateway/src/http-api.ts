@@ -3,6 +3,7 @@ import { ErrorCode, HISTORY_PAGE_MAX, isMessageId, isValidName } from '@chat/pro
 import { BusUnavailableError } from '@chat/cluster';
 import type { Core } from './core.js';
 import { publishDirect, publishMessage } from './message-handlers.js';
+import { latestJson } from './room-handlers.js';
 
 /** What the transport read of a request before its body. */
 export interface ApiHead {
@@ -129,7 +130,7 @@ async function page(gw: Core, room: string, query: URLSearchParams): Promise<Api
   if (!Number.isInteger(limit) || limit < 1) return failure(400, ErrorCode.BadRequest, 'limit must be a positive integer');
   return unavailableAs503(async () => {
     const messages = await gw.history.before(room, before, Math.min(limit, HISTORY_PAGE_MAX));
-    return { status: 200, body: { room, messages: messages.map((m) => JSON.parse(m.event) as unknown) } };
+    return { status: 200, body: { room, messages: messages.map((m) => JSON.parse(latestJson(m, '')) as unknown) } };
   });
 }
 

@@ -77,10 +77,10 @@ export async function publishDirect(gw: Core, letter: Letter): Promise<DirectOut
 }
 
 /** A client's `mid` is its own: the same mid from two users is two messages. */
-function userKey(user: string, mid: string): string {
+export function userKey(user: string, mid: string): string {
   return `u:${user}:${mid}`;
 }
 
-function ack(id: string, duplicate: boolean) {
+export function ack(id: string, duplicate: boolean) {
   return duplicate ? { type: 'ack' as const, id, duplicate } : { type: 'ack' as const, id };
 }

@@ -1,4 +1,5 @@
-import { ErrorCode, historyJson, joinedJson, type HistoryFrame, type JoinFrame, type LeaveFrame } from '@chat/protocol';
+import { ErrorCode, compareIds, historyJson, joinedJson, latestMessageJson, type HistoryFrame, type JoinFrame, type LeaveFrame } from '@chat/protocol';
+import { isChange, type RoomMessage } from '@chat/cluster';
 import { roomAllowed } from '@chat/runtime';
 import type { Core } from './core.js';
 import type { Session } from './session.js';
@@ -22,7 +23,9 @@ export async function join(gw: Core, s: Session, f: JoinFrame): Promise<void> {
     // A `leave` may arrive while history is read: attach only if the room is still joined.
     const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => gw.membership.attach(s, f.room));
     if (s.closed || !s.rooms.has(f.room)) return;
-    s.write(joinedJson(f.room, members, snapshot.history.map((m) => m.event), snapshot.gap, f.ref, read));
+    // A resume hands over the changes themselves; a first join only those its messages do not show yet.
+    const items = f.since === undefined ? unapplied(snapshot.history) : snapshot.history;
+    s.write(joinedJson(f.room, members, items.map((m) => latestJson(m, s.user)), snapshot.gap, f.ref, read));
     if (gw.log.debugEnabled) {
       gw.log.debug('joined room', { room: f.room, user: s.user, conn: s.conn.id, since: f.since ?? null, history: snapshot.history.length, gap: snapshot.gap });
     }
@@ -45,5 +48,27 @@ export async function history(gw: Core, s: Session, f: HistoryFrame): Promise<vo
   }
   // The decoder has already capped `limit` at HISTORY_PAGE_MAX.
   const messages = await gw.history.before(f.room, f.before, f.limit ?? DEFAULT_HISTORY_PAGE);
-  s.write(historyJson(f.room, messages.map((m) => m.event), f.ref));
+  s.write(historyJson(f.room, messages.map((m) => latestJson(m, s.user)), f.ref));
+}
+
+/**
+ * A stored event as a history reply shows it to `viewer`: a message that was changed in its latest
+ * state (with `me` on each reaction for the viewer; '' for nobody), anything else as it was stored.
+ * Built per reader, so only for replies to one connection, never for live fan-out.
+ */
+export function latestJson(message: RoomMessage, viewer: string): string {
+  return message.state === undefined ? message.event : latestMessageJson(message.event, message.state, viewer);
+}
+
+/**
+ * The items without the changes that a message among them already shows (its state's rev is at or
+ * after the change): a join's history may end with changes delivered live meanwhile.
+ */
+function unapplied(items: readonly RoomMessage[]): RoomMessage[] {
+  const revs = new Map(items.flatMap((m) => (m.state === undefined ? [] : [[m.id, m.state.rev] as const])));
+  return items.filter((m) => {
+    if (!isChange(m)) return true;
+    const rev = revs.get((JSON.parse(m.event) as { target: string }).target);
+    return rev === undefined || compareIds(m.id, rev) > 0;
+  });
 }

@@ -51,6 +51,26 @@ for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`brows
     assert.deepEqual(await sensor.collect((m) => m.topic === 'chat/rooms/hall/messages', 300), [], 'no duplicates');
   });
 
+  test('edits, deletes and reactions reach devices on the room topic, once each, in order with the messages', async () => {
+    await alice.request({ type: 'join', room: 'board' });
+    await bob.request({ type: 'join', room: 'board' });
+    const screen = await device('screen-a');
+    await screen.subscribe('chat/rooms/board/messages');
+    const first = String((await alice.request({ type: 'send', room: 'board', text: 'meeting at 3' })).id);
+    const ids = [
+      first,
+      (await alice.request({ type: 'edit', room: 'board', id: first, text: 'meeting at 4' })).id,
+      (await bob.request({ type: 'react', room: 'board', id: first, emoji: 'ok' })).id,
+      (await alice.request({ type: 'delete', room: 'board', id: first })).id,
+    ].map(String);
+    const got = [];
+    for (let i = 0; i < ids.length; i++) got.push((await screen.next((m) => m.topic === 'chat/rooms/board/messages')).json!);
+    assert.deepEqual(got.map((m) => [m.type, m.id]), [['message', ids[0]], ['edit', ids[1]], ['reaction', ids[2]], ['delete', ids[3]]]);
+    assert.deepEqual(got[1], { type: 'edit', room: 'board', id: ids[1], target: first, from: 'alice', text: 'meeting at 4', ts: got[1]!.ts });
+    assert.deepEqual([got[2]!.user, got[2]!.emoji, got[2]!.on, got[3]!.target], ['bob', 'ok', true, first]);
+    assert.deepEqual(await screen.collect((m) => m.topic === 'chat/rooms/board/messages', 300), [], 'no duplicates');
+  });
+
   test('device posts reach browsers on both gateways in the same order, and go out on MQTT once', async () => {
     await alice.request({ type: 'join', room: 'plant' });
     await bob.request({ type: 'join', room: 'plant' });
