@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  startGateway, startRedis, startRedisCluster, type Frame, type GatewayService, type RedisCluster, type RedisServer, type TestClient,
-} from '@chat/testkit';
-import { joined, metricValue, sleep } from './test-helpers.js';
+import { startGateway, type Frame, type GatewayService, type TestClient } from '@chat/testkit';
+import { BUS_BACKENDS, joined, metricValue, sleep, startBus, type TestBus } from './test-helpers.js';
 
 const STORED = new Set(['message', 'edit', 'delete', 'reaction']);
 /** What a member was handed of a room's stream so far, in arrival order: type and id of each. */
 const stream = (c: TestClient, room: string) => c.frames.filter((f) => STORED.has(String(f.type)) && f.room === room).map((f) => `${f.type} ${f.id}`);
 
 /** Edits, deletes and reactions across nodes, on both Redis backends: ordered, resumable, stored once. */
-for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`edits, deletes and reactions across three gateways on ${backend}`, () => {
-  const single = backend === 'one Redis';
-  let redis: RedisServer;
-  let redisCluster: RedisCluster;
+for (const backend of BUS_BACKENDS) describe(`edits, deletes and reactions across three gateways on ${backend}`, () => {
+  let bus: TestBus;
   let nodes: GatewayService[];
-  let bus: Record<string, string>;
   const env = { REDIS_PREFIX: `chat${process.pid}:`, HISTORY_LIMIT: '100', RATE_LIMIT: '1000' };
   const open: TestClient[] = [];
   const member = async (node: GatewayService, user: string, room: string, since?: string) => {
@@ -25,19 +20,13 @@ for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`edits
   };
 
   before(async () => {
-    if (single) {
-      redis = await startRedis();
-      bus = { REDIS_URL: redis.url };
-    } else {
-      redisCluster = await startRedisCluster();
-      bus = { REDIS_CLUSTER_NODES: redisCluster.seeds };
-    }
-    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ env: { ...env, ...bus } })));
+    bus = await startBus(backend);
+    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ env: { ...env, ...bus.env } })));
   });
   after(async () => {
     await Promise.all(open.map((c) => c.close()));
     await Promise.all(nodes.map((n) => n.stop()));
-    await (single ? redis.stop() : redisCluster.stop());
+    await bus?.stop();
   });
 
   test('every member, on every node, sees the changes live in one order with the messages; history shows the latest state', async () => {
@@ -91,7 +80,7 @@ for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`edits
 
   test('a client whose gateway is SIGKILLed resumes elsewhere with since and gets the changes made while away, each once', async () => {
     const room = 'away';
-    const doomed = await startGateway({ env: { ...env, ...bus } });
+    const doomed = await startGateway({ env: { ...env, ...bus.env } });
     const { client: writer } = await member(nodes[1]!, 'wes', room);
     const first = String((await writer.request({ type: 'send', room, text: 'before' })).id);
     const { client: dana } = await member(doomed, 'dana', room);

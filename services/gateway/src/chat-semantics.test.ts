@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  startGateway, startRedis, startRedisCluster, type GatewayService, type RedisCluster, type RedisServer, type TestClient,
-} from '@chat/testkit';
-import { joined, metricValue, sleep } from './test-helpers.js';
+import { startGateway, type GatewayService, type TestClient } from '@chat/testkit';
+import { BUS_BACKENDS, joined, metricValue, sleep, startBus, type TestBus } from './test-helpers.js';
 
 /** Typing, read markers and receipts across nodes, on both Redis backends. */
-for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`typing and read markers across three gateways on ${backend}`, () => {
-  const single = backend === 'one Redis';
-  let redis: RedisServer;
-  let redisCluster: RedisCluster;
+for (const backend of BUS_BACKENDS) describe(`typing and read markers across three gateways on ${backend}`, () => {
+  let bus: TestBus;
   let nodes: GatewayService[];
   /** A fourth node, the only one with READ_RECEIPTS on. */
   let receipting: GatewayService;
@@ -23,21 +19,14 @@ for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`typin
   const typingOf = (c: TestClient, room: string) => c.frames.filter((f) => f.type === 'typing' && f.room === room);
 
   before(async () => {
-    let bus: Record<string, string>;
-    if (single) {
-      redis = await startRedis();
-      bus = { REDIS_URL: redis.url };
-    } else {
-      redisCluster = await startRedisCluster();
-      bus = { REDIS_CLUSTER_NODES: redisCluster.seeds };
-    }
-    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ env: { ...env, ...bus } })));
-    receipting = await startGateway({ env: { ...env, ...bus, READ_RECEIPTS: 'true' } });
+      bus = await startBus(backend);
+    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ env: { ...env, ...bus.env } })));
+    receipting = await startGateway({ env: { ...env, ...bus.env, READ_RECEIPTS: 'true' } });
   });
   after(async () => {
     await Promise.all(open.map((c) => c.close()));
     await Promise.all([...nodes, receipting].map((n) => n.stop()));
-    await (single ? redis.stop() : redisCluster.stop());
+    await bus?.stop();
   });
 
   test('typing reaches members on other nodes but none of the typer\'s connections; one per interval, a stop always, as ttl 0', async () => {

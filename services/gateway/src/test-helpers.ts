@@ -2,7 +2,29 @@
  * Shared steps of the gateway's black-box tests. Exists for tests only: add a step here when two
  * test files would otherwise repeat it.
  */
-import { connectClient, type Frame, type TestClient } from '@chat/testkit';
+import { connectClient, startRedis, startRedisCluster, type Frame, type RedisCluster, type RedisServer, type TestClient } from '@chat/testkit';
+
+/** The two buses the cross-node suites run on. */
+export const BUS_BACKENDS = ['one Redis', 'a Redis Cluster'] as const;
+export type BusBackend = (typeof BUS_BACKENDS)[number];
+
+export interface TestBus {
+  /** What points a gateway at it: REDIS_URL or REDIS_CLUSTER_NODES. */
+  env: Record<string, string>;
+  redis: RedisServer | undefined;
+  cluster: RedisCluster | undefined;
+  stop(): Promise<void>;
+}
+
+/** A real Redis, or a real Redis Cluster (3 masters, 3 replicas), on free loopback ports. */
+export async function startBus(backend: BusBackend): Promise<TestBus> {
+  if (backend === 'one Redis') {
+    const redis = await startRedis();
+    return { env: { REDIS_URL: redis.url }, redis, cluster: undefined, stop: async () => { await redis.stop(); } };
+  }
+  const cluster = await startRedisCluster();
+  return { env: { REDIS_CLUSTER_NODES: cluster.seeds }, redis: undefined, cluster, stop: () => cluster.stop() };
+}
 
 export async function joined(url: string, user: string, room: string, since?: string): Promise<{ client: TestClient; reply: Frame }> {
   const client = await connectClient(url, { user });
