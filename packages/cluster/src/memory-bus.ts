@@ -1,3 +1,4 @@
+import type { LeftReason } from '@chat/protocol';
 import type { Bus, BusListener, DirectDraft, DirectOutcome, MessageDraft, Published, RoomEvent } from './bus.js';
 import type { MemoryHistory } from './memory-history.js';
 import { MemoryOnce } from './memory-once.js';
@@ -51,6 +52,10 @@ export class MemoryBus implements Bus {
 
   async disconnect(user: string): Promise<number> {
     return this.listener.disconnect?.(user) ?? 0;
+  }
+
+  async evict(room: string, user: string, reason: LeftReason): Promise<void> {
+    if (this.users.has(user)) queueMicrotask(() => this.listener.evict?.(room, user, reason));
   }
 
   async signal(room: string, json: string, exceptUser?: string): Promise<void> {

@@ -1,3 +1,4 @@
+import type { LeftReason } from '@chat/protocol';
 import type { Bus, BusListener, DirectDraft, DirectOutcome, MessageDraft, Published } from './bus.js';
 import { guarded, isReady, type RedisClient, type RedisConnections } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
@@ -6,7 +7,7 @@ import type { RedisKeys } from './redis-keys.js';
 import type { PublishCommand } from './redis-scripts.js';
 import { randomBytes } from 'node:crypto';
 import {
-  closedPayload, directPayload, disconnectPayload, parseDirectPayload, parseNodeControl, parseRoomPayload, signalPayload, storedBody, syncPayload,
+  closedPayload, directPayload, disconnectPayload, evictPayload, parseDirectPayload, parseNodeControl, parseRoomPayload, signalPayload, storedBody, syncPayload,
 } from './room-wire.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
@@ -125,6 +126,11 @@ export class RedisBus implements Bus {
     } finally {
       this.disconnects.delete(request);
     }
+  }
+
+  /** Travels as a disconnect does, on the channels of the nodes the directory lists for the user; no answer is awaited. */
+  async evict(room: string, user: string, reason: LeftReason): Promise<void> {
+    await this.directory.reach(user, evictPayload(user, room, reason));
   }
 
   async signal(room: string, json: string, exceptUser?: string): Promise<void> {
@@ -246,6 +252,10 @@ export class RedisBus implements Bus {
       if (this.directory.users.has(control.user)) {
         this.listener.user({ user: control.user, event: control.json, originConn: control.originConn, receivedAt: Date.now(), sync: true });
       }
+      return;
+    }
+    if (control.kind === 'evict') {
+      if (this.directory.users.has(control.user)) this.listener.evict?.(control.room, control.user, control.reason);
       return;
     }
     const closed = this.listener.disconnect?.(control.user) ?? 0;
