@@ -17,6 +17,8 @@ export interface GatewayMetrics {
   typing(): void;
   /** A read marker moved forward (chat_read_markers_total). */
   readMarker(): void;
+  /** A moderation action taken, from a client or the admin API (chat_moderation_total{action}). */
+  moderation(action: string): void;
 }
 
 /** Why a connection closed: the `reason` label of chat_connections_closed_total. */

@@ -37,6 +37,7 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
   const duplicates = new Counter({ name: 'chat_duplicates_total', help: 'Sends and directs answered as duplicates of an earlier mid', registers });
   const typing = new Counter({ name: 'chat_typing_total', help: 'Typing indicators relayed to a room (stops included; throttled ones not)', registers });
   const readMarkers = new Counter({ name: 'chat_read_markers_total', help: 'Read markers moved forward', registers });
+  const moderation = new Counter({ name: 'chat_moderation_total', help: 'Moderation actions taken (kick, ban, unban, mute, unmute, slowmode)', labelNames: ['action'], registers });
 
   return {
     ...endpoint(registry),
@@ -53,6 +54,7 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
     duplicate() { duplicates.inc(); },
     typing() { typing.inc(); },
     readMarker() { readMarkers.inc(); },
+    moderation(action) { moderation.inc({ action }); },
   };
 }
 

@@ -38,6 +38,10 @@ export interface GatewayConfig {
   typingTtlMs: number;
   /** Members get a `receipt` when another member's read marker moves. */
   readReceipts: boolean;
+  /** Above this many members (cluster-wide) a room's presence is counts only (LARGE_ROOM). */
+  largeRoom: number;
+  /** How often a large room's members are told its member count, when it changed (PRESENCE_COUNT_INTERVAL_MS). */
+  presenceCountIntervalMs: number;
   logLevel: LogLevel;
 }
 
@@ -76,6 +80,8 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     typingIntervalMs,
     typingTtlMs,
     readReceipts: envChoice(env, 'READ_RECEIPTS', ['true', 'false'], 'false') === 'true',
+    largeRoom: envInt(env, 'LARGE_ROOM', 1000, 1, 10_000_000),
+    presenceCountIntervalMs: envInt(env, 'PRESENCE_COUNT_INTERVAL_MS', 5000, 100, 3_600_000),
     logLevel: envChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

@@ -7,7 +7,14 @@ import type { Session } from './session.js';
 
 export async function send(gw: Core, s: Session, f: SendFrame): Promise<void> {
   if (!s.rooms.has(f.room)) {
-    gw.reply(s, { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before sending to it` }, f.ref);
+    // A banned user is told so, not merely that it is not a member (the ban took it out of the room).
+    const refusal = await gw.moderation.refuseJoin(s, f.room);
+    gw.reply(s, refusal !== undefined ? { type: 'error', ...refusal } : { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before sending to it` }, f.ref);
+    return;
+  }
+  const refusal = await gw.moderation.refuseSend(s, f.room);
+  if (refusal !== undefined) {
+    gw.reply(s, { type: 'error', ...refusal }, f.ref);
     return;
   }
   const once = f.mid === undefined ? undefined : userKey(s.user, f.mid);

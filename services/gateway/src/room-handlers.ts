@@ -16,13 +16,19 @@ export async function join(gw: Core, s: Session, f: JoinFrame): Promise<void> {
     gw.reply(s, { type: 'error', code: ErrorCode.TooManyRooms, message: `at most ${gw.config.maxRooms} rooms per connection; leave one first` }, f.ref);
     return;
   }
+  const refusal = await gw.moderation.refuseJoin(s, f.room);
+  if (refusal !== undefined) {
+    gw.reply(s, { type: 'error', ...refusal }, f.ref);
+    return;
+  }
   try {
     if (!s.rooms.has(f.room)) await gw.enterRoom(s, f.room);
-    const [members, read] = await Promise.all([gw.presence.members(f.room), gw.markers.position(f.room, s.user)]);
+    const [everyone, read] = await Promise.all([gw.presence.members(f.room), gw.markers.position(f.room, s.user)]);
+    const { members, count } = gw.roomSizes.joined(everyone);
     // A `leave` may arrive while history is read: attach only if the room is still joined.
     const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => gw.membership.attach(s, f.room));
     if (s.closed || !s.rooms.has(f.room)) return;
-    s.write(joinedJson(f.room, members, snapshot.history.map((m) => m.event), snapshot.gap, f.ref, read));
+    s.write(joinedJson(f.room, members, snapshot.history.map((m) => m.event), snapshot.gap, f.ref, read, count));
   } catch (error) {
     // Not joined after all; the caller tells the client (unavailable) or closes the connection.
     gw.leaveRoom(s, f.room);
