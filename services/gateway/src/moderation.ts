@@ -31,12 +31,14 @@ export class Moderation {
 
   /**
    * True when the session may moderate `room`: its token's `mod` claim (names or `prefix*` patterns)
-   * allows the room, or the admin API granted it. Without auth only grants count.
+   * allows the room, or the admin API granted it. Without auth only grants count. Grants are read
+   * from the store each time (not cached: no signal tells a node of a grant), so a grant or a
+   * revocation holds at once on every node.
    */
   async mayModerate(session: Session, room: string): Promise<boolean> {
     const claim = session.identity.claims?.mod;
     if (claim !== undefined && roomAllowed(claim, room)) return true;
-    return (await this.rules(room)).moderators.has(session.user);
+    return (await this.store.rules(room)).moderators.has(session.user);
   }
 
   /** Refuses a join of a banned user. */
