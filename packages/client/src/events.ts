@@ -1,5 +1,6 @@
 import type {
-  AckFrame, ChatMessage, DirectMessage, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, ReceiptEvent, TypingEvent, WelcomeFrame,
+  AckFrame, ChatMessage, DirectMessage, ErrorFrame, HistoryReplyFrame, LeftFrame, ModerationEvent, PongFrame, PresenceCountEvent, PresenceEvent, ReceiptEvent,
+  TypingEvent, WelcomeFrame,
 } from '@chat/protocol';
 import type { ChatClientError } from './errors.js';
 import type { Down } from './link.js';
@@ -44,10 +45,18 @@ export interface ClientEvents {
   status: StatusChange;
   welcome: WelcomeFrame;
   joined: RoomJoined;
+  /**
+   * A room was left: the reply to leave(), or with `reason` (`kicked`, `banned`) when a moderator
+   * ended this user's membership; the room is then no longer wanted (not rejoined on reconnect).
+   */
   left: LeftFrame;
   message: ChatMessage;
   direct: DirectMessage;
   presence: PresenceEvent;
+  /** A large room's member count (it has counts-only presence); memberCount(room) keeps the last. */
+  presenceCount: PresenceCountEvent;
+  /** A moderator acted in a joined room (kick, ban, unban, mute, unmute, slowmode). */
+  moderation: ModerationEvent;
   /** Another member is typing (`ttl` ms from now; 0: stopped). typers(room) keeps the list. */
   typing: TypingEvent;
   /** This user's read marker of a room moved: by markRead() here, or on another of its connections. */

@@ -16,4 +16,5 @@ export {
 export { CloseCode, ErrorCode } from '@chat/protocol';
 export type {
   AckFrame, ChatMessage, DirectMessage, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, Via, WelcomeFrame,
+  LeftReason, ModerationAction, ModerationEvent, PresenceCountEvent,
 } from '@chat/protocol';

@@ -46,10 +46,11 @@ export class RoomSizes {
     return size.count <= this.largeRoom && size.told === undefined;
   }
 
-  /** What `joined.members` holds: every name, or in a large room the first `largeRoom` names, sorted, with the count. */
+  /** What `joined.members` holds: every name, sorted, or in a large room the first `largeRoom` of them with the count. */
   joined(members: string[]): { members: string[]; count?: number } {
+    members.sort();
     if (members.length <= this.largeRoom) return { members };
-    return { members: members.sort().slice(0, this.largeRoom), count: members.length };
+    return { members: members.slice(0, this.largeRoom), count: members.length };
   }
 
   /** A page of members, sorted by name, those after `after`; `next` is the `after` of the next page. */
