@@ -6,6 +6,7 @@
 // rate. Each worker counts the presence frames its connections receive, per second.
 //
 //   npm run build --silent && node bench/presence.mjs [--members 10000] [--rate 250] [--workers 4]
+//                                                     [--fill-timeout 150] [--modes per-user,counts]
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -24,13 +25,15 @@ async function main() {
     rate: { type: 'string', default: '250' },
     workers: { type: 'string', default: '4' },
     'fill-timeout': { type: 'string', default: '150' },
+    modes: { type: 'string', default: 'per-user,counts' },
   } });
   const members = Number(values.members);
   const rate = Number(values.rate);
   const workers = Number(values.workers);
   const fillTimeoutMs = Number(values['fill-timeout']) * 1000;
   const results = [];
-  for (const [mode, largeRoom] of [['per-user presence (LARGE_ROOM=10000000)', '10000000'], ['counts only (LARGE_ROOM=1000)', '1000']]) {
+  const modes = { 'per-user': ['per-user presence (LARGE_ROOM=10000000)', '10000000'], counts: ['counts only (LARGE_ROOM=1000)', '1000'] };
+  for (const [mode, largeRoom] of values.modes.split(',').map((name) => modes[name] ?? [name, name])) {
     console.log(`\n== ${mode}: ${members} members joining at ${rate}/s over ${workers} processes`);
     results.push({ mode, ...(await fill({ members, rate, workers, largeRoom, fillTimeoutMs })) });
   }

@@ -5,7 +5,7 @@
 //   npm run build --silent && node bench/send-check.mjs
 import { coreOnMemory, settle } from '../services/gateway/dist/testing-core.js';
 
-const { gateway, connect, stop } = coreOnMemory({ RATE_LIMIT: '100000000' });
+const { gateway, connect, stop } = coreOnMemory({ RATE_LIMIT: '1000000' });
 const { session } = connect('ann');
 gateway.receive(session, JSON.stringify({ type: 'join', room: 'lobby' }));
 await settle();

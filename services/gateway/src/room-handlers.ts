@@ -23,7 +23,8 @@ export async function join(gw: Core, s: Session, f: JoinFrame): Promise<void> {
   }
   try {
     if (!s.rooms.has(f.room)) await gw.enterRoom(s, f.room);
-    const [everyone, read] = await Promise.all([gw.presence.members(f.room), gw.markers.position(f.room, s.user)]);
+    // The room's moderation rules are read (and cached here) now, so the member's sends are checked at once.
+    const [everyone, read] = await Promise.all([gw.presence.members(f.room), gw.markers.position(f.room, s.user), gw.moderation.rules(f.room)]);
     const { members, count } = gw.roomSizes.joined(everyone);
     // A `leave` may arrive while history is read: attach only if the room is still joined.
     const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => gw.membership.attach(s, f.room));
