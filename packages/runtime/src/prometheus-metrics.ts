@@ -38,6 +38,7 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
   const typing = new Counter({ name: 'chat_typing_total', help: 'Typing indicators relayed to a room (stops included; throttled ones not)', registers });
   const readMarkers = new Counter({ name: 'chat_read_markers_total', help: 'Read markers moved forward', registers });
   const moderation = new Counter({ name: 'chat_moderation_total', help: 'Moderation actions taken (kick, ban, unban, mute, unmute, slowmode)', labelNames: ['action'], registers });
+  for (const action of ['kick', 'ban', 'unban', 'mute', 'unmute', 'slowmode']) moderation.inc({ action }, 0);
 
   return {
     ...endpoint(registry),
