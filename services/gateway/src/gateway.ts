@@ -104,6 +104,7 @@ export class Gateway implements Core {
       user: (event) => this.delivery.user(event),
       resync: () => {
         this.log.info('bus reconnected; backfilling open rooms');
+        this.moderation.invalidateAll();
         this.feed.resync();
       },
       status: (up) => {

@@ -90,6 +90,12 @@ export class Moderation {
     this.version += 1;
   }
 
+  /** The bus may have lost signals (its subscriptions were reset): every cached room is read again. */
+  invalidateAll(): void {
+    this.cache.clear();
+    this.version += 1;
+  }
+
   /** The last member here left the room: its signals no longer reach this node. */
   forget(room: string): void {
     this.cache.delete(room);
