@@ -669,9 +669,11 @@ export function runClusterContract(name: string, create: (options: BackendOption
       assert.equal(await m.setModerator(room, 'mia', true), true);
       assert.equal(await m.setModerator(room, 'mia', true), false);
       assert.deepEqual((await m.rules(room)).moderators, new Set(['mia']));
+      assert.deepEqual([await m.isModerator(room, 'mia'), await m.isModerator(room, 'max'), await m.isModerator(freshRoom(), 'mia')], [true, false, false]);
       assert.equal(await m.setModerator(room, 'mia', false), true);
       assert.equal(await m.setModerator(room, 'mia', false), false);
       assert.deepEqual((await m.rules(room)).moderators, new Set());
+      assert.equal(await m.isModerator(room, 'mia'), false);
     });
 
     test('an eviction reaches the listener of a node holding the user, and no other', async () => {

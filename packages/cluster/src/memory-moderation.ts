@@ -50,6 +50,10 @@ export class MemoryModeration implements ModerationStore {
     return 0;
   }
 
+  async isModerator(room: string, user: string): Promise<boolean> {
+    return this.rooms.get(room)?.moderators.has(user) ?? false;
+  }
+
   async setModerator(room: string, user: string, granted: boolean): Promise<boolean> {
     const moderators = this.state(room).moderators;
     const had = moderators.has(user);

@@ -42,6 +42,8 @@ export interface ModerationStore {
    * is running, else how many ms remain of the running one (nothing changes then).
    */
   takeSlot(room: string, user: string, intervalMs: number): Promise<number>;
+  /** True when the admin API granted `user` moderation of the room (one read, for checks that must not be stale). */
+  isModerator(room: string, user: string): Promise<boolean>;
   /** Grants (true) or revokes (false) moderation of the room; resolves whether anything changed. */
   setModerator(room: string, user: string, granted: boolean): Promise<boolean>;
 }

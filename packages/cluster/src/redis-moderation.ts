@@ -56,6 +56,10 @@ export class RedisModeration implements ModerationStore {
     return Math.max(0, await guarded(this.redis.pttl(key)));
   }
 
+  async isModerator(room: string, user: string): Promise<boolean> {
+    return (await guarded(this.redis.sismember(this.keys.roomModerators(room), user))) === 1;
+  }
+
   async setModerator(room: string, user: string, granted: boolean): Promise<boolean> {
     const key = this.keys.roomModerators(room);
     return (await guarded(granted ? this.redis.sadd(key, user) : this.redis.srem(key, user))) === 1;

@@ -38,7 +38,7 @@ export class Moderation {
   async mayModerate(session: Session, room: string): Promise<boolean> {
     const claim = session.identity.claims?.mod;
     if (claim !== undefined && roomAllowed(claim, room)) return true;
-    return (await this.store.rules(room)).moderators.has(session.user);
+    return this.store.isModerator(room, session.user);
   }
 
   /** Refuses a join of a banned user. */
