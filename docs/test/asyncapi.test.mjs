@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   CLIENT_FRAME_TYPES, CloseCode, ErrorCode, SERVER_FRAME_TYPES, decodeClientFrame, encodeChangeBody, encodeFrame, encodeMessageBody,
-  historyJson, joinedJson, latestMessageJson, messageJson, presenceJson, readJson, receiptJson, typingJson,
+  historyJson, joinedJson, latestMessageJson, messageJson, moderationJson, presenceCountJson, presenceJson, readJson, receiptJson, typingJson,
 } from '@chat/protocol';
 import { connectClient, startGateway } from '@chat/testkit';
 import * as topics from '../../services/mqtt-bridge/dist/topics.js';
@@ -75,6 +75,8 @@ test('every server example fits its own schema', () => {
     for (const example of examples) assert.deepEqual(validate(payload, example), [], `${type} example ${JSON.stringify(example)}`);
   }
   assert.notDeepEqual(serverFrameProblems({ type: 'ack', id: '1-0', extra: 1 }), [], 'a field the server does not write is refused');
+  assert.notDeepEqual(serverFrameProblems({ type: 'presence', room: 'r', user: 'u', state: 'join', count: 3 }), [], 'presence is per user or a count, not both');
+  assert.notDeepEqual(serverFrameProblems({ type: 'presence', room: 'r', user: 'u' }), [], 'a per-user presence has its state');
 });
 
 test('what the protocol package\'s encoder writes fits the documented schemas', () => {
@@ -111,6 +113,15 @@ test('what the protocol package\'s encoder writes fits the documented schemas', 
     encodeFrame({ type: 'pong', ts: 5 }),
     encodeFrame({ type: 'error', code: ErrorCode.TooManyRooms, message: 'leave one first', ref: 'x' }),
     encodeFrame({ type: 'direct', id: 'd1', from: 'alice', to: 'bob', text: 'psst', ts: 6, via: 'mqtt' }),
+    // ---- moderation and large rooms ----
+    joinedJson('stadium', ['aaron'], [], false, 'j3', { id: null, unread: 0 }, 1001),
+    presenceCountJson('stadium', 1001),
+    moderationJson({ room: 'lobby', action: 'ban', user: 'bob', by: 'mia', seconds: 60 }),
+    moderationJson({ room: 'lobby', action: 'slowmode', by: 'api', seconds: 0 }),
+    encodeFrame({ type: 'moderated', room: 'lobby', action: 'kick', user: 'bob', ref: 'k' }),
+    encodeFrame({ type: 'members', room: 'lobby', members: ['a', 'b'], next: 'b', ref: 'n' }),
+    encodeFrame({ type: 'left', room: 'lobby', reason: 'banned' }),
+    encodeFrame({ type: 'error', code: ErrorCode.SlowMode, message: 'wait', retryAfterMs: 1500, ref: 's' }),
   ];
   for (const text of written) assert.deepEqual(serverFrameProblems(JSON.parse(text)), [], text);
 });
@@ -118,7 +129,7 @@ test('what the protocol package\'s encoder writes fits the documented schemas', 
 describe('a real gateway', () => {
   let gw;
   before(async () => {
-    gw = await startGateway({ env: { MAX_ROOMS: '1', READ_RECEIPTS: 'true' } });
+    gw = await startGateway({ env: { MAX_ROOMS: '1', READ_RECEIPTS: 'true', LARGE_ROOM: '2', PRESENCE_COUNT_INTERVAL_MS: '200' } });
   });
   after(() => gw.stop());
 
@@ -162,9 +173,26 @@ describe('a real gateway', () => {
     }
     await bob.client.request({ type: 'leave', room: 'docs' });
     await ann.client.next((f) => f.type === 'presence' && f.state === 'leave');
-    await Promise.all([ann.client.close(), bob.client.close()]);
 
-    const all = [...ann.seen, ...bob.seen];
+    // Moderation and large rooms: ann is granted moderation of the room by the admin API.
+    assert.equal((await fetch(`${gw.url}/api/rooms/docs/moderators/ann`, { method: 'PUT' })).status, 200);
+    await bob.client.request({ type: 'join', room: 'docs' });
+    const cy = await connect('cy');
+    await cy.client.request({ type: 'join', room: 'docs' });
+    await ann.client.next((f) => f.type === 'presence' && f.count === 3);
+    await ann.client.request({ type: 'members', room: 'docs', limit: 2 });
+    await ann.client.request({ type: 'slowmode', room: 'docs', seconds: 60 });
+    await bob.client.request({ type: 'send', room: 'docs', text: 'first' });
+    assert.equal((await bob.client.request({ type: 'send', room: 'docs', text: 'second' })).code, 'slow_mode');
+    await ann.client.request({ type: 'mute', room: 'docs', user: 'bob', seconds: 60 });
+    assert.equal((await bob.client.request({ type: 'send', room: 'docs', text: 'third' })).code, 'muted');
+    await ann.client.request({ type: 'kick', room: 'docs', user: 'cy' });
+    await cy.client.next((f) => f.type === 'left');
+    await ann.client.request({ type: 'ban', room: 'docs', user: 'cy', reason: 'docs' });
+    assert.equal((await cy.client.request({ type: 'join', room: 'docs' })).code, 'banned');
+    await Promise.all([ann.client.close(), bob.client.close(), cy.client.close()]);
+
+    const all = [...ann.seen, ...bob.seen, ...cy.seen];
     for (const frame of all) assert.deepEqual(serverFrameProblems(frame), [], JSON.stringify(frame));
     assert.deepEqual(sorted(new Set(all.map((f) => f.type))), sorted(SERVER_FRAME_TYPES));
   });

@@ -1,4 +1,6 @@
-import { isMessageId, isMid, isValidName, type ChatMessage, type ServerFrame, type WelcomeFrame } from '@chat/protocol';
+import {
+  isMessageId, isMid, isValidName, type ChatMessage, type LeftFrame, type ModerationAction, type ServerFrame, type WelcomeFrame,
+} from '@chat/protocol';
 import { Backoff } from './backoff.js';
 import type { ChatClientOptions } from './client-options.js';
 import { DEFAULT_SEND_TIMEOUT_MS, MidSource, type SendOptions, type Sent } from './delivery.js';
@@ -32,6 +34,8 @@ export class ChatClient {
   readonly #link: Link;
   readonly #timeoutMs: number;
   readonly #typing: TypingState;
+  /** The last member count of each large room joined (presenceCount events). */
+  readonly #counts = new Map<string, number>();
   #state: ConnectionState = 'idle';
   #welcome: WelcomeFrame | undefined;
   #url: string | undefined;
@@ -101,6 +105,11 @@ export class ChatClient {
   /** Members of a joined room, kept current by presence events. */
   members(room: string): string[] {
     return this.#joins.rooms.members(room);
+  }
+
+  /** A large room's member count, as its last `presenceCount` event (or `joined.count`) said; undefined for a small room. */
+  memberCount(room: string): number | undefined {
+    return this.#counts.get(room);
   }
 
   /** The id of the last message of the room handed to the application. */
@@ -234,6 +243,53 @@ export class ChatClient {
     return { room: read.room, id: read.id, unread: read.unread };
   }
 
+  // ---- moderation and large rooms: each rejects with ServerError `forbidden` unless this user moderates the room ----
+
+  /** Ends the user's membership of the room on all its connections (it may join again). */
+  kick(room: string, user: string): Promise<void> {
+    return this.#moderate({ type: 'kick', room, user });
+  }
+
+  /** Bans the user from the room, for `seconds` or (without) until unban(); ends its membership too. */
+  ban(room: string, user: string, options: { seconds?: number; reason?: string } = {}): Promise<void> {
+    return this.#moderate({ type: 'ban', room, user, ...options });
+  }
+
+  unban(room: string, user: string): Promise<void> {
+    return this.#moderate({ type: 'unban', room, user });
+  }
+
+  /** The user may read the room but not send to it, for `seconds` or (without) until unmute(). */
+  mute(room: string, user: string, options: { seconds?: number } = {}): Promise<void> {
+    return this.#moderate({ type: 'mute', room, user, ...options });
+  }
+
+  unmute(room: string, user: string): Promise<void> {
+    return this.#moderate({ type: 'unmute', room, user });
+  }
+
+  /** One message per `seconds` per member (0: off); moderators are exempt. */
+  slowMode(room: string, seconds: number): Promise<void> {
+    return this.#moderate({ type: 'slowmode', room, seconds });
+  }
+
+  /**
+   * One page of a joined room's members, sorted by name (the way to list a large room): pass the
+   * `next` of a page as `after` to get the following one; `next` is absent on the last page.
+   */
+  async memberPage(room: string, page: { after?: string; limit?: number } = {}): Promise<{ members: string[]; next?: string }> {
+    if (!isValidName(room)) throw new InvalidNameError('room', room);
+    if (page.after !== undefined && !isValidName(page.after)) throw new InvalidNameError('user', page.after);
+    const reply = expect(await this.#request({ type: 'members', room, ...page }, room), 'members');
+    return reply.next === undefined ? { members: reply.members } : { members: reply.members, next: reply.next };
+  }
+
+  async #moderate(frame: Request & { type: ModerationAction; room: string; user?: string }): Promise<void> {
+    if (!isValidName(frame.room)) throw new InvalidNameError('room', frame.room);
+    if (frame.user !== undefined && !isValidName(frame.user)) throw new InvalidNameError('user', frame.user);
+    expect(await this.#request(frame), 'moderated');
+  }
+
   /** Round trip to the node, in ms. */
   async ping(): Promise<number> {
     const started = Date.now();
@@ -317,6 +373,8 @@ export class ChatClient {
       case 'joined': {
         const joined = this.#joins.joined(frame);
         if (joined === undefined) return;
+        if (joined.count === undefined) this.#counts.delete(joined.room);
+        else this.#counts.set(joined.room, joined.count);
         this.#events.emit('joined', joined);
         if (joined.gap) this.#events.emit('gap', { room: joined.room });
         this.#flush();
@@ -352,14 +410,28 @@ export class ChatClient {
         if (this.#directs.add(frame.id)) this.#events.emit('direct', frame);
         return;
       case 'presence':
-        if (this.#joins.rooms.onPresence(frame)) this.#events.emit('presence', frame);
+        if ('count' in frame) {
+          if (this.#joins.rooms.has(frame.room)) {
+            this.#counts.set(frame.room, frame.count);
+            this.#events.emit('presenceCount', frame);
+          }
+        } else if (this.#joins.rooms.onPresence(frame)) this.#events.emit('presence', frame);
+        return;
+      case 'moderation':
+        if (this.#joins.rooms.has(frame.room)) this.#events.emit('moderation', frame);
+        return;
+      case 'moderated':
+      case 'members':
+        this.#outbox.settle(frame);
         return;
       case 'left':
+        if (frame.reason !== undefined) this.#removed(frame);
+        else this.#settleReply(frame);
+        return;
       case 'ack':
       case 'history':
       case 'pong':
-        this.#outbox.settle(frame);
-        this.#emitReply(frame);
+        this.#settleReply(frame);
         return;
       case 'error': {
         if (this.#outbox.settle(frame)) return;
@@ -371,6 +443,19 @@ export class ChatClient {
       default:
         assertNever(frame);
     }
+  }
+
+  /** A moderator took this user out of a room: it is no longer wanted, and its waiters learn why. */
+  #removed(frame: LeftFrame): void {
+    this.#typing.forget(frame.room);
+    this.#counts.delete(frame.room);
+    this.#joins.forget(frame.room, new ChatClientError('protocol', `${frame.reason} from room ${frame.room}`));
+    this.#events.emit('left', frame);
+  }
+
+  #settleReply(frame: Extract<ServerFrame, { type: 'left' | 'ack' | 'history' | 'pong' }>): void {
+    this.#outbox.settle(frame);
+    this.#emitReply(frame);
   }
 
   #emitReply(frame: Extract<ServerFrame, { type: 'left' | 'ack' | 'history' | 'pong' }>): void {

@@ -60,15 +60,20 @@ function fillRandom(bytes: Uint8Array): Uint8Array {
 
 /**
  * The delay before writing a refused send or direct again with the same `mid`, or undefined when the
- * refusal is final (the promise rejects with ServerError at once).
+ * refusal is final (the promise rejects with ServerError at once). `retryAfterMs` is the server's
+ * (with `slow_mode`).
  * - `unavailable`: the bus did not confirm; it was not stored, or stored once whatever the repeats
  *   (docs/protocol.md#connect). 250 ms doubling to 5 s.
  * - `rate_limited`: the frame was dropped and the budget refills per second. 1 s doubling to 8 s.
  * Each delay is jittered down to half, so that the clients of one blip do not come back in a wave.
+ * - `slow_mode`: the room allows one message per interval; the server says when the next may go,
+ *   and the resend waits that long plus up to 100 ms (never less: earlier would be refused again).
  * Everything else (bad_request, too_large, not_joined, forbidden, too_many_rooms, user_offline,
- * unknown_type) says the same frame would be refused again.
+ * unknown_type, and banned and muted, which last until a moderator lifts them) says the same frame
+ * would be refused again.
  */
-export function resendDelayMs(code: string, refusals: number, random: () => number = Math.random): number | undefined {
+export function resendDelayMs(code: string, refusals: number, random: () => number = Math.random, retryAfterMs?: number): number | undefined {
+  if (code === ErrorCode.SlowMode) return Math.round((retryAfterMs ?? 1000) + 100 * random());
   let ceiling: number;
   if (code === ErrorCode.Unavailable) ceiling = Math.min(5000, 250 * 2 ** refusals);
   else if (code === ErrorCode.RateLimited) ceiling = Math.min(8000, 1000 * 2 ** refusals);

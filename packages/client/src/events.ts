@@ -1,5 +1,5 @@
 import type {
-  AckFrame, ChatMessage, DeleteEvent, DirectMessage, EditEvent, ReactionEvent, ErrorFrame, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, ReceiptEvent, TypingEvent, WelcomeFrame,
+  AckFrame, ChatMessage, DeleteEvent, DirectMessage, EditEvent, ErrorFrame, HistoryReplyFrame, LeftFrame, ModerationEvent, PongFrame, PresenceCountEvent, PresenceEvent, ReactionEvent, ReceiptEvent, TypingEvent, WelcomeFrame,
 } from '@chat/protocol';
 import type { ChatClientError } from './errors.js';
 import type { Down } from './link.js';
@@ -44,6 +44,10 @@ export interface ClientEvents {
   status: StatusChange;
   welcome: WelcomeFrame;
   joined: RoomJoined;
+  /**
+   * A room was left: the reply to leave(), or with `reason` (`kicked`, `banned`) when a moderator
+   * ended this user's membership; the room is then no longer wanted (not rejoined on reconnect).
+   */
   left: LeftFrame;
   message: ChatMessage;
   /** A message of a joined room was edited; applyChange() updates a message list with it (as with `delete` and `reaction`). */
@@ -54,6 +58,10 @@ export interface ClientEvents {
   reaction: ReactionEvent;
   direct: DirectMessage;
   presence: PresenceEvent;
+  /** A large room's member count (it has counts-only presence); memberCount(room) keeps the last. */
+  presenceCount: PresenceCountEvent;
+  /** A moderator acted in a joined room (kick, ban, unban, mute, unmute, slowmode). */
+  moderation: ModerationEvent;
   /** Another member is typing (`ttl` ms from now; 0: stopped). typers(room) keeps the list. */
   typing: TypingEvent;
   /** This user's read marker of a room moved: by markRead() here, or on another of its connections. */

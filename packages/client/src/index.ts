@@ -17,4 +17,5 @@ export {
 export { CloseCode, ErrorCode } from '@chat/protocol';
 export type {
   AckFrame, ChangeEvent, ChatMessage, DeleteEvent, DirectMessage, EditEvent, ErrorFrame, ReactionEvent, ReactionSummary, HistoryReplyFrame, LeftFrame, PongFrame, PresenceEvent, Via, WelcomeFrame,
+  LeftReason, ModerationAction, ModerationEvent, PresenceCountEvent,
 } from '@chat/protocol';

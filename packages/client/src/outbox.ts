@@ -22,7 +22,7 @@ export interface OutboxOptions {
 export type Request = ClientFrame extends infer F ? (F extends ClientFrame ? Omit<F, 'ref'> : never) : never;
 
 /** A reply that carries a `ref`, so it can settle a request. */
-export type Reply = Exclude<ServerFrame, { type: 'message' | 'direct' | 'presence' | 'welcome' | 'typing' | 'receipt' | 'edit' | 'delete' | 'reaction' }>;
+export type Reply = Exclude<ServerFrame, { type: 'message' | 'direct' | 'presence' | 'welcome' | 'typing' | 'receipt' | 'edit' | 'delete' | 'reaction' | 'moderation' }>;
 
 /** queued: to be written when its room is ready; written: awaiting its reply; waiting: refused for now, resent after a delay. */
 type State = 'queued' | 'written' | 'waiting';
@@ -131,7 +131,7 @@ export class Outbox {
     const entry = ref === undefined ? undefined : this.#entries.get(ref);
     if (ref === undefined || entry === undefined) return false;
     if (reply.type === 'error' && entry.mid !== undefined) {
-      const delayMs = resendDelayMs(reply.code, entry.refusals, this.#o.random);
+      const delayMs = resendDelayMs(reply.code, entry.refusals, this.#o.random, reply.retryAfterMs);
       if (delayMs !== undefined) {
         // Not 'written': a late answer to an earlier attempt, whose resend is already due.
         if (entry.state === 'written') this.#waitThenResend(entry, delayMs);

@@ -29,6 +29,8 @@ export interface RoomJoined {
    */
   read?: string | null;
   unread?: number;
+  /** Set for a large room (counts-only presence): how many members it has; `members` then lists only the first names. */
+  count?: number;
 }
 
 interface Waiter {
@@ -140,6 +142,7 @@ export class RoomSet {
     const joined: RoomJoined = {
       room: frame.room, members: this.members(frame.room), history, changes, gap: frame.gap, resumed: room.everJoined,
       ...(frame.unread === undefined ? {} : { read: frame.read ?? null, unread: frame.unread }),
+      ...(frame.count === undefined ? {} : { count: frame.count }),
     };
     room.everJoined = true;
     for (const waiter of room.waiters.splice(0)) {

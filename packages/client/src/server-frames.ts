@@ -26,10 +26,10 @@ function isWellFormed(f: Fields): boolean {
       return str(f.user) && str(f.conn) && str(f.node) && num(f.heartbeat);
     case 'joined':
       return str(f.room) && Array.isArray(f.members) && f.members.every(str) &&
-        isItemList(f.history) && typeof f.gap === 'boolean' &&
+        isItemList(f.history) && typeof f.gap === 'boolean' && (f.count === undefined || num(f.count)) &&
         (f.unread === undefined || (num(f.unread) && (f.read === null || isMessageId(f.read))));
     case 'left':
-      return str(f.room);
+      return str(f.room) && (f.reason === undefined || f.reason === 'kicked' || f.reason === 'banned');
     case 'ack':
       return str(f.id);
     case 'history':
@@ -37,7 +37,7 @@ function isWellFormed(f: Fields): boolean {
     case 'pong':
       return num(f.ts);
     case 'error':
-      return str(f.code) && str(f.message);
+      return str(f.code) && str(f.message) && (f.retryAfterMs === undefined || num(f.retryAfterMs));
     case 'message':
     case 'edit':
     case 'delete':
@@ -46,16 +46,30 @@ function isWellFormed(f: Fields): boolean {
     case 'direct':
       return str(f.id) && str(f.from) && str(f.to) && str(f.text) && num(f.ts) && viaOk(f.via);
     case 'presence':
-      return str(f.room) && str(f.user) && (f.state === 'join' || f.state === 'leave');
+      // Per user, or in a large room a count (see PresenceCountEvent).
+      return str(f.room) && (num(f.count) ? f.user === undefined : str(f.user) && (f.state === 'join' || f.state === 'leave'));
     case 'typing':
       return str(f.room) && str(f.user) && num(f.ttl);
     case 'read':
       return str(f.room) && (f.id === null || isMessageId(f.id)) && num(f.unread);
     case 'receipt':
       return str(f.room) && str(f.user) && isMessageId(f.id);
+    // ---- moderation and large rooms ----
+    case 'moderated':
+      return str(f.room) && isAction(f.action) && (f.user === undefined || str(f.user));
+    case 'moderation':
+      return str(f.room) && isAction(f.action) && str(f.by) && (f.user === undefined || str(f.user)) && (f.seconds === undefined || num(f.seconds));
+    case 'members':
+      return str(f.room) && Array.isArray(f.members) && f.members.every(str) && (f.next === undefined || str(f.next));
     default:
       return false;
   }
+}
+
+const ACTIONS: ReadonlySet<unknown> = new Set(['kick', 'ban', 'unban', 'mute', 'unmute', 'slowmode']);
+
+function isAction(value: unknown): boolean {
+  return ACTIONS.has(value);
 }
 
 /**

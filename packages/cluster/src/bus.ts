@@ -1,4 +1,4 @@
-import type { MessageChange, MessageState, PresenceEvent, Via } from '@chat/protocol';
+import type { LeftReason, MessageChange, MessageState, PresenceEvent, Via } from '@chat/protocol';
 
 /** A stored room message: its stream id and the serialized `message` event every member receives. */
 export interface RoomMessage {
@@ -141,6 +141,8 @@ export interface BusListener {
   status(connected: boolean): void;
   /** An operator disconnects `user`: close its connections on this node; returns how many were closed. */
   disconnect?(user: string): number;
+  /** A moderator ended `user`'s membership of `room` (Bus.evict): take its connections here out of the room. */
+  evict?(room: string, user: string, reason: LeftReason): void;
 }
 
 /** The bus did not confirm the call: nothing was accepted, or the outcome is unknown (a timeout). */
@@ -185,6 +187,11 @@ export interface Bus {
    * how many were closed, as the nodes that hold the user report within about a second.
    */
   disconnect(user: string): Promise<number>;
+  /**
+   * Ends `user`'s membership of `room` on every connection of it on every node (a kick or a ban): the
+   * listener of each node that holds the user is told, at most once. Rejects with BusUnavailableError.
+   */
+  evict(room: string, user: string, reason: LeftReason): Promise<void>;
   subscribeRoom(room: string): Promise<void>;
   unsubscribeRoom(room: string): Promise<void>;
   /** From now on, directs to `user` (or from `user`, for its other connections) reach this node. */

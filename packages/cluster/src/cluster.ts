@@ -5,7 +5,9 @@ import type { HistoryStore } from './history-store.js';
 import { MemoryBus } from './memory-bus.js';
 import { MemoryHistory } from './memory-history.js';
 import { MemoryPresence } from './memory-presence.js';
+import { MemoryModeration } from './memory-moderation.js';
 import { MemoryReadMarkers } from './memory-read-markers.js';
+import type { ModerationStore } from './moderation-store.js';
 import { MemoryNodeRegistry, type NodeRegistry } from './node-registry.js';
 import type { PresenceStore } from './presence-store.js';
 import type { ReadMarkers } from './read-markers.js';
@@ -15,6 +17,7 @@ import { connectRedis, type RedisConnections, type RedisTarget } from './redis-c
 import { RedisHistory } from './redis-history.js';
 import { RedisKeys } from './redis-keys.js';
 import { RedisLease } from './redis-lease.js';
+import { RedisModeration } from './redis-moderation.js';
 import { RedisNodeRegistry } from './redis-node-registry.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisReadMarkers } from './redis-read-markers.js';
@@ -43,6 +46,8 @@ export interface Cluster {
   presence: PresenceStore;
   /** Each user's read marker per room. */
   markers: ReadMarkers;
+  /** Each room's bans, mutes, slow mode and granted moderators. */
+  moderation: ModerationStore;
   /** The live gateways as they report themselves (a report older than the presence TTL is gone). */
   nodes: NodeRegistry;
   /** The Redis connections, when on Redis (a service may need them for its own keys). */
@@ -77,6 +82,7 @@ export function openCluster(options: ClusterOptions): Cluster {
       history,
       presence: new MemoryPresence(bus, options.presenceTtlMs),
       markers: new MemoryReadMarkers(history),
+      moderation: new MemoryModeration(),
       nodes,
       redis: undefined,
       keys,
@@ -96,6 +102,7 @@ export function openCluster(options: ClusterOptions): Cluster {
     history: new RedisHistory(redis.command, keys),
     presence: new RedisPresence(redis.command, keys, redis.sharded ? 'SPUBLISH' : 'PUBLISH', options.presenceTtlMs),
     markers: new RedisReadMarkers(redis.command, keys),
+    moderation: new RedisModeration(redis.command, keys),
     nodes: new RedisNodeRegistry(redis.command, keys, options.presenceTtlMs),
     redis,
     keys,

@@ -10,6 +10,7 @@ import type { BridgeStores } from './bridge-stores.js';
 import type { Bus, RoomEvent, UserEvent } from './bus.js';
 import { openCluster, type ClusterOptions } from './cluster.js';
 import type { HistoryStore } from './history-store.js';
+import type { ModerationStore } from './moderation-store.js';
 import type { PresenceStore } from './presence-store.js';
 import type { ReadMarkers } from './read-markers.js';
 import { RoomFeed, type FeedSink } from './room-feed.js';
@@ -22,6 +23,7 @@ export interface Backend {
   openTap(name: string): RoomTap;
   bridgeStores(leaseMs: number): BridgeStores;
   markers: ReadMarkers;
+  moderation: ModerationStore;
   /** Stores a message without publishing it: what a node that missed pub/sub traffic would face. */
   appendSilently(room: string, body: string): Promise<string>;
   /**
@@ -639,6 +641,76 @@ export function runClusterContract(name: string, create: (options: BackendOption
       await state.addDeviceRoom('dev-1', 'lobby');
       assert.deepEqual(await state.deviceRooms(['dev-1', 'dev-2']), new Map([['dev-1', ['lobby']], ['dev-2', []]]));
       await lease.release(second);
+    });
+  });
+
+  describe(`${name}: moderation`, () => {
+    let b: Backend;
+    const evictions: string[] = [];
+    before(async () => {
+      b = await create({ historyLimit: 5, presenceTtlMs: 5000, idempotencyMs: IDEMPOTENCY_MS });
+      b.bus.listen({ room() {}, user() {}, resync() {}, status() {}, evict: (room, user, reason) => evictions.push(`${room} ${user} ${reason}`) });
+    });
+    after(() => b.close());
+
+    test('bans and mutes are kept with their end and reason, listed while in force, replaced, lifted, and expire', async () => {
+      const room = freshRoom();
+      const m = b.moderation;
+      assert.deepEqual(await m.rules(room), { bans: new Map(), mutes: new Map(), slowSeconds: 0, moderators: new Set() });
+      await m.restrict(room, 'bans', 'zed', 0, 'spam, twice');
+      await m.restrict(room, 'bans', 'amy', Date.now() + 60_000, '');
+      await m.restrict(room, 'mutes', 'bob', Date.now() + 150, '');
+      const bans = await m.list(room, 'bans');
+      assert.deepEqual(bans.map((r) => [r.user, r.until === 0, r.reason]), [['amy', false, ''], ['zed', true, 'spam, twice']], 'sorted by user; a reason with spaces survives');
+      assert.deepEqual((await m.rules(room)).bans.get('zed'), { user: 'zed', until: 0, reason: 'spam, twice' });
+      assert.deepEqual((await m.list(room, 'mutes')).map((r) => r.user), ['bob']);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(await m.list(room, 'mutes'), [], 'a timed mute ends by itself');
+      assert.equal(await m.lift(room, 'mutes', 'bob'), false, 'nothing in force to lift');
+      await m.restrict(room, 'bans', 'zed', Date.now() + 60_000, 'shortened');
+      assert.equal((await m.list(room, 'bans')).find((r) => r.user === 'zed')?.reason, 'shortened', 'a new ban replaces the old');
+      assert.equal(await m.lift(room, 'bans', 'zed'), true);
+      assert.deepEqual((await m.list(room, 'bans')).map((r) => r.user), ['amy']);
+      assert.deepEqual((await m.rules(freshRoom())).bans, new Map(), 'rooms are apart');
+    });
+
+    test('slow mode: the interval is stored, and each member gets one slot per interval, told how long is left', async () => {
+      const room = freshRoom();
+      const m = b.moderation;
+      await m.setSlowMode(room, 30);
+      assert.equal((await m.rules(room)).slowSeconds, 30);
+      assert.equal(await m.takeSlot(room, 'ann', 300), 0);
+      const left = await m.takeSlot(room, 'ann', 300);
+      assert.ok(left > 0 && left <= 300, `${left} ms left`);
+      assert.equal(await m.takeSlot(room, 'bob', 300), 0, 'per member');
+      await new Promise((r) => setTimeout(r, 350));
+      assert.equal(await m.takeSlot(room, 'ann', 300), 0, 'a new interval once the last is over');
+      await m.setSlowMode(room, 0);
+      assert.equal((await m.rules(room)).slowSeconds, 0, 'off');
+    });
+
+    test('moderators granted and revoked, each change reported once', async () => {
+      const room = freshRoom();
+      const m = b.moderation;
+      assert.equal(await m.setModerator(room, 'mia', true), true);
+      assert.equal(await m.setModerator(room, 'mia', true), false);
+      assert.deepEqual((await m.rules(room)).moderators, new Set(['mia']));
+      assert.deepEqual([await m.isModerator(room, 'mia'), await m.isModerator(room, 'max'), await m.isModerator(freshRoom(), 'mia')], [true, false, false]);
+      assert.equal(await m.setModerator(room, 'mia', false), true);
+      assert.equal(await m.setModerator(room, 'mia', false), false);
+      assert.deepEqual((await m.rules(room)).moderators, new Set());
+      assert.equal(await m.isModerator(room, 'mia'), false);
+    });
+
+    test('an eviction reaches the listener of a node holding the user, and no other', async () => {
+      const room = freshRoom();
+      await b.bus.subscribeUser('held');
+      await b.bus.evict(room, 'held', 'kicked');
+      await b.bus.evict(room, 'elsewhere', 'banned');
+      await b.bus.evict(room, 'held', 'banned');
+      await until('two evictions', () => evictions.length >= 2);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(evictions, [`${room} held kicked`, `${room} held banned`]);
     });
   });
 }

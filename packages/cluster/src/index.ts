@@ -21,3 +21,6 @@ export * from './redis-read-markers.js';
 export * from './redis-bridge-state.js';
 export * from './redis-lease.js';
 export * from './redis-room-tap.js';
+export * from './moderation-store.js';
+export * from './memory-moderation.js';
+export * from './redis-moderation.js';

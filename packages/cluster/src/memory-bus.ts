@@ -1,5 +1,6 @@
 import { encodeChangeBody } from '@chat/protocol';
 import type { Bus, BusListener, ChangeDraft, DirectDraft, DirectOutcome, MessageDraft, Published, RoomEvent } from './bus.js';
+import type { LeftReason } from '@chat/protocol';
 import type { MemoryHistory } from './memory-history.js';
 import { applyChange } from './message-state.js';
 import { MemoryOnce } from './memory-once.js';
@@ -65,6 +66,10 @@ export class MemoryBus implements Bus {
 
   async disconnect(user: string): Promise<number> {
     return this.listener.disconnect?.(user) ?? 0;
+  }
+
+  async evict(room: string, user: string, reason: LeftReason): Promise<void> {
+    if (this.users.has(user)) queueMicrotask(() => this.listener.evict?.(room, user, reason));
   }
 
   async signal(room: string, json: string, exceptUser?: string): Promise<void> {

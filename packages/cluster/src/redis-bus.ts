@@ -1,5 +1,6 @@
 import { encodeChangeBody } from '@chat/protocol';
 import type { Bus, BusListener, ChangeDraft, ChangeRefusal, DirectDraft, DirectOutcome, MessageDraft, Published } from './bus.js';
+import type { LeftReason } from '@chat/protocol';
 import { guarded, isReady, type RedisClient, type RedisConnections } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
 import { RoomAppends } from './redis-room-appends.js';
@@ -8,7 +9,7 @@ import type { RedisKeys } from './redis-keys.js';
 import type { PublishCommand } from './redis-scripts.js';
 import { randomBytes } from 'node:crypto';
 import {
-  closedPayload, directPayload, disconnectPayload, parseDirectPayload, parseNodeControl, parseRoomPayload, signalPayload, syncPayload,
+  closedPayload, directPayload, disconnectPayload, evictPayload, parseDirectPayload, parseNodeControl, parseRoomPayload, signalPayload, syncPayload,
 } from './room-wire.js';
 
 const ignore: BusListener = { room() {}, user() {}, resync() {}, status() {} };
@@ -153,6 +154,11 @@ export class RedisBus implements Bus {
     }
   }
 
+  /** Travels as a disconnect does, on the channels of the nodes the directory lists for the user; no answer is awaited. */
+  async evict(room: string, user: string, reason: LeftReason): Promise<void> {
+    await this.directory.reach(user, evictPayload(user, room, reason));
+  }
+
   async signal(room: string, json: string, exceptUser?: string): Promise<void> {
     await guarded(this.command.call(this.publishCommand, this.keys.roomChannel(room), signalPayload(json, exceptUser)));
   }
@@ -272,6 +278,10 @@ export class RedisBus implements Bus {
       if (this.directory.users.has(control.user)) {
         this.listener.user({ user: control.user, event: control.json, originConn: control.originConn, receivedAt: Date.now(), sync: true });
       }
+      return;
+    }
+    if (control.kind === 'evict') {
+      if (this.directory.users.has(control.user)) this.listener.evict?.(control.room, control.user, control.reason);
       return;
     }
     const closed = this.listener.disconnect?.(control.user) ?? 0;

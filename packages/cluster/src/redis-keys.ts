@@ -40,6 +40,33 @@ export class RedisKeys {
     return `${this.prefix}{${room}}:state`;
   }
 
+  // ---- moderation (redis-moderation.ts) ----
+
+  /** The room's bans (a hash: user -> `<until> <reason>`, until epoch ms or 0 for no end). */
+  roomBans(room: string): string {
+    return `${this.prefix}{${room}}:bans`;
+  }
+
+  /** The room's mutes, as its bans. */
+  roomMutes(room: string): string {
+    return `${this.prefix}{${room}}:mutes`;
+  }
+
+  /** The room's slow-mode interval in seconds (a string; absent: off). */
+  roomSlowMode(room: string): string {
+    return `${this.prefix}{${room}}:slow`;
+  }
+
+  /** A member's running slow-mode interval (a string with a ttl). */
+  roomSlowSlot(room: string, user: string): string {
+    return `${this.prefix}{${room}}:slow:${user}`;
+  }
+
+  /** The users granted moderation of the room by the admin API (a set). */
+  roomModerators(room: string): string {
+    return `${this.prefix}{${room}}:mods`;
+  }
+
   roomChannel(room: string): string {
     return `${this.prefix}{${room}}`;
   }

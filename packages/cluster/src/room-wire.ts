@@ -12,7 +12,7 @@
  * - `x<user> <json>`: the same, not for the connections of `user` (the one it is about).
  * Anything else is ignored, so a newer node can add kinds without breaking an older one.
  */
-import { encodeMessageBody, messageJson, presenceJson, type PresenceState } from '@chat/protocol';
+import { encodeMessageBody, messageJson, presenceJson, type LeftReason, type PresenceState } from '@chat/protocol';
 import type { DirectDraft, MessageDraft, RoomEvent } from './bus.js';
 
 /** The JSON stored with a message: everything of its event but the type, the room and the id. */
@@ -71,12 +71,18 @@ export function directPayload(draft: DirectDraft): string {
  * Control messages on a node's channel start with `!`, which no user name does:
  * `!d <user> <replyNode> <request>` asks a node to close the user's connections,
  * `!c <request> <count>` is its answer on the asking node's channel, and
- * `!s <user> <originConn> <json>` is a frame for the user's connections there but originConn (Bus.sync).
+ * `!s <user> <originConn> <json>` is a frame for the user's connections there but originConn (Bus.sync),
+ * `!k <user> <room> <reason>` takes the user's connections there out of the room (Bus.evict).
  */
 export type NodeControl =
   | { kind: 'disconnect'; user: string; replyNode: string; request: string }
   | { kind: 'closed'; request: string; count: number }
-  | { kind: 'sync'; user: string; originConn: string; json: string };
+  | { kind: 'sync'; user: string; originConn: string; json: string }
+  | { kind: 'evict'; user: string; room: string; reason: LeftReason };
+
+export function evictPayload(user: string, room: string, reason: LeftReason): string {
+  return `!k ${user} ${room} ${reason}`;
+}
 
 export function syncPayload(user: string, originConn: string, json: string): string {
   return `!s ${user} ${originConn} ${json}`;
@@ -101,6 +107,7 @@ export function parseNodeControl(payload: string): NodeControl | undefined {
   }
   const [tag, a, b, c] = payload.split(' ');
   if (tag === '!d' && a !== undefined && b !== undefined && c !== undefined) return { kind: 'disconnect', user: a, replyNode: b, request: c };
+  if (tag === '!k' && a !== undefined && b !== undefined && (c === 'kicked' || c === 'banned')) return { kind: 'evict', user: a, room: b, reason: c };
   if (tag === '!c' && a !== undefined && b !== undefined) return { kind: 'closed', request: a, count: Number(b) || 0 };
   return undefined;
 }

@@ -25,6 +25,14 @@ export enum ErrorCode {
    * Resending with the same `mid` stores it at most once.
    */
   Unavailable = 'unavailable',
+
+  // ---- moderation ----
+  /** The user is banned from the room (a `join` or `send` there): do not retry until the ban is lifted. */
+  Banned = 'banned',
+  /** The user is muted in the room: it may read, not send. Do not retry until unmuted. */
+  Muted = 'muted',
+  /** Slow mode: this member sent to the room less than its interval ago; retry after `retryAfterMs`. */
+  SlowMode = 'slow_mode',
 }
 
 /** WebSocket close codes the server sends, and what a client should do about each. */

@@ -1,6 +1,6 @@
 import { ErrorCode } from './codes.js';
 import type { ClientFrame } from './frames.js';
-import { HISTORY_PAGE_MAX } from './frames.js';
+import { HISTORY_PAGE_MAX, MEMBERS_PAGE_MAX, MODERATION_SECONDS_MAX, REASON_MAX } from './frames.js';
 import { isEmoji, isMessageId, isMid, isValidName } from './names.js';
 
 export interface DecodeLimits {
@@ -142,9 +142,56 @@ function decodeByType(f: Fields, type: string, limits: DecodeLimits): ClientFram
       if (mid !== undefined) frame.mid = mid;
       return frame;
     }
+    case 'kick': case 'ban': case 'unban': case 'mute': case 'unmute': case 'slowmode': case 'members':
+      return decodeModeration(f, type);
     default:
       return err(ErrorCode.UnknownType, `unknown frame type "${type.slice(0, 64)}"`);
   }
+}
+
+// ---- moderation and large rooms ----
+
+function decodeModeration(f: Fields, type: 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'slowmode' | 'members'): ClientFrame | DecodeError {
+  const room = roomField(f);
+  if (typeof room !== 'string') return room;
+  if (type === 'slowmode') {
+    const seconds = secondsField(f.seconds, 0);
+    if (seconds === undefined) return err(ErrorCode.BadRequest, `seconds must be an integer from 0 to ${MODERATION_SECONDS_MAX}`);
+    return typeof seconds === 'object' ? seconds : { type, room, seconds };
+  }
+  if (type === 'members') {
+    const frame: ClientFrame = { type, room };
+    if (f.after !== undefined) {
+      if (!isValidName(f.after)) return err(ErrorCode.BadRequest, 'after must be a user name matching ^[A-Za-z0-9_.-]{1,64}$');
+      frame.after = f.after;
+    }
+    if (f.limit !== undefined) {
+      if (typeof f.limit !== 'number' || !Number.isInteger(f.limit) || f.limit < 1) return err(ErrorCode.BadRequest, 'limit must be a positive integer');
+      frame.limit = Math.min(f.limit, MEMBERS_PAGE_MAX);
+    }
+    return frame;
+  }
+  if (!isValidName(f.user)) return err(ErrorCode.BadRequest, 'user must be a name matching ^[A-Za-z0-9_.-]{1,64}$');
+  const user = f.user;
+  if (type === 'kick' || type === 'unban' || type === 'unmute') return { type, room, user };
+  const seconds = secondsField(f.seconds, 1);
+  if (typeof seconds === 'object') return seconds;
+  if (type === 'mute') return seconds === undefined ? { type, room, user } : { type, room, user, seconds };
+  const frame: ClientFrame = seconds === undefined ? { type, room, user } : { type, room, user, seconds };
+  if (f.reason !== undefined) {
+    if (typeof f.reason !== 'string' || f.reason.length > REASON_MAX) return err(ErrorCode.BadRequest, `reason must be a string of at most ${REASON_MAX} characters`);
+    frame.reason = f.reason;
+  }
+  return frame;
+}
+
+/** An optional whole number of seconds from `min` to MODERATION_SECONDS_MAX. */
+function secondsField(value: unknown, min: number): number | undefined | DecodeError {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MODERATION_SECONDS_MAX) {
+    return err(ErrorCode.BadRequest, `seconds must be an integer from ${min} to ${MODERATION_SECONDS_MAX}`);
+  }
+  return value;
 }
 
 function roomField(f: Fields): string | DecodeError {

@@ -1,4 +1,4 @@
-import type { ChatMessage, PresenceState, ReactionSummary, ServerFrame, Tombstone, Via } from './frames.js';
+import type { ChatMessage, ModerationEvent, PresenceState, ReactionSummary, ServerFrame, Tombstone, Via } from './frames.js';
 
 /**
  * Server frames as JSON text: the one place their wire form is written. A frame built from typed
@@ -104,9 +104,10 @@ export interface ReadPosition {
  * The `joined` frame; `history` holds `message` events as JSON text, oldest first. `read` is the
  * joining user's position, in every reply to a `join` (not in the unsolicited one of a gap).
  */
-export function joinedJson(room: string, members: readonly string[], history: readonly string[], gap: boolean, ref?: string, read?: ReadPosition): string {
+export function joinedJson(room: string, members: readonly string[], history: readonly string[], gap: boolean, ref?: string, read?: ReadPosition, count?: number): string {
   const position = read === undefined ? '' : `,"read":${JSON.stringify(read.id)},"unread":${read.unread}`;
-  return `{"type":"joined","room":${JSON.stringify(room)},"members":${JSON.stringify(members)},"history":[${history.join(',')}],"gap":${gap}${position}${refField(ref)}}`;
+  const large = count === undefined ? '' : `,"count":${count}`;
+  return `{"type":"joined","room":${JSON.stringify(room)},"members":${JSON.stringify(members)}${large},"history":[${history.join(',')}],"gap":${gap}${position}${refField(ref)}}`;
 }
 
 /** The `history` reply; `messages` holds `message` events as JSON text, oldest first. */
@@ -129,6 +130,22 @@ export function receiptJson(room: string, user: string, id: string): string {
 
 export function presenceJson(room: string, user: string, state: PresenceState): string {
   return encodeFrame({ type: 'presence', room, user, state });
+}
+
+// ---- moderation and large rooms ----
+
+export function moderationJson(event: Omit<ModerationEvent, 'type'>): string {
+  return encodeFrame({ type: 'moderation', ...event });
+}
+
+/** The count-only presence of a large room. */
+export function presenceCountJson(room: string, count: number): string {
+  return encodeFrame({ type: 'presence', room, count });
+}
+
+/** True for a `moderation` frame as moderationJson writes it: a node drops its cached rules of the room on it. */
+export function isModerationJson(json: string): boolean {
+  return json.startsWith('{"type":"moderation"');
 }
 
 function refField(ref: string | undefined): string {

@@ -7,6 +7,8 @@ export interface TokenClaims {
   exp?: number;
   /** Room names or `prefix*` patterns the holder may use; absent means every room. */
   rooms?: string[];
+  /** Room names or `prefix*` patterns the holder moderates (kick, ban, mute, slow mode); absent means none. */
+  mod?: string[];
 }
 
 /**

@@ -22,6 +22,8 @@ export interface GatewayMetrics {
    * (reactions added and removed). Refused, unchanged and duplicate ones are not counted.
    */
   changed(kind: 'edit' | 'delete' | 'reaction'): void;
+  /** A moderation action taken, from a client or the admin API (chat_moderation_total{action}). */
+  moderation(action: string): void;
 }
 
 /** Why a connection closed: the `reason` label of chat_connections_closed_total. */

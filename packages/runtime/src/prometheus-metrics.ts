@@ -42,6 +42,8 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
     delete: new Counter({ name: 'chat_deletes_total', help: 'Message deletes stored', registers }),
     reaction: new Counter({ name: 'chat_reactions_total', help: 'Reactions added or removed', registers }),
   };
+  const moderation = new Counter({ name: 'chat_moderation_total', help: 'Moderation actions taken (kick, ban, unban, mute, unmute, slowmode)', labelNames: ['action'], registers });
+  for (const action of ['kick', 'ban', 'unban', 'mute', 'unmute', 'slowmode']) moderation.inc({ action }, 0);
 
   return {
     ...endpoint(registry),
@@ -59,6 +61,7 @@ export function createGatewayMetrics(node: string): GatewayMetrics & MetricsEndp
     typing() { typing.inc(); },
     readMarker() { readMarkers.inc(); },
     changed(kind) { changes[kind].inc(); },
+    moderation(action) { moderation.inc({ action }); },
   };
 }
 

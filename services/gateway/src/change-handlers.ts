@@ -3,7 +3,6 @@ import type { ChangeRefusal } from '@chat/cluster';
 import { nowMs } from '@chat/runtime';
 import type { Core } from './core.js';
 import { ack, userKey } from './message-handlers.js';
-import { mayModerate } from './moderation.js';
 import type { Session } from './session.js';
 
 /**
@@ -30,12 +29,14 @@ async function change(gw: Core, s: Session, f: EditFrame | DeleteFrame | ReactFr
     gw.reply(s, { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before changing its messages` }, f.ref);
     return;
   }
+  // Only an edit or a delete of another user's message needs the right; reactions are anyone's.
+  const moderator = change.kind !== 'reaction' && (await gw.moderation.mayModerate(s, f.room));
   const receivedAt = nowMs();
   const published = await gw.bus.publish({
     room: f.room,
     from: s.user,
     change,
-    moderator: mayModerate(s, f.room),
+    moderator,
     maxReactions: gw.config.maxReactions,
     ts: Math.floor(receivedAt),
     receivedAt,

@@ -66,6 +66,19 @@ test('MAX_REACTIONS is 20 by default, 1 to 1000', () => {
   refused('MAX_REACTIONS', 'many');
 });
 
+test('large rooms: LARGE_ROOM and PRESENCE_COUNT_INTERVAL_MS, defaults and edges', () => {
+  const config = readGatewayConfig({});
+  assert.deepEqual([config.largeRoom, config.presenceCountIntervalMs], [1000, 5000]);
+  assert.equal(readGatewayConfig({ LARGE_ROOM: '1' }).largeRoom, 1);
+  assert.equal(readGatewayConfig({ LARGE_ROOM: '10000000' }).largeRoom, 10_000_000);
+  refused('LARGE_ROOM', '0');
+  refused('LARGE_ROOM', '10000001');
+  assert.equal(readGatewayConfig({ PRESENCE_COUNT_INTERVAL_MS: '100' }).presenceCountIntervalMs, 100);
+  assert.equal(readGatewayConfig({ PRESENCE_COUNT_INTERVAL_MS: '3600000' }).presenceCountIntervalMs, 3_600_000);
+  refused('PRESENCE_COUNT_INTERVAL_MS', '99');
+  refused('PRESENCE_COUNT_INTERVAL_MS', '3600001');
+});
+
 test('the bus is the in-process one, one Redis, or a Redis Cluster, never two at once', () => {
   assert.deepEqual([readGatewayConfig({}).redisUrl, readGatewayConfig({}).redisClusterNodes], [undefined, undefined]);
   assert.equal(readGatewayConfig({ REDIS_URL: 'redis://r:6379' }).redisUrl, 'redis://r:6379');

@@ -40,6 +40,10 @@ export interface GatewayConfig {
   readReceipts: boolean;
   /** Most distinct emoji one message may carry: a reaction with a new one beyond it is refused. */
   maxReactions: number;
+  /** Above this many members (cluster-wide) a room's presence is counts only (LARGE_ROOM). */
+  largeRoom: number;
+  /** How often a large room's members are told its member count, when it changed (PRESENCE_COUNT_INTERVAL_MS). */
+  presenceCountIntervalMs: number;
   logLevel: LogLevel;
 }
 
@@ -79,6 +83,8 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     typingTtlMs,
     readReceipts: envChoice(env, 'READ_RECEIPTS', ['true', 'false'], 'false') === 'true',
     maxReactions: envInt(env, 'MAX_REACTIONS', DEFAULT_MAX_REACTIONS, 1, 1000),
+    largeRoom: envInt(env, 'LARGE_ROOM', 1000, 1, 10_000_000),
+    presenceCountIntervalMs: envInt(env, 'PRESENCE_COUNT_INTERVAL_MS', 5000, 100, 3_600_000),
     logLevel: envChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

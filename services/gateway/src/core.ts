@@ -3,6 +3,8 @@ import type { ServerFrame } from '@chat/protocol';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
 import type { Membership } from './membership.js';
+import type { Moderation } from './moderation.js';
+import type { RoomSizes } from './room-sizes.js';
 import type { Session } from './session.js';
 
 /**
@@ -19,6 +21,10 @@ export interface Core {
   readonly nodes: NodeRegistry;
   readonly feed: RoomFeed;
   readonly membership: Membership;
+  /** Who may moderate, and the bans, mutes and slow mode a join or send is checked against. */
+  readonly moderation: Moderation;
+  /** Member counts, and counts-only presence for large rooms. */
+  readonly roomSizes: RoomSizes;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   /** Writes a frame to one session, with the request's ref; counts error frames. */
@@ -28,5 +34,5 @@ export interface Core {
   leaveRoom(session: Session, room: string, why: LeaveReason): void;
 }
 
-/** Why a session leaves a room: its `leave` frame, a join that failed half-way, or its connection closing. */
-export type LeaveReason = 'leave' | 'join_failed' | 'closed';
+/** Why a session leaves a room: its `leave` frame, a join that failed half-way, its connection closing, or a moderator's kick or ban. */
+export type LeaveReason = 'leave' | 'join_failed' | 'closed' | 'kicked' | 'banned';

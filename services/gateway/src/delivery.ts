@@ -3,6 +3,7 @@ import type { FeedSink, PresenceStore, RoomMessage, UserEvent } from '@chat/clus
 import { nowMs, type GatewayMetrics, type Logger } from '@chat/runtime';
 import { roomTopic, type LocalTopics } from './connection.js';
 import type { Membership } from './membership.js';
+import type { RoomSizes } from './room-sizes.js';
 import type { SlowConsumers } from './slow-consumers.js';
 
 /**
@@ -16,6 +17,7 @@ export class Delivery implements FeedSink {
   constructor(
     private readonly membership: Membership,
     private readonly presenceStore: PresenceStore,
+    private readonly sizes: RoomSizes,
     private readonly slowConsumers: SlowConsumers,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
@@ -30,8 +32,9 @@ export class Delivery implements FeedSink {
     if (receivedAt !== undefined) this.metrics.deliveryLatency(Math.max(0, nowMs() - receivedAt) / 1000);
   }
 
-  presence(room: string, _event: PresenceEvent, json: string): void {
-    this.publish(room, json);
+  /** Per-user presence, unless the room is large (then its members get counts: see RoomSizes). */
+  presence(room: string, event: PresenceEvent, json: string): void {
+    if (this.sizes.admit(room, event.state)) this.publish(room, json);
   }
 
   /**

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { CloseCode, ErrorCode, decodeClientFrame, type ClientFrame, type ServerFrame } from '@chat/protocol';
-import { BusUnavailableError, RoomFeed, type Bus, type FeedTrace, type HistoryStore, type NodeRegistry, type PresenceStore, type ReadMarkers } from '@chat/cluster';
+import { type ClientFrame, CloseCode, decodeClientFrame, ErrorCode, isModerationJson, type LeftReason, type ServerFrame } from '@chat/protocol';
+import {
+  type Bus, BusUnavailableError, type FeedTrace, type HistoryStore, type ModerationStore, type NodeRegistry, type PresenceStore, type ReadMarkers, RoomFeed,
+} from '@chat/cluster';
 import type { GatewayMetrics, Logger } from '@chat/runtime';
 import type { GatewayConfig } from './config.js';
 import type { Connection, LocalTopics } from './connection.js';
@@ -8,6 +10,9 @@ import type { Core, LeaveReason } from './core.js';
 import { Delivery } from './delivery.js';
 import { Membership } from './membership.js';
 import { edit, react, remove } from './change-handlers.js';
+import { Moderation } from './moderation.js';
+import { members, moderate } from './moderation-handlers.js';
+import { RoomSizes } from './room-sizes.js';
 import { read, typing } from './chat-handlers.js';
 import { direct, send } from './message-handlers.js';
 import { history, join, leave } from './room-handlers.js';
@@ -20,6 +25,7 @@ export interface GatewayDeps {
   history: HistoryStore;
   presence: PresenceStore;
   markers: ReadMarkers;
+  moderation: ModerationStore;
   nodes: NodeRegistry;
   metrics: GatewayMetrics;
   log: Logger;
@@ -40,6 +46,13 @@ const UNAVAILABLE: Partial<Record<ClientFrame['type'], string>> = {
   history: 'history is unreachable; try again',
   typing: 'the cluster bus is unreachable; the typing indicator was not relayed',
   read: 'the read marker could not be stored; send it again',
+  kick: 'the cluster bus is unreachable; the action may not have taken effect everywhere: send it again',
+  ban: 'the cluster bus is unreachable; the action may not have taken effect everywhere: send it again',
+  unban: 'the cluster bus is unreachable; the action may not have taken effect everywhere: send it again',
+  mute: 'the cluster bus is unreachable; the action may not have taken effect everywhere: send it again',
+  unmute: 'the cluster bus is unreachable; the action may not have taken effect everywhere: send it again',
+  slowmode: 'the cluster bus is unreachable; the action may not have taken effect everywhere: send it again',
+  members: 'presence is unreachable; try again',
 };
 
 /**
@@ -59,6 +72,8 @@ export class Gateway implements Core {
   readonly log: Logger;
   readonly feed: RoomFeed;
   readonly membership = new Membership();
+  readonly moderation: Moderation;
+  readonly roomSizes: RoomSizes;
   private readonly delivery: Delivery;
   private readonly slowConsumers: SlowConsumers;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -71,9 +86,11 @@ export class Gateway implements Core {
 
   constructor(deps: GatewayDeps) {
     ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, markers: this.markers, nodes: this.nodes, metrics: this.metrics, log: this.log } = deps);
+    this.moderation = new Moderation(deps.moderation, this.membership);
+    this.roomSizes = new RoomSizes(this.presence, this.config.largeRoom, (room, json) => this.delivery.signal(room, json));
     this.presenceNode = `${this.config.nodeId}.${randomBytes(3).toString('hex')}`;
     this.slowConsumers = new SlowConsumers(this.membership.sessions, this.config.maxBackpressureBytes, this.metrics);
-    this.delivery = new Delivery(this.membership, this.presence, this.slowConsumers, this.metrics, this.log);
+    this.delivery = new Delivery(this.membership, this.presence, this.roomSizes, this.slowConsumers, this.metrics, this.log);
     this.feed = new RoomFeed(this.bus, this.history, this.delivery, {
       recentSize: FEED_RECENT,
       backfillMax: this.config.historyLimit,
@@ -82,10 +99,14 @@ export class Gateway implements Core {
       ...(this.log.debugEnabled ? { trace: (room: string, event: FeedTrace) => this.log.debug(`room feed ${event.kind}`, { room, ...event }) } : {}),
     });
     this.bus.listen({
-      room: (event) => this.feed.onRoomEvent(event),
+      room: (event) => {
+        if (event.kind === 'signal' && isModerationJson(event.json)) this.moderation.invalidate(event.room);
+        this.feed.onRoomEvent(event);
+      },
       user: (event) => this.delivery.user(event),
       resync: () => {
         this.log.info('bus reconnected; backfilling open rooms');
+        this.moderation.invalidateAll();
         this.feed.resync();
       },
       status: (up) => {
@@ -95,12 +116,15 @@ export class Gateway implements Core {
         if (up) this.reportNode().catch(() => undefined);
       },
       disconnect: (user) => this.disconnectHere(user),
+      evict: (room, user, reason) => this.evictHere(room, user, reason),
     });
     this.metrics.busConnected(this.bus.connected);
     const presenceEveryMs = Math.floor(this.config.presenceTtlMs / 4);
     this.timers.push(
       setInterval(() => this.slowConsumers.sample(), SAMPLE_BACKPRESSURE_MS),
       setInterval(() => void this.keepPresence(), presenceEveryMs),
+      // tick() settles every read itself: it never rejects.
+      setInterval(() => void this.roomSizes.tick(), this.config.presenceCountIntervalMs),
     );
     for (const timer of this.timers) timer.unref();
     if (this.bus.connected) this.reportNode().catch(() => undefined);
@@ -183,9 +207,12 @@ export class Gateway implements Core {
   }
 
   async enterRoom(session: Session, room: string): Promise<void> {
+    const firstHere = this.membership.sessionsIn(room).size === 0;
     const firstOfUser = this.membership.enter(session, room);
     this.metrics.rooms(this.membership.roomCount);
     await this.feed.open(room);
+    // Counted once this node hears the room's presence events, so none is missed or counted twice.
+    if (firstHere) await this.roomSizes.open(room);
     if (firstOfUser) await this.presence.join(room, session.user, this.presenceNode);
   }
 
@@ -201,7 +228,11 @@ export class Gateway implements Core {
     if (lastOfUser) {
       this.presence.leave(room, session.user, this.presenceNode).catch((error: unknown) => this.log.warn('presence leave failed; it will expire', { room, error }));
     }
-    if (lastInRoom) this.feed.close(room).catch(() => undefined);
+    if (lastInRoom) {
+      this.moderation.forget(room);
+      this.roomSizes.close(room);
+      this.feed.close(room).catch(() => undefined);
+    }
   }
 
   /**
@@ -233,6 +264,15 @@ export class Gateway implements Core {
     return sessions.length;
   }
 
+  /** A moderator ended the user's membership of `room`: every connection of it here leaves the room and is told why. */
+  private evictHere(room: string, user: string, reason: LeftReason): void {
+    for (const session of [...this.membership.connectionsOf(user)]) {
+      if (!session.rooms.has(room)) continue;
+      this.leaveRoom(session, room, reason);
+      session.send({ type: 'left', room, reason });
+    }
+  }
+
   /** What GET /api/nodes lists for this node; reported with each presence heartbeat. */
   private reportNode(): Promise<void> {
     return this.nodes.report({ node: this.config.nodeId, connections: this.membership.sessions.size, rooms: this.membership.roomCount, ready: this.ready });
@@ -251,6 +291,8 @@ export class Gateway implements Core {
       case 'edit': return edit(this, session, frame);
       case 'delete': return remove(this, session, frame);
       case 'react': return react(this, session, frame);
+      case 'kick': case 'ban': case 'unban': case 'mute': case 'unmute': case 'slowmode': return moderate(this, session, frame);
+      case 'members': return members(this, session, frame);
       default: return assertNever(frame);
     }
   }

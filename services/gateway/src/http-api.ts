@@ -4,6 +4,10 @@ import { BusUnavailableError } from '@chat/cluster';
 import type { Core } from './core.js';
 import { publishDirect, publishMessage } from './message-handlers.js';
 import { latestJson } from './room-handlers.js';
+import { failure, unavailableAs503, type ApiResponse, type ApiStep } from './api-answers.js';
+import { MODERATION_API_ROUTES, routeModeration } from './moderation-api.js';
+
+export { failure, type ApiResponse, type ApiStep } from './api-answers.js';
 
 /** What the transport read of a request before its body. */
 export interface ApiHead {
@@ -16,16 +20,10 @@ export interface ApiHead {
   idempotencyKey: string;
 }
 
-/** A request decided from its head, or a POST that needs its body read first. */
-export type ApiStep = { answer: Promise<ApiResponse> } | { withBody(body: string): Promise<ApiResponse> };
 
 /** An Idempotency-Key: printable ASCII without spaces, as a Redis key part and in logs. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-export interface ApiResponse {
-  status: number;
-  body: unknown;
-}
 
 const ROUTE = /^\/api\/(rooms|users)\/([^/]+)\/(messages|members|disconnect)$/;
 const DEFAULT_PAGE = 50;
@@ -52,6 +50,8 @@ export function routeApi(gw: Core, head: ApiHead): ApiStep {
     if (method !== 'get') return now(failure(405, 'method_not_allowed', 'use GET'));
     return authorized(gw, head) ? { answer: rooms(gw, new URLSearchParams(head.query)) } : now(unauthorized());
   }
+  const moderation = routeModeration(gw, method, head.path, authorized(gw, head));
+  if (moderation !== undefined) return moderation;
   const route = ROUTE.exec(head.path);
   const [, kind, target, what] = (route ?? []) as unknown as [string, 'rooms' | 'users', string, 'messages' | 'members' | 'disconnect'];
   const allowed = route === null ? undefined : ROUTES[`${kind} ${what}`];
@@ -84,6 +84,7 @@ export const API_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
     const path = `/api/${kind}/{${kind === 'rooms' ? 'room' : 'user'}}/${what}`;
     return (methods ?? []).map((method) => ({ method: method.toUpperCase(), path }));
   }),
+  ...MODERATION_API_ROUTES,
 ];
 
 function authorized(gw: Core, head: ApiHead): boolean {
@@ -134,14 +135,6 @@ async function page(gw: Core, room: string, query: URLSearchParams): Promise<Api
   });
 }
 
-async function unavailableAs503(read: () => Promise<ApiResponse>): Promise<ApiResponse> {
-  try {
-    return await read();
-  } catch (error) {
-    if (!(error instanceof BusUnavailableError)) throw error;
-    return failure(503, ErrorCode.Unavailable, 'the cluster bus is unreachable; try again');
-  }
-}
 
 async function publish(gw: Core, kind: 'rooms' | 'users', target: string, idempotencyKey: string, body: string): Promise<ApiResponse> {
   const input = parseBody(body, gw.config.maxTextChars);
@@ -177,9 +170,6 @@ function parseBody(body: string, maxTextChars: number): { text: string; from: st
   return { text, from: from ?? 'api' };
 }
 
-export function failure(status: number, code: string, message: string): ApiResponse {
-  return { status, body: { error: { code, message } } };
-}
 
 function bearerMatches(header: string, apiKey: string): boolean {
   const given = Buffer.from(header);

@@ -3,16 +3,52 @@ import { ErrorCode, type DirectFrame, type DirectMessage, type SendFrame, type V
 import type { DirectOutcome, Published } from '@chat/cluster';
 import { nowMs } from '@chat/runtime';
 import type { Core } from './core.js';
+import type { Refusal } from './moderation.js';
 import type { Session } from './session.js';
 
 export async function send(gw: Core, s: Session, f: SendFrame): Promise<void> {
   if (!s.rooms.has(f.room)) {
-    gw.reply(s, { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before sending to it` }, f.ref);
+    // A banned user is told so, not merely that it is not a member (the ban took it out of the room).
+    const refusal = await gw.moderation.refuseJoin(s, f.room);
+    gw.reply(s, refusal !== undefined ? { type: 'error', ...refusal } : { type: 'error', code: ErrorCode.NotJoined, message: `join ${f.room} before sending to it` }, f.ref);
+    return;
+  }
+  const check = gw.moderation.refuseSend(s, f.room);
+  // The common case: decided at once, and no earlier send of this connection is waiting: publish now.
+  if (!(check instanceof Promise) && s.sendTurn === undefined) return post(gw, s, f, check);
+  // Otherwise this send takes a turn: it reaches the bus after every earlier send of the connection,
+  // and every later one after it, whatever each waited for (a connection's messages keep its order).
+  const earlier = s.sendTurn;
+  let handedOver!: () => void;
+  const turn = new Promise<void>((resolve) => (handedOver = resolve));
+  s.sendTurn = turn;
+  let refusal: Refusal | undefined;
+  try {
+    await earlier;
+    refusal = await check;
+  } catch (error) {
+    release(s, turn, handedOver);
+    throw error;
+  }
+  const posted = post(gw, s, f, refusal);
+  release(s, turn, handedOver);
+  return posted;
+}
+
+/** Answers the refusal, or hands the message to the bus (synchronously, before the first await) and acks it. */
+async function post(gw: Core, s: Session, f: SendFrame, refusal: Refusal | undefined): Promise<void> {
+  if (refusal !== undefined) {
+    gw.reply(s, { type: 'error', ...refusal }, f.ref);
     return;
   }
   const once = f.mid === undefined ? undefined : userKey(s.user, f.mid);
   const message = await publishMessage(gw, { room: f.room, from: s.user, text: f.text, once });
   gw.reply(s, ack(message.id, message.duplicate), f.ref);
+}
+
+function release(s: Session, turn: Promise<void>, handedOver: () => void): void {
+  handedOver();
+  if (s.sendTurn === turn) s.sendTurn = undefined;
 }
 
 export async function direct(gw: Core, s: Session, f: DirectFrame): Promise<void> {

@@ -17,15 +17,22 @@ export async function join(gw: Core, s: Session, f: JoinFrame): Promise<void> {
     gw.reply(s, { type: 'error', code: ErrorCode.TooManyRooms, message: `at most ${gw.config.maxRooms} rooms per connection; leave one first` }, f.ref);
     return;
   }
+  const refusal = await gw.moderation.refuseJoin(s, f.room);
+  if (refusal !== undefined) {
+    gw.reply(s, { type: 'error', ...refusal }, f.ref);
+    return;
+  }
   try {
     if (!s.rooms.has(f.room)) await gw.enterRoom(s, f.room);
-    const [members, read] = await Promise.all([gw.presence.members(f.room), gw.markers.position(f.room, s.user)]);
+    // The room's moderation rules are read (and cached here) now, so the member's sends are checked at once.
+    const [everyone, read] = await Promise.all([gw.presence.members(f.room), gw.markers.position(f.room, s.user), gw.moderation.rules(f.room)]);
+    const { members, count } = gw.roomSizes.joined(everyone);
     // A `leave` may arrive while history is read: attach only if the room is still joined.
     const snapshot = await gw.feed.snapshot(f.room, f.since, gw.config.historyJoin, () => gw.membership.attach(s, f.room));
     if (s.closed || !s.rooms.has(f.room)) return;
     // A resume hands over the changes themselves; a first join only those its messages do not show yet.
     const items = f.since === undefined ? unapplied(snapshot.history) : snapshot.history;
-    s.write(joinedJson(f.room, members, items.map((m) => latestJson(m, s.user)), snapshot.gap, f.ref, read));
+    s.write(joinedJson(f.room, members, items.map((m) => latestJson(m, s.user)), snapshot.gap, f.ref, read, count));
     if (gw.log.debugEnabled) {
       gw.log.debug('joined room', { room: f.room, user: s.user, conn: s.conn.id, since: f.since ?? null, history: snapshot.history.length, gap: snapshot.gap });
     }

@@ -22,6 +22,12 @@ export class Session {
    */
   closeReason: CloseReason | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
+  /**
+   * Set while a `send` of this connection waits (for a moderation check) before reaching the bus;
+   * resolves once it has been handed to the bus. Later sends wait for it, so they reach the bus in
+   * the order they arrived (see send()).
+   */
+  sendTurn: Promise<void> | undefined;
   /** When this connection's typing was last relayed, per room (ms); made at the first `typing`. */
   private typingAt: Map<string, number> | undefined;
   /** Date.now() at `welcome`, for the connection's duration in the debug log. */

@@ -4,7 +4,7 @@
  * of a socket here (its buffer, its close) rather than in the test.
  */
 import { openCluster } from '@chat/cluster';
-import { createGatewayMetrics, createLogger } from '@chat/runtime';
+import { createGatewayMetrics, createLogger, type TokenClaims } from '@chat/runtime';
 import { readGatewayConfig } from './config.js';
 import type { Connection, LocalTopics } from './connection.js';
 import { Gateway } from './gateway.js';
@@ -73,9 +73,10 @@ export function coreOnMemory(env: Record<string, string> = {}) {
   const topics = new FakeTopics();
   gateway.attach(topics);
   let next = 0;
-  const connect = (user: string): { conn: FakeConnection; session: Session } => {
+  /** `claims`: as a verified token would give them (auth on). */
+  const connect = (user: string, claims?: Omit<TokenClaims, 'sub'>): { conn: FakeConnection; session: Session } => {
     const conn = new FakeConnection(`c${++next}`, topics);
-    return { conn, session: gateway.open(conn, { user }) };
+    return { conn, session: gateway.open(conn, claims === undefined ? { user } : { user, claims: { sub: user, ...claims } }) };
   };
   return { gateway, connect, stop: async () => { await gateway.stop(); await cluster.close(); } };
 }

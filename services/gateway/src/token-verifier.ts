@@ -19,8 +19,13 @@ export function claimsOf(payload: Record<string, unknown>): TokenCheck {
   if (rooms !== undefined && !(Array.isArray(rooms) && rooms.every((r) => typeof r === 'string'))) {
     return { ok: false, status: 401, reason: 'rooms claim must be a list of strings' };
   }
+  const mod = payload.mod;
+  if (mod !== undefined && !(Array.isArray(mod) && mod.every((r) => typeof r === 'string'))) {
+    return { ok: false, status: 401, reason: 'mod claim must be a list of strings' };
+  }
   const claims: TokenClaims = { sub: payload.sub };
   if (typeof payload.exp === 'number') claims.exp = payload.exp;
   if (rooms !== undefined) claims.rooms = rooms as string[];
+  if (mod !== undefined) claims.mod = mod as string[];
   return { ok: true, claims };
 }
