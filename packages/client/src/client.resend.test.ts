@@ -91,6 +91,16 @@ test('a send refused as unavailable is retried with the same mid until stored', 
   assert.equal(n1.rooms.messages.get('lobby')?.length, 1);
 });
 
+test('each refusal for now of a send emits held, with its room, code and delay, until it is stored', async () => {
+  const n1 = await node({ node: 'n1', onSend: (_f, attempt) => (attempt <= 2 ? { error: ErrorCode.Unavailable } : undefined) });
+  const alice = await joined({ url: n1.url, user: 'alice' });
+  const held: { room?: string; code: string; delayMs: number }[] = [];
+  alice.client.on('held', (h) => held.push(h));
+  await alice.client.send('lobby', 'busy');
+  assert.deepEqual(held.map((h) => [h.room, h.code]), [['lobby', ErrorCode.Unavailable], ['lobby', ErrorCode.Unavailable]]);
+  for (const h of held) assert.ok(h.delayMs > 0 && h.delayMs <= 5000, `a delay within the unavailable schedule: ${h.delayMs}`);
+});
+
 test('a send with no reply is written again after requestTimeoutMs, on the same connection', async () => {
   const n1 = await node({ node: 'n1', onSend: (_f, attempt) => (attempt === 1 ? 'ignore' : undefined) });
   const alice = await joined({ url: n1.url, user: 'alice', requestTimeoutMs: 150 });

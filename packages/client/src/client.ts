@@ -51,6 +51,7 @@ export class ChatClient {
       timeoutMs: this.#timeoutMs,
       sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
       wake: () => this.#flush(),
+      held: (hold) => this.#events.emit('held', hold),
     });
     this.#joins = new RoomJoins((frame) => this.#link.send(frame), () => this.#link.isUp, this.#timeoutMs);
     this.#link = new Link({

@@ -3,6 +3,7 @@ import type {
 } from '@chat/protocol';
 import type { ChatClientError } from './errors.js';
 import type { Down } from './link.js';
+import type { Held } from './outbox.js';
 import type { RoomJoined } from './rooms.js';
 
 /**
@@ -77,6 +78,12 @@ export interface ClientEvents {
    * refused as `unavailable` or `rate_limited` is retried quietly instead.
    */
   error: ErrorFrame & { room?: string };
+  /**
+   * A send (or direct, edit, delete, react) was refused for now and the client writes it again in
+   * `delayMs`: `slow_mode` (the room allows one message per interval), `unavailable`, `rate_limited`.
+   * Its promise stays pending meanwhile; an application may show why (the web page counts slow mode down).
+   */
+  held: Held;
   /** A rejoin could not replay everything since the last message seen (also in `joined.gap`). */
   gap: { room: string };
   /** A welcomed connection ended; `status` follows with the retry plan. After 4403, `ended` comes instead. */

@@ -3,6 +3,7 @@ export type { ChatClientOptions } from './client-options.js';
 export type { ClientEvents, ConnectionState, ReadState, StatusChange } from './events.js';
 export { DEFAULT_TYPING_INTERVAL_MS } from './typing.js';
 export type { RoomJoined } from './rooms.js';
+export type { Held } from './outbox.js';
 export type { Down } from './link.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { tokenExpiryMs, type TokenSource } from './token.js';

@@ -16,6 +16,15 @@ export interface OutboxOptions {
   wake: () => void;
   /** Jitter of the retry delays; tests pass a fixed one. */
   random?: () => number;
+  /** A send was refused for now and goes again after `delayMs` (so an application can say why it waits). */
+  held?: (hold: Held) => void;
+}
+
+/** A send, direct, edit, delete or react refused for now (`unavailable`, `rate_limited`, `slow_mode`), written again after `delayMs`. */
+export interface Held {
+  room?: string;
+  code: string;
+  delayMs: number;
 }
 
 /** A frame the client writes; the outbox adds the `ref`. */
@@ -135,6 +144,7 @@ export class Outbox {
       if (delayMs !== undefined) {
         // Not 'written': a late answer to an earlier attempt, whose resend is already due.
         if (entry.state === 'written') this.#waitThenResend(entry, delayMs);
+        this.#o.held?.({ ...(entry.room === undefined ? {} : { room: entry.room }), code: reply.code, delayMs });
         return true;
       }
     }
