@@ -3,13 +3,16 @@
 // ?nodes=ws://host:port/ws,... (more gateways to fail over to, besides the one serving the page).
 // Without them, a page reloaded after signing in comes back to its rooms (saved-session.js).
 import { ChatClient } from '@chat/client';
+import { ComposerNote } from './composer-note.js';
 import { Conversation } from './conversation.js';
 import { $, isName } from './dom.js';
 import { setUpDrawer, toggleDrawer } from './drawer.js';
 import { ConnectionIndicator, describeClose } from './indicator.js';
+import { Moderation } from './moderation.js';
 import { loadEarlier, openRoom } from './open-room.js';
 import { describeUnread, newMessagesLine, pageVisible, ReadMarks } from './read-marks.js';
 import { Receipts } from './receipts.js';
+import { listenToRooms, messageActions, moderated, setUpSlowMode } from './room-events.js';
 import { clearSession, loadSession, loadToken, saveSession, saveToken } from './saved-session.js';
 import { renderConversations, renderPeople } from './sidebar.js';
 import { announceTyping, TypingLine } from './typing-line.js';
@@ -26,6 +29,9 @@ let current;
 let lastNode;
 let typingLine;
 let reads;
+let moderation;
+let roomPage; // what room-events.js needs of the page
+const composerNote = new ComposerNote($('#composer-note'));
 /** Tells the room shown that this user stopped typing; set once signed in. */
 let stopTyping = () => undefined;
 /** What is kept across a reload; undefined until signed in. */
@@ -60,8 +66,12 @@ function enter(user, rooms, token, restored) {
   client = new ChatClient({ url: urls, ...(token ? { token } : { user }) });
   typingLine = new TypingLine($('#typing'), client);
   reads = new ReadMarks(client);
+  moderation = new Moderation(token);
   stopTyping = announceTyping($('#text'), client, () => (current?.kind === 'room' ? current.name : undefined));
   listen(client);
+  roomPage = { room: (name) => conversations.get(`room:${name}`), current: () => current, me: () => me, renderMembers, moderation, composerNote };
+  listenToRooms(client, roomPage);
+  setUpSlowMode($('#slow-form'), client, roomPage);
   $('#login').hidden = true;
   $('#chat').hidden = false;
   $('#menu').hidden = false;
@@ -128,6 +138,7 @@ function listen(c) {
     }
     if (j.gap) conv.note('Some messages from while you were away are no longer kept and cannot be shown.', 'warn');
     for (const m of j.history) conv.add(m);
+    for (const change of j.changes ?? []) conv.change(change);
     if (j.read !== undefined) conv.marker = j.read;
     if (j.unread !== undefined) setUnread(conv, j.unread);
     save();
@@ -153,9 +164,7 @@ function listen(c) {
   });
   c.on('receipt', (r) => {
     const conv = conversations.get(`room:${r.room}`);
-    if (conv === undefined) return;
-    conv.receipts ??= new Receipts();
-    if (conv.receipts.note(r.user, r.id)) conv.receipts.render(conv.list, me);
+    if (conv !== undefined && (conv.receipts ??= new Receipts()).note(r.user, r.id)) conv.receipts.render(conv.list, me);
   });
   c.on('direct', (m) => {
     const peer = m.from === me ? m.to : m.from;
@@ -188,12 +197,14 @@ $('#composer').addEventListener('submit', (event) => {
   // The SDK resends with the message's mid until acked (across reconnects): it is posted once, or fails here.
   sent.then(
     ({ id }) => {
+      composerNote.clear();
       if (conv.kind === 'dm') conv.peerOffline = false;
       shown.done({ type: conv.kind === 'room' ? 'message' : 'direct', id, room: conv.name, from: me, to: conv.name, text, ts: Date.now() });
     },
     (error) => {
       const offline = error.code === 'user_offline';
       shown.failed(offline ? `${conv.name} is offline` : error.message);
+      composerNote.refused(conv.name, error);
       if (offline) conv.peerOffline = true;
       if (offline && conv === current) renderMembers();
     },
@@ -241,7 +252,8 @@ function conversation(kind, name) {
   const key = `${kind}:${name}`;
   let conv = conversations.get(key);
   if (conv === undefined) {
-    conv = new Conversation({ kind, name, whoAmI: () => me, onLoadEarlier: (c) => loadEarlier(client, c) });
+    const act = messageActions(client, name);
+    conv = new Conversation({ kind, name, whoAmI: () => me, onLoadEarlier: (c) => loadEarlier(client, c), act, moderates: () => moderation.moderates(name) });
     conversations.set(key, conv);
     $('#conversations').append(conv.list);
     renderNav();
@@ -294,5 +306,6 @@ function renderNav() {
 }
 
 function renderMembers() {
-  renderPeople({ client, me, current, rooms: rooms(), openDm: (user) => { conversation('dm', user); show(`dm:${user}`); } });
+  const openDm = (user) => { conversation('dm', user); show(`dm:${user}`); };
+  renderPeople({ client, me, current, rooms: rooms(), openDm, moderates: (room) => moderation.moderates(room), moderated: (conv, action) => moderated(roomPage, conv, action) });
 }

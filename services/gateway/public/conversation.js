@@ -1,18 +1,28 @@
+import { applyChange } from '@chat/client';
 import { compareIds } from '@chat/protocol';
-import { atBottom, clock, h } from './dom.js';
+import { atBottom, h } from './dom.js';
+import { messageItem } from './message-item.js';
 
 /**
  * One conversation on screen (a room, or direct messages with one user): its list of messages,
  * kept in id order, each id shown once, with system lines ("bob joined", "reconnected") between.
  */
 export class Conversation {
-  /** `whoAmI()` is asked each time: with auth on, the name comes from the server's welcome. */
-  constructor({ kind, name, whoAmI, onLoadEarlier }) {
+  /**
+   * `whoAmI()` is asked each time: with auth on, the name comes from the server's welcome.
+   * `act` edits, deletes and reacts (message-item.js); `moderates()` says whether this user is
+   * known to moderate the room, so that others' messages get Edit and Delete too.
+   */
+  constructor({ kind, name, whoAmI, onLoadEarlier, act, moderates }) {
     this.kind = kind; // 'room' | 'dm'
     this.name = name;
     this.key = `${kind}:${name}`;
     this.whoAmI = whoAmI;
+    this.act = act;
+    this.moderates = moderates;
     this.ids = new Set();
+    /** Each message shown, by id, in its latest state: what an edit, delete or reaction applies to. */
+    this.messages = new Map();
     this.oldest = undefined;
     this.unread = 0;
     /** The room's first message is shown, or the room was empty when joined: there is nothing earlier. */
@@ -26,10 +36,18 @@ export class Conversation {
     this.list = h('ol', { class: 'conv', 'data-key': this.key, hidden: true }, this.more);
   }
 
-  /** Adds a message at its place by id; false when that id is already shown. */
+  /**
+   * Adds a message at its place by id; false when that id is already shown. A history page may
+   * bring a shown message in a newer state (its `rev` is later): the item is redrawn with it.
+   */
   add(message) {
-    if (this.ids.has(message.id)) return false;
+    if (this.ids.has(message.id)) {
+      const shown = this.messages.get(message.id);
+      if (message.rev !== undefined && (shown?.rev === undefined || compareIds(message.rev, shown.rev) > 0)) this.#redraw(message);
+      return false;
+    }
     this.ids.add(message.id);
+    this.messages.set(message.id, message);
     this.placeholder?.remove();
     this.placeholder = undefined;
     if (this.oldest === undefined || compareIds(message.id, this.oldest) < 0) this.oldest = message.id;
@@ -48,6 +66,19 @@ export class Conversation {
     if (this.more !== null && !this.exhausted) this.more.hidden = false;
     if (stick && item === this.list.lastElementChild) this.scrollToEnd();
     return true;
+  }
+
+  /** Applies an edit, delete or reaction (live, or from `joined.changes`) to the message it targets, if shown. */
+  change(change) {
+    const shown = this.messages.get(change.target);
+    if (shown === undefined) return;
+    const [next] = applyChange([shown], change, this.whoAmI());
+    if (next !== shown) this.#redraw(next);
+  }
+
+  /** Redraws every item, e.g. when this user turns out to moderate the room (Edit and Delete on all). */
+  redrawAll() {
+    for (const m of this.messages.values()) this.#redraw(m);
   }
 
   /** Adds older messages above the ones shown, keeping the reader's place. */
@@ -129,16 +160,13 @@ export class Conversation {
     this.list.scrollTop = this.list.scrollHeight;
   }
 
+  #redraw(message) {
+    this.messages.set(message.id, message);
+    this.list.querySelector(`li.msg[data-id="${message.id}"]`)?.replaceWith(this.#item(message));
+  }
+
   #item(m) {
     const mine = m.from === this.whoAmI();
-    const badge = m.via === 'api' ? h('span', { class: 'badge api', title: 'posted through the HTTP API' }, 'API')
-      : m.via === 'mqtt' ? h('span', { class: 'badge device', title: 'sent by a device over MQTT' }, 'device')
-        : null;
-    const label = this.kind === 'dm' && mine ? `${m.from} → ${m.to}` : m.from;
-    return h('li', { class: `msg${mine ? ' mine' : ''}`, 'data-id': m.id, 'data-from': m.from, 'data-via': m.via },
-      h('div', { class: 'meta' },
-        h('span', { class: 'from' }, label), badge,
-        h('time', { datetime: new Date(m.ts).toISOString(), title: new Date(m.ts).toLocaleString() }, clock(m.ts))),
-      h('p', { class: 'text' }, m.text));
+    return messageItem(m, { kind: this.kind, mine, canChange: mine || this.moderates(), act: this.act });
   }
 }
