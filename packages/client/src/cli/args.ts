@@ -21,7 +21,12 @@ export const USAGE = `usage: chat [ws://host:port/ws ...] [--user NAME | --token
   --timeout MS      pipe mode: give up after this long (default 30000)
 
 Interactive commands: /join ROOM  /leave [ROOM]  /room ROOM  /rooms (with unread counts)  /read
-  /dm USER TEXT  /who [ROOM]  /history [N]  /help  /quit   (anything else is posted to the current room)
+  /dm USER TEXT  /who [ROOM]  /members [ROOM] (a page; again for the next)  /history [N]  /help  /quit
+  (anything else is posted to the current room)
+  Each message prints with a #number; N below is that number (3 or #3) or the end of the message's id:
+  /edit N TEXT  /delete N  /react N EMOJI  /unreact N EMOJI   (your messages; any, as a moderator)
+  Moderators: /kick USER  /ban [SECONDS] USER [REASON]  /unban USER  /mute [SECONDS] USER  /unmute USER
+  /slowmode SECONDS (0: off)
   The current room is marked read as its messages print, and told while you type a message.`;
 
 /** Parses argv (without node and the script); throws an Error whose message is fit for the user. */

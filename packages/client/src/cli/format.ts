@@ -1,4 +1,4 @@
-import type { ChatMessage, DirectMessage, PresenceEvent } from '@chat/protocol';
+import type { ChatMessage, DirectMessage, ModerationAction, ModerationEvent, PresenceEvent, ReactionSummary } from '@chat/protocol';
 import type { RoomJoined } from '../rooms.js';
 import type { StatusChange } from '../events.js';
 
@@ -14,8 +14,34 @@ function via(message: { via?: string }): string {
   return '';
 }
 
-export function formatMessage(m: ChatMessage): string {
-  return `${clock(m.ts)} [${m.room}] ${m.from}${via(m)}: ${m.text}`;
+/** `#n` first when the terminal numbered the message (what /edit, /delete and /react take). */
+export function formatMessage(m: ChatMessage, n?: number): string {
+  const text = m.deleted === true ? '(message deleted)' : `${m.text}${m.edited === undefined ? '' : ' (edited)'}`;
+  const reactions = m.reactions === undefined || m.deleted === true ? '' : `  ${formatReactions(m.reactions)}`;
+  return `${n === undefined ? '' : `#${n} `}${clock(m.ts)} [${m.room}] ${m.from}${via(m)}: ${text}${reactions}`;
+}
+
+/** "[👍 2* 🎉 1]": a star marks this user's own reaction; "[]" when none is left. */
+export function formatReactions(reactions: Record<string, ReactionSummary>): string {
+  return `[${Object.entries(reactions).map(([emoji, r]) => `${emoji} ${r.count}${r.me ? '*' : ''}`).join(' ')}]`;
+}
+
+/** "* lobby: bob was muted by alice for 10 min". */
+export function formatModeration(e: ModerationEvent): string {
+  const span = e.seconds === undefined ? '' : ` for ${formatSeconds(e.seconds)}`;
+  const what = e.action === 'slowmode'
+    ? (e.seconds ? `${e.by} set slow mode: one message per ${formatSeconds(e.seconds)}` : `${e.by} turned slow mode off`)
+    : `${e.user ?? '?'} was ${PAST[e.action]} by ${e.by}${e.action === 'ban' || e.action === 'mute' ? span : ''}`;
+  return `* ${e.room}: ${what}`;
+}
+
+const PAST: Record<Exclude<ModerationAction, 'slowmode'>, string> = { kick: 'kicked', ban: 'banned', unban: 'unbanned', mute: 'muted', unmute: 'unmuted' };
+
+export function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86400) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
 }
 
 export function formatDirect(m: DirectMessage, me: string | undefined): string {
@@ -41,13 +67,14 @@ export function formatRooms(rooms: string[], current: string | undefined, unread
   return `* rooms: ${rooms.map(item).join(', ') || '(none)'}`;
 }
 
-export function formatJoined(j: RoomJoined): string[] {
-  const lines = j.history.map(formatMessage);
+/** `number(m)` is the terminal's number of each message printed. */
+export function formatJoined(j: RoomJoined, number: (m: ChatMessage) => number): string[] {
+  const lines = j.history.map((m) => formatMessage(m, number(m)));
   if (j.resumed) {
     lines.unshift(`* resumed ${j.room}: ${j.history.length} missed message(s)${j.history.length > 0 ? ':' : ''}`);
   } else {
     lines.unshift(`* joined ${j.room}`);
-    lines.push(formatMembers(j.room, j.members));
+    lines.push(j.count === undefined ? formatMembers(j.room, j.members) : `* ${j.room}: ${j.count} members (a large room: /members lists them)`);
   }
   if (j.gap) lines.push(`* ${j.room}: some messages from while you were away are no longer kept (gap)`);
   return lines;
@@ -84,4 +111,5 @@ export function describeClose(s: Pick<StatusChange, 'code' | 'reason'>): string 
   return s.reason && s.reason !== name ? `${name}: ${s.reason}` : name;
 }
 
-export const USAGE_LINE = '* commands: /join ROOM, /leave [ROOM], /room ROOM, /rooms, /read, /dm USER TEXT, /who [ROOM], /history [N], /quit';
+export const USAGE_LINE = '* commands: /join ROOM, /leave [ROOM], /room ROOM, /rooms, /read, /dm USER TEXT, /who [ROOM], /members, /history [N], ' +
+  '/edit N TEXT, /delete N, /react N EMOJI, /unreact N EMOJI, /kick /mute [S] /unmute /ban [S] /unban USER, /slowmode S, /quit (N: a message\'s #number or id end)';

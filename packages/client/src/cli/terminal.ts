@@ -2,6 +2,9 @@ import { createInterface, type Interface } from 'node:readline';
 import { compareIds } from '@chat/protocol';
 import type { ChatClient } from '../client.js';
 import { formatDirect, formatJoined, formatMembers, formatMessage, formatPresence, formatRooms, formatStatus, USAGE_LINE } from './format.js';
+import { RecentMessages } from './recent.js';
+import { RoomCommands } from './room-commands.js';
+import { printRoomLines } from './room-lines.js';
 import { TypingNotices } from './typing-notices.js';
 import { Unread } from './unread.js';
 
@@ -10,7 +13,8 @@ import { Unread } from './unread.js';
  * above it without disturbing what is being typed. Resolves when the user quits or stdin ends.
  * In a terminal, the current room is told while the user types a message (readline's keypresses);
  * others' typing prints one line when they start. The current room is marked read as its messages
- * print; other rooms count unread messages, shown by /rooms.
+ * print; other rooms count unread messages, shown by /rooms. Each message prints with a #number
+ * that /edit, /delete and /react take (recent.ts); room-commands.ts has those and moderation.
  */
 export class Terminal {
   readonly #client: ChatClient;
@@ -19,6 +23,8 @@ export class Terminal {
   readonly #output: NodeJS.WriteStream;
   readonly #unread: Unread;
   readonly #typing = new TypingNotices();
+  readonly #recent = new RecentMessages();
+  readonly #roomCommands: RoomCommands;
   /** Oldest message id shown per room, where /history continues from. */
   readonly #oldest = new Map<string, string>();
   #current: string | undefined;
@@ -32,16 +38,21 @@ export class Terminal {
     this.#output = output;
     this.#rl = createInterface({ input, output, terminal: input.isTTY === true && output.isTTY === true });
     this.#unread = new Unread(client, (promise) => this.#track(promise));
+    this.#roomCommands = new RoomCommands({
+      client, recent: this.#recent, current: () => this.#current, print: (line) => this.print(line), track: (promise) => this.#track(promise),
+    });
+    const lines = printRoomLines(client, this.#recent, (line) => this.print(line), (room) => this.#forget(room));
     client.on('status', (s) => { const line = formatStatus(s); if (line) this.print(line); });
     client.on('joined', (j) => {
       j.history.forEach((m) => this.#noteOldest(m.room, m.id));
-      formatJoined(j).forEach((l) => this.print(l));
+      formatJoined(j, (m) => this.#recent.note(m)).forEach((l) => this.print(l));
+      j.changes.forEach(lines.change);
       if (j.unread !== undefined) this.#unread.set(j.room, j.unread, j.room === this.#current);
     });
     client.on('message', (m) => {
       this.#noteOldest(m.room, m.id);
       this.#typing.onMessage(m.room, m.from);
-      this.print(formatMessage(m));
+      this.print(formatMessage(m, this.#recent.note(m)));
       this.#unread.onMessage(m.room, m.room === this.#current);
     });
     client.on('typing', (t) => { const line = this.#typing.onTyping(t); if (line) this.print(line); });
@@ -102,6 +113,7 @@ export class Terminal {
       return false;
     }
     const [name = '', ...rest] = line.slice(1).split(/\s+/);
+    if (this.#roomCommands.handle(name, rest, line)) return false;
     const arg = rest[0];
     switch (name) {
       case 'join':
@@ -114,11 +126,7 @@ export class Terminal {
         const room = arg ?? this.#current;
         if (room === undefined) return this.#usage('/leave [ROOM]');
         this.#track(this.#client.leave(room).then(() => this.print(`* left ${room}`)));
-        this.#oldest.delete(room);
-        this.#unread.forget(room);
-        this.#typing.forget(room);
-        if (room === this.#current) this.#current = this.#client.rooms()[0];
-        this.#updatePrompt();
+        this.#forget(room);
         return false;
       }
       case 'room':
@@ -169,7 +177,7 @@ export class Terminal {
       const first = messages[0];
       if (first !== undefined) this.#oldest.set(room, first.id);
       this.print(`* ${room}: ${messages.length} older message(s)`);
-      messages.forEach((m) => this.print(formatMessage(m)));
+      messages.forEach((m) => this.print(formatMessage(m, this.#recent.note(m))));
     }));
   }
 
@@ -180,6 +188,15 @@ export class Terminal {
     const line = this.#rl.line;
     if (line.trim() === '' || line.startsWith('/')) this.#client.stopTyping(room);
     else this.#client.typing(room);
+  }
+
+  /** The room was left (by /leave, or a moderator's kick or ban): the next of the rooms becomes current. */
+  #forget(room: string): void {
+    this.#oldest.delete(room);
+    this.#unread.forget(room);
+    this.#typing.forget(room);
+    if (room === this.#current) this.#current = this.#client.rooms().find((r) => r !== room);
+    this.#updatePrompt();
   }
 
   #noteOldest(room: string, id: string): void {
