@@ -171,6 +171,9 @@ describe('web chat page: edits, deletes, reactions, moderation, large rooms', ()
     await item(alice, 'slow one').hover();
     await item(alice, 'slow one').locator('[data-action=delete]').click();
     await bob.waitForSelector('li.msg.deleted[data-from=bob] >> text="message deleted"', WAIT);
+    await item(alice, 'hello world').hover();
+    await item(alice, 'hello world').locator('[data-action=react]').click();
+    await screenshot(alice, 'changes-06-moderator-view-with-menu-and-picker');
   });
 
   test('a room above LARGE_ROOM shows how many members it has, and lists them on demand', async () => {
@@ -192,7 +195,7 @@ describe('web chat page: edits, deletes, reactions, moderation, large rooms', ()
     await erin.waitForSelector('#members li[data-user=hall-4]', WAIT);
     const listed = await erin.locator('#members li[data-user]').evaluateAll((items) => items.map((li) => li.getAttribute('data-user')));
     assert.deepEqual(listed, ['erin', 'hall-1', 'hall-2', 'hall-3', 'hall-4']);
-    await screenshot(erin, 'changes-06-large-room');
+    await screenshot(erin, 'changes-07-large-room');
   });
 
   test('no page logged an error', () => {
