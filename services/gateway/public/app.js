@@ -189,6 +189,7 @@ $('#composer').addEventListener('submit', (event) => {
   const input = $('#text');
   const text = input.value;
   if (text.trim() === '' || current === undefined) return;
+  if (current.removed !== undefined) return composerNote.removed(current.name, current.removed);
   input.value = '';
   stopTyping();
   const conv = current;
@@ -243,7 +244,9 @@ $('#leave').addEventListener('click', () => {
 });
 
 function joinRoom(room, since) {
-  openRoom(client, conversation('room', room), since);
+  const conv = conversation('room', room);
+  conv.removed = undefined; // joined again after a kick
+  openRoom(client, conv, since);
 }
 
 // ---- screen ----

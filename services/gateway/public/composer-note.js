@@ -18,6 +18,11 @@ export class ComposerNote {
     if (text !== undefined) this.show(text);
   }
 
+  /** The user was kicked or banned from the room shown: nothing can be posted there. */
+  removed(room, reason) {
+    this.show(reason === 'banned' ? `You are banned from #${room}.` : `You were removed from #${room}: join it again to post.`);
+  }
+
   /** Slow mode held a message of `room`: count down to when it goes. */
   slowMode(room, delayMs) {
     const until = Date.now() + delayMs;

@@ -16,6 +16,9 @@ export function listenToRooms(client, page) {
   });
   client.on('left', (l) => {
     if (l.reason === undefined) return;
+    const conv = page.room(l.room);
+    // Kept on screen with the reason; the composer refuses to post to it until it is joined again.
+    if (conv !== undefined) conv.removed = l.reason;
     page.room(l.room)?.note(`You were ${l.reason === 'banned' ? 'banned from' : 'removed from'} #${l.room} by a moderator (${l.reason}). You are no longer in this room.`, 'warn');
     if (page.room(l.room) === page.current()) page.renderMembers();
   });

@@ -2,7 +2,9 @@
  * The web page's edits, deletes, reactions, moderation and large rooms in a real Chromium, against
  * three gateways on a real Redis: pages on different nodes see each other's changes live and after
  * a reload; a moderator granted through the admin API sets slow mode, mutes and kicks users on
- * other nodes from the page; a room above LARGE_ROOM shows its count and pages its members.
+ * other nodes from the page; a room above LARGE_ROOM shows its count and pages its members; with
+ * sign-in on, a token's `mod` claim makes a moderator's page from the start, whose ban ends a
+ * member's room on another node.
  * Every step leaves a screenshot changes-*.png in the directory the run prints.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createNodeClient } from '../node.js';
 import type { ChatClient } from '../client.js';
-import { startCluster, type RealCluster } from '../testing/real-cluster.js';
+import { signToken, startCluster, type RealCluster } from '../testing/real-cluster.js';
 import { launchChromium, requireChromium, screenshot, watchErrors } from './browser.js';
 
 const WAIT = { timeout: 15_000 };
@@ -196,6 +198,48 @@ describe('web chat page: edits, deletes, reactions, moderation, large rooms', ()
     const listed = await erin.locator('#members li[data-user]').evaluateAll((items) => items.map((li) => li.getAttribute('data-user')));
     assert.deepEqual(listed, ['erin', 'hall-1', 'hall-2', 'hall-3', 'hall-4']);
     await screenshot(erin, 'changes-07-large-room');
+  });
+
+  test('with sign-in on, a token\'s mod claim gives the page moderation at once; a ban on another node ends the member\'s room', async () => {
+    const secret = 'a-test-secret-of-at-least-32-bytes-long';
+    const signed = await startCluster(['sa1', 'sa2'], { AUTH_JWT_SECRET: secret });
+    try {
+      const [sa1, sa2] = signed.gateways;
+      assert.ok(sa1 !== undefined && sa2 !== undefined);
+      const enter = async (user: string, url: string, claims: Record<string, unknown> = {}): Promise<Page> => {
+        const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+        contexts.push(context);
+        const page = await context.newPage();
+        pageErrors.push(watchErrors(page, user));
+        page.on('dialog', (dialog) => void dialog.accept());
+        await page.goto(`${url}/?${new URLSearchParams({ user, rooms: 'lobby', token: signToken(user, 600, secret, claims) })}`);
+        await page.waitForSelector('#status[data-state=connected]', WAIT);
+        return page;
+      };
+      const mia = await enter('mia', sa1.url, { mod: ['lob*'] });
+      const zed = await enter('zed', sa2.url);
+      await say(zed, 'spam spam spam');
+      await mia.waitForSelector('li.msg[data-from=zed] >> text="spam spam spam"', WAIT);
+      // Known from the token: Edit and Delete on others' messages, actions beside others (not beside mia).
+      await item(mia, 'spam spam spam').hover();
+      assert.equal(await item(mia, 'spam spam spam').locator('[data-action=delete]').count(), 1);
+      await mia.waitForSelector('#members li[data-user=zed] [data-action=ban]', WAIT);
+      assert.equal(await mia.locator('#members li.me .mod-actions').count(), 0);
+      await item(mia, 'spam spam spam').locator('[data-action=delete]').click();
+      await zed.waitForSelector('li.msg.deleted[data-from=zed] >> text="message deleted"', WAIT);
+
+      await mia.click('#members li[data-user=zed] [data-action=ban]');
+      await zed.waitForSelector('li.sys >> text=/You were banned from #lobby by a moderator \\(banned\\)/', WAIT);
+      await say(zed, 'let me back in');
+      await zed.waitForSelector('#composer-note >> text="You are banned from #lobby."', WAIT);
+      await mia.waitForSelector('li.sys >> text="zed was banned by mia"', WAIT);
+      await zed.fill('#join-form input[name=room]', 'lobby');
+      await zed.press('#join-form input[name=room]', 'Enter');
+      await zed.waitForSelector('li.sys >> text=/Could not join lobby: .*ban/i', WAIT);
+      await screenshot(zed, 'changes-08-zed-banned');
+    } finally {
+      await signed.stop();
+    }
   });
 
   test('no page logged an error', () => {

@@ -46,10 +46,13 @@ export async function startCluster(names: string[], env: Record<string, string> 
   };
 }
 
-/** An HS256 JWT signed here with node:crypto, for gateways started with AUTH_JWT_SECRET=secret (at least 32 bytes). */
-export function signToken(sub: string, ttlSec: number, secret: string): string {
+/**
+ * An HS256 JWT signed here with node:crypto, for gateways started with AUTH_JWT_SECRET=secret (at
+ * least 32 bytes); `claims` adds to sub, iat and exp (e.g. `mod`, the rooms the user moderates).
+ */
+export function signToken(sub: string, ttlSec: number, secret: string, claims: Record<string, unknown> = {}): string {
   const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub, iat: now, exp: now + ttlSec })}`;
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ ...claims, sub, iat: now, exp: now + ttlSec })}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
