@@ -26,13 +26,14 @@ export function messageItem(m, { kind, mine, canChange, act }) {
   // Direct messages and tombstones take no changes.
   if (kind !== 'room' || m.deleted) return item;
   const report = (error) => note(item, error);
+  // The menu sits in the top line, before the text: the text stays the item's last words.
+  item.querySelector('.meta').append(
+    h('button', { type: 'button', class: 'icon more-tools', 'aria-label': 'message actions', onclick: () => item.classList.toggle('open') }, '⋯'),
+    menu(m, item, canChange, act, report));
   const chips = Object.entries(m.reactions ?? {}).map(([emoji, r]) =>
     h('button', { type: 'button', class: `chip${r.me ? ' me' : ''}`, 'data-emoji': emoji, 'aria-pressed': r.me, title: r.me ? 'remove your reaction' : 'react',
       onclick: () => act.react(m, emoji, !r.me).catch(report) }, `${emoji} ${r.count}`));
   if (chips.length > 0) item.append(h('div', { class: 'reactions' }, chips));
-  item.append(
-    h('button', { type: 'button', class: 'icon more-tools', 'aria-label': 'message actions', onclick: () => item.classList.toggle('open') }, '⋯'),
-    menu(m, item, canChange, act, report));
   return item;
 }
 
