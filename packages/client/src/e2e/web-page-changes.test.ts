@@ -124,6 +124,25 @@ describe('web chat page: edits, deletes, reactions, moderation, large rooms', ()
     await screenshot(alice, 'changes-02-reactions');
   });
 
+  test('on a touch screen the ⋯ button opens a message\'s menu', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    contexts.push(context);
+    const phone = await context.newPage();
+    pageErrors.push(watchErrors(phone, 'alice on a phone'));
+    await phone.goto(`${node('ch3').url}/?user=alice&rooms=lobby`);
+    await phone.waitForSelector('#status[data-state=connected]', WAIT);
+    const last = item(phone, 'last words');
+    await last.waitFor(WAIT);
+    assert.equal(await last.locator('[data-action=edit]').isVisible(), false, 'hidden until asked for');
+    await last.locator('.more-tools').tap();
+    assert.equal(await last.locator('[data-action=edit]').isVisible(), true);
+    await last.locator('[data-action=react]').tap();
+    await last.locator('.picker [data-emoji="😮"]').tap();
+    await alice.waitForSelector('li.msg >> .chip.me[data-emoji="😮"] >> text="😮 1"', WAIT);
+    await screenshot(phone, 'changes-02b-phone-menu');
+    await context.close();
+  });
+
   let dave: Page;
 
   test('a moderator granted through the admin API sets slow mode, mutes and kicks users on other nodes', async () => {
