@@ -31,7 +31,7 @@ export function messageItem(m, { kind, mine, canChange, act }) {
     h('button', { type: 'button', class: 'icon more-tools', 'aria-label': 'message actions', onclick: () => item.classList.toggle('open') }, '⋯'),
     menu(m, item, canChange, act, report));
   const chips = Object.entries(m.reactions ?? {}).map(([emoji, r]) =>
-    h('button', { type: 'button', class: `chip${r.me ? ' me' : ''}`, 'data-emoji': emoji, 'aria-pressed': r.me, title: r.me ? 'remove your reaction' : 'react',
+    h('button', { type: 'button', class: `chip${r.me ? ' me' : ''}`, 'data-emoji': emoji, 'aria-pressed': String(r.me), title: r.me ? 'remove your reaction' : 'react',
       onclick: () => act.react(m, emoji, !r.me).catch(report) }, `${emoji} ${r.count}`));
   if (chips.length > 0) item.append(h('div', { class: 'reactions' }, chips));
   return item;

@@ -20,6 +20,7 @@ export function renderConversations(all, current, show) {
  */
 export function renderPeople({ client, me, current, rooms, openDm, moderates, moderated }) {
   const room = current?.kind === 'room';
+  $('#slow-form').hidden = !room;
   const count = room ? client.memberCount(current.name) : undefined;
   if (count !== undefined) return renderLargeRoom(client, current, count);
   const members = room ? client.members(current.name) : current ? [me, current.name] : [];

@@ -217,6 +217,14 @@ describe('web chat page: edits, deletes, reactions, moderation, large rooms', ()
     const listed = await erin.locator('#members li[data-user]').evaluateAll((items) => items.map((li) => li.getAttribute('data-user')));
     assert.deepEqual(listed, ['erin', 'hall-1', 'hall-2', 'hall-3', 'hall-4']);
     await screenshot(erin, 'changes-07-large-room');
+
+    // A direct message takes no changes and has no room to moderate.
+    await erin.fill('#dm-form input[name=to]', 'hall-1');
+    await erin.press('#dm-form input[name=to]', 'Enter');
+    await say(erin, 'a direct word');
+    await erin.waitForSelector('ol.conv[data-key="dm:hall-1"] li.msg:not(.pending) >> text="a direct word"', WAIT);
+    assert.equal(await erin.locator('ol.conv[data-key="dm:hall-1"] li.msg .tools').count(), 0);
+    assert.equal(await erin.isVisible('#slow-form'), false);
   });
 
   test('with sign-in on, a token\'s mod claim gives the page moderation at once; a ban on another node ends the member\'s room', async () => {
