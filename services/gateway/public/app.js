@@ -3,7 +3,7 @@
 // ?nodes=ws://host:port/ws,... (more gateways to fail over to, besides the one serving the page).
 // Without them, a page reloaded after signing in comes back to its rooms (saved-session.js).
 import { ChatClient } from '@chat/client';
-import { ComposerNote } from './composer-note.js';
+import { ComposerNote, setUpComposer } from './composer.js';
 import { Conversation } from './conversation.js';
 import { $, isName } from './dom.js';
 import { setUpDrawer, toggleDrawer } from './drawer.js';
@@ -72,6 +72,7 @@ function enter(user, rooms, token, restored) {
   roomPage = { room: (name) => conversations.get(`room:${name}`), current: () => current, me: () => me, renderMembers, moderation, composerNote };
   listenToRooms(client, roomPage);
   setUpSlowMode($('#slow-form'), client, roomPage);
+  setUpComposer($('#composer'), $('#text'), { client, me: () => me, current: () => current, stopTyping: () => stopTyping(), renderMembers, note: composerNote });
   $('#login').hidden = true;
   $('#chat').hidden = false;
   $('#menu').hidden = false;
@@ -183,34 +184,6 @@ function listen(c) {
 }
 
 // ---- what the user does ----
-
-$('#composer').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const input = $('#text');
-  const text = input.value;
-  if (text.trim() === '' || current === undefined) return;
-  if (current.removed !== undefined) return composerNote.removed(current.name, current.removed);
-  input.value = '';
-  stopTyping();
-  const conv = current;
-  const shown = conv.pending(text);
-  const sent = conv.kind === 'room' ? client.send(conv.name, text) : client.direct(conv.name, text);
-  // The SDK resends with the message's mid until acked (across reconnects): it is posted once, or fails here.
-  sent.then(
-    ({ id }) => {
-      composerNote.clear();
-      if (conv.kind === 'dm') conv.peerOffline = false;
-      shown.done({ type: conv.kind === 'room' ? 'message' : 'direct', id, room: conv.name, from: me, to: conv.name, text, ts: Date.now() });
-    },
-    (error) => {
-      const offline = error.code === 'user_offline';
-      shown.failed(offline ? `${conv.name} is offline` : error.message);
-      composerNote.refused(conv.name, error);
-      if (offline) conv.peerOffline = true;
-      if (offline && conv === current) renderMembers();
-    },
-  );
-});
 
 $('#join-form').addEventListener('submit', (event) => {
   event.preventDefault();
