@@ -49,6 +49,7 @@ const TYPING_EVERY_MS = 300;
 const TYPING_STOP_EVERY_MS = 5000;
 const TARGETS = 20;
 const SETTLE_MS = 1000;
+const IDLE_MS = 3000;
 const members = positive('members');
 const typists = positive('typists');
 const reactors = positive('reactors');
@@ -134,24 +135,47 @@ async function merged(threads) {
   return { ...sum, typingLatency: typingLatency.summary(), ackLatency: ackLatency.summary() };
 }
 
-/** What one window cost: per second, and per `unit` (a relayed signal, a stored reaction). */
-function costs(before, after, units) {
+/** Redis's and the gateways' CPU (fractions of a core) and Redis's commands per second between two readings. */
+function rates(before, after) {
   const windowSec = (after.at - before.at) / 1000;
   const masters = perMasterDelta(before.redis, after.redis);
-  const redisCalls = masters.reduce((sum, m) => sum + m.calls, 0);
-  const redisCpuSec = masters.reduce((sum, m) => sum + m.cpuSec, 0);
-  const gatewayCpuMs = after.cpuMs.reduce((sum, ms, i) => sum + ms - before.cpuMs[i], 0);
   return {
     windowSec,
-    redisCommandsPerSec: redisCalls / windowSec,
-    redisCommandsPerUnit: redisCalls / Math.max(1, units),
-    redisCpuPercent: (redisCpuSec / windowSec) * 100,
-    redisCpuUsPerUnit: (redisCpuSec * 1e6) / Math.max(1, units),
-    gatewayCpuPercent: (gatewayCpuMs / 1000 / windowSec) * 100,
-    gatewayCpuUsPerUnit: (gatewayCpuMs * 1000) / Math.max(1, units),
+    masters,
+    redisCommands: masters.reduce((sum, m) => sum + m.calls, 0) / windowSec,
+    redisCpu: masters.reduce((sum, m) => sum + m.cpuSec, 0) / windowSec,
+    gatewayCpu: after.cpuMs.reduce((sum, ms, i) => sum + ms - before.cpuMs[i], 0) / 1000 / windowSec,
+  };
+}
+
+/**
+ * What one window cost: per second, and per `unit` (a relayed signal, a stored reaction) above what
+ * the same processes spent in the idle window before it (gateways holding the room's connections,
+ * Redis's housekeeping, the members' presence refreshes), which is not the unit's cost.
+ */
+function costs(idle, before, after, units) {
+  const { windowSec, masters, redisCommands, redisCpu, gatewayCpu } = rates(before, after);
+  const perUnit = (perSec) => (perSec * windowSec) / Math.max(1, units);
+  return {
+    windowSec,
+    redisCommandsPerSec: redisCommands,
+    redisCommandsPerUnit: perUnit(redisCommands - idle.redisCommands),
+    redisCpuPercent: redisCpu * 100,
+    redisCpuUsPerUnit: perUnit(redisCpu - idle.redisCpu) * 1e6,
+    gatewayCpuPercent: gatewayCpu * 100,
+    gatewayIdleCpuPercent: idle.gatewayCpu * 100,
+    gatewayCpuUsPerUnit: perUnit(gatewayCpu - idle.gatewayCpu) * 1e6,
     masters,
     commandsPerUnit: commandsPer(before.redis, after.redis, units),
   };
+}
+
+/** Readings across an idle window of IDLE_MS, then the start of the measured window. */
+async function idleThenStart(gateways, masters, metric) {
+  const idleStart = await measure(gateways, masters, metric);
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const before = await measure(gateways, masters, metric);
+  return { idle: rates(idleStart, before), before };
 }
 
 /** A fresh bus, two gateways with `env` and the room filled; `body` runs on it, then all is stopped. */
@@ -180,13 +204,13 @@ async function typingRun(intervalMs) {
     const who = spread(typists);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     await Promise.all(threads.map((t) => t.call('reset')));
-    const before = await measure(gateways, masters, 'chat_typing_total');
+    const { idle, before } = await idleThenStart(gateways, masters, 'chat_typing_total');
     await Promise.all(threads.map((t) => t.call('type', { typists: who, durationMs: seconds * 1000, everyMs: TYPING_EVERY_MS, stopEveryMs: TYPING_STOP_EVERY_MS })));
     await new Promise((r) => setTimeout(r, 200));
     const after = await measure(gateways, masters, 'chat_typing_total');
     const got = await merged(threads);
     const relayed = after.metric - before.metric;
-    const cost = costs(before, after, relayed);
+    const cost = costs(idle, before, after, relayed);
     return {
       intervalMs,
       sentPerSec: (typists * 1000) / TYPING_EVERY_MS,
@@ -208,14 +232,14 @@ async function reactionRun() {
     const { ids } = await threads[0].call('seed', { n: threads[0].first, texts: TARGETS });
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     await Promise.all(threads.map((t) => t.call('reset')));
-    const before = await measure(gateways, masters, 'chat_reactions_total');
+    const { idle, before } = await idleThenStart(gateways, masters, 'chat_reactions_total');
     await Promise.all(threads.map((t) => t.call('react', { reactors: spread(reactors), ids, durationMs: seconds * 1000, ratePerSec: reactionRate })));
     await new Promise((r) => setTimeout(r, 200));
     const after = await measure(gateways, masters, 'chat_reactions_total');
     const got = await merged(threads);
     if (got.refused) throw new Error(`${got.refused} reactions refused, the first: ${got.firstRefusal}`);
     const stored = after.metric - before.metric;
-    const cost = costs(before, after, stored);
+    const cost = costs(idle, before, after, stored);
     return {
       offeredPerSec: reactors * reactionRate,
       storedPerSec: stored / cost.windowSec,
@@ -244,6 +268,11 @@ const f0 = (n) => (n ?? 0).toFixed(0);
 const f1 = (n) => (n ?? 0).toFixed(1);
 const f2 = (n) => (n ?? 0).toFixed(2);
 const shares = (masters) => masters.map((m) => `${(m.shareOfCalls * 100).toFixed(0)}%`).join('/');
+/** The command Redis spent the most time in per unit (a script's time includes the commands it calls). */
+const busiest = (commands) => {
+  const [name, c] = Object.entries(commands).sort((a, b) => b[1].usec - a[1].usec)[0] ?? ['none', { usec: 0 }];
+  return `${name} ${c.usec.toFixed(1)} µs`;
+};
 const topCommands = (commands) => Object.entries(commands).sort((a, b) => b[1].calls - a[1].calls).slice(0, 6)
   .map(([name, c]) => `${name} ${c.calls.toFixed(2)}`).join(', ');
 
@@ -283,8 +312,8 @@ if (scenarios.includes('typing')) {
     row(`${label}: frames sent / relayed / received per s`, `${f0(t((x) => x.sentPerSec))} / ${f1(t((x) => x.relayedPerSec))} / ${f0(t((x) => x.receivedPerSec))}`);
     row(`${label}: delivery p50 / p99 ms`, `${f2(t((x) => x.latencyMs.p50))} / ${f2(t((x) => x.latencyMs.p99))}`);
     row(`${label}: Redis commands per s / per signal`, `${f0(t((x) => x.redisCommandsPerSec))} / ${f2(t((x) => x.redisCommandsPerUnit))}`);
-    row(`${label}: Redis CPU % / µs per signal`, `${f1(t((x) => x.redisCpuPercent))} / ${f0(t((x) => x.redisCpuUsPerUnit))}`);
-    row(`${label}: gateways CPU % / µs per signal / µs per frame delivered`, `${f1(t((x) => x.gatewayCpuPercent))} / ${f0(t((x) => x.gatewayCpuUsPerUnit))} / ${f2(t((x) => x.gatewayCpuUsPerDelivery))}`);
+    row(`${label}: Redis CPU % / µs per signal; busiest command per signal`, `${f1(t((x) => x.redisCpuPercent))} / ${f0(t((x) => x.redisCpuUsPerUnit))}; ${busiest(runs[0].typing[i].commandsPerUnit)} (run 1)`);
+    row(`${label}: gateways CPU % (idle %) / µs per signal / µs per frame delivered`, `${f1(t((x) => x.gatewayCpuPercent))} (${f1(t((x) => x.gatewayIdleCpuPercent))}) / ${f0(t((x) => x.gatewayCpuUsPerUnit))} / ${f2(t((x) => x.gatewayCpuUsPerDelivery))}`);
   });
 }
 if (scenarios.includes('reactions')) {
@@ -293,8 +322,8 @@ if (scenarios.includes('reactions')) {
   row(`${label}: stored / events delivered per s`, `${f1(r((x) => x.storedPerSec))} / ${f0(r((x) => x.deliveredPerSec))}`);
   row(`${label}: ack p50 / p99 ms`, `${f2(r((x) => x.ackMs.p50))} / ${f2(r((x) => x.ackMs.p99))}`);
   row(`${label}: Redis commands per s / per reaction`, `${f0(r((x) => x.redisCommandsPerSec))} / ${f2(r((x) => x.redisCommandsPerUnit))}`);
-  row(`${label}: Redis CPU % / µs per reaction`, `${f1(r((x) => x.redisCpuPercent))} / ${f0(r((x) => x.redisCpuUsPerUnit))}`);
-  row(`${label}: gateways CPU % / µs per reaction / µs per event delivered`, `${f1(r((x) => x.gatewayCpuPercent))} / ${f0(r((x) => x.gatewayCpuUsPerUnit))} / ${f2(r((x) => x.gatewayCpuUsPerDelivery))}`);
+  row(`${label}: Redis CPU % / µs per reaction; busiest command per reaction`, `${f1(r((x) => x.redisCpuPercent))} / ${f0(r((x) => x.redisCpuUsPerUnit))}; ${busiest(runs[0].reactions.commandsPerUnit)} (run 1)`);
+  row(`${label}: gateways CPU % (idle %) / µs per reaction / µs per event delivered`, `${f1(r((x) => x.gatewayCpuPercent))} (${f1(r((x) => x.gatewayIdleCpuPercent))}) / ${f0(r((x) => x.gatewayCpuUsPerUnit))} / ${f2(r((x) => x.gatewayCpuUsPerDelivery))}`);
 }
 if (scenarios.includes('presence')) {
   for (const name of ['per-user', 'counts']) {
