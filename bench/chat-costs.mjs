@@ -62,6 +62,8 @@ const presenceRate = positive('presence-rate');
 const typingIntervals = args['typing-intervals'].split(',').map(Number);
 const scenarios = args.scenarios.split(',');
 if (typists > members || reactors > members) fail('--typists and --reactors must not exceed --members');
+if (!['single', 'cluster'].includes(args.bus)) fail(`unknown --bus "${args.bus}": single or cluster`);
+if (!typingIntervals.every((ms) => Number.isInteger(ms) && ms >= 100 && ms <= 60_000)) fail(`--typing-intervals must be TYPING_INTERVAL_MS values (100 to 60000), not "${args['typing-intervals']}"`);
 for (const s of scenarios) if (!['typing', 'reactions', 'presence'].includes(s)) fail(`unknown scenario "${s}": typing, reactions or presence`);
 
 function positive(name) {
