@@ -50,14 +50,14 @@ const TYPING_STOP_EVERY_MS = 5000;
 const TARGETS = 20;
 const SETTLE_MS = 1000;
 const IDLE_MS = 3000;
-const members = positive('members');
-const typists = positive('typists');
-const reactors = positive('reactors');
+const members = positive('members', { integer: true });
+const typists = positive('typists', { integer: true });
+const reactors = positive('reactors', { integer: true });
 const reactionRate = positive('reaction-rate');
 const seconds = positive('seconds');
-const runCount = positive('runs');
-const threadCount = positive('threads');
-const presenceMembers = positive('presence-members');
+const runCount = positive('runs', { integer: true });
+const threadCount = positive('threads', { integer: true });
+const presenceMembers = positive('presence-members', { integer: true });
 const presenceRate = positive('presence-rate');
 const typingIntervals = args['typing-intervals'].split(',').map(Number);
 const scenarios = args.scenarios.split(',');
@@ -66,9 +66,9 @@ if (!['single', 'cluster'].includes(args.bus)) fail(`unknown --bus "${args.bus}"
 if (!typingIntervals.every((ms) => Number.isInteger(ms) && ms >= 100 && ms <= 60_000)) fail(`--typing-intervals must be TYPING_INTERVAL_MS values (100 to 60000), not "${args['typing-intervals']}"`);
 for (const s of scenarios) if (!['typing', 'reactions', 'presence'].includes(s)) fail(`unknown scenario "${s}": typing, reactions or presence`);
 
-function positive(name) {
+function positive(name, { integer = false } = {}) {
   const value = Number(args[name]);
-  if (!Number.isFinite(value) || value <= 0) fail(`--${name} must be a positive number, not "${args[name]}"`);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) fail(`--${name} must be a positive ${integer ? 'whole ' : ''}number, not "${args[name]}"`);
   return value;
 }
 
