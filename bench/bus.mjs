@@ -11,7 +11,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { NodeConnection, startGateway, startRedis, startRedisCluster } from '@chat/testkit';
+import { startGateway } from '@chat/testkit';
+import { commandsPer, median, perMasterDelta, snapshot, startBus } from './lib/redis-bus.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,47 +31,6 @@ const inflight = Number(args.inflight);
 const seconds = Number(args.seconds);
 const gatewayCount = Number(args.gateways);
 const env = { RATE_LIMIT: '1000000', MAX_ROOMS: String(rooms + 10), LOG_LEVEL: 'error', HISTORY_LIMIT: '1000' };
-
-/** A bus under test: its seeds for the gateways, and one command connection per master for counters. */
-async function startBus(kind) {
-  if (kind === 'single') {
-    const redis = await startRedis();
-    const connection = new NodeConnection(redis.port);
-    return {
-      env: { REDIS_URL: redis.url },
-      masters: async () => [{ port: redis.port, command: (...a) => connection.command(...a) }],
-      stop: async () => { connection.close(); await redis.stop(); },
-    };
-  }
-  const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
-  return {
-    env: { REDIS_CLUSTER_NODES: cluster.seeds },
-    masters: async () => (await cluster.masters()).map((m) => ({ port: m.port, command: (...a) => m.command(...a) })),
-    stop: () => cluster.stop(),
-  };
-}
-
-/** CPU seconds and command calls of each master now. */
-async function snapshot(masters) {
-  const out = [];
-  for (const m of masters) {
-    const cpu = String(await m.command('INFO', 'cpu'));
-    const io = String(await m.command('INFO', 'stats'));
-    const stats = String(await m.command('INFO', 'commandstats'));
-    const num = (re) => Number(re.exec(cpu)?.[1] ?? 0);
-    let calls = 0;
-    const commands = {};
-    for (const match of stats.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) {
-      calls += Number(match[2]);
-      commands[match[1]] = { calls: Number(match[2]), usec: Number(match[3]) };
-    }
-    const count = (re) => Number(re.exec(io)?.[1] ?? 0);
-    // Socket reads and writes (Redis 7): fewer commands per read means more system calls per message.
-    const syscalls = count(/total_reads_processed:(\d+)/) + count(/total_writes_processed:(\d+)/);
-    out.push({ port: m.port, cpu: num(/used_cpu_user:([\d.]+)/) + num(/used_cpu_sys:([\d.]+)/), calls, commands, syscalls });
-  }
-  return out;
-}
 
 function open(url, user) {
   return new Promise((resolve, reject) => {
@@ -146,18 +106,9 @@ async function runOnce(kind) {
     const after = await snapshot(masters);
     latencies.sort((a, b) => a - b);
     const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-    const perMaster = after.map((a, i) => ({ port: a.port, cpuSec: a.cpu - before[i].cpu, calls: a.calls - before[i].calls, syscalls: a.syscalls - before[i].syscalls }));
+    const perMaster = perMasterDelta(before, after);
     // Where the time goes: each command's calls and time inside Redis per message, all masters together.
-    const commands = {};
-    after.forEach((a, i) => {
-      for (const [name, { calls, usec }] of Object.entries(a.commands)) {
-        const was = before[i].commands[name] ?? { calls: 0, usec: 0 };
-        const sum = (commands[name] ??= { callsPerMessage: 0, usecPerMessage: 0 });
-        sum.callsPerMessage += (calls - was.calls) / Math.max(1, acked);
-        sum.usecPerMessage += (usec - was.usec) / Math.max(1, acked);
-      }
-    });
-    const totalCalls = perMaster.reduce((sum, m) => sum + m.calls, 0);
+    const commands = commandsPer(before, after, acked);
     const totalCpu = perMaster.reduce((sum, m) => sum + m.cpuSec, 0);
     return {
       bus: kind,
@@ -168,8 +119,8 @@ async function runOnce(kind) {
       ackP99Ms: pct(99),
       redisCpuMsPer1kMessages: (totalCpu * 1000 * 1000) / Math.max(1, acked),
       redisSyscallsPerMessage: perMaster.reduce((sum, m) => sum + m.syscalls, 0) / Math.max(1, acked),
-      masters: perMaster.map((m) => ({ ...m, shareOfCalls: m.calls / Math.max(1, totalCalls) })),
-      commands: Object.fromEntries(Object.entries(commands).filter(([, c]) => c.callsPerMessage > 0.001)),
+      masters: perMaster,
+      commands: Object.fromEntries(Object.entries(commands).map(([name, c]) => [name, { callsPerMessage: c.calls, usecPerMessage: c.usec }])),
     };
   } finally {
     for (const ws of sockets) ws.terminate();
@@ -177,11 +128,6 @@ async function runOnce(kind) {
     await bus.stop();
   }
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 const buses = args.buses.split(',');
 const runs = [];
