@@ -1,4 +1,4 @@
-import type { Bus, HistoryStore, PresenceStore, UserEvent } from '@chat/cluster';
+import type { Bus, HistoryStore, ModerationStore, PresenceStore, UserEvent } from '@chat/cluster';
 import { isMessageId } from '@chat/protocol';
 import type { BridgeMetrics, Logger } from '@chat/runtime';
 import type { BridgeConfig } from './config.js';
@@ -15,6 +15,7 @@ export interface BridgeDeps {
   bus: Bus;
   history: HistoryStore;
   presence: PresenceStore;
+  moderation: ModerationStore;
   state: CursorStore & DeviceRoomStore;
   lease: Lease;
   tap: RoomTap;
@@ -62,7 +63,7 @@ export class Bridge {
     const { config, bus, log, metrics } = deps;
     this.session = config.mqttClientId;
     this.devices = new DevicePresence({ bus, presence: deps.presence, rooms: deps.state, presenceTtlMs: config.presenceTtlMs, log });
-    this.inbound = new Inbound({ bus, devices: this.devices, metrics, log, maxTextChars: config.maxTextChars });
+    this.inbound = new Inbound({ bus, moderation: deps.moderation, devices: this.devices, metrics, log, maxTextChars: config.maxTextChars });
     this.watch = new MqttLink({
       ...this.credentials(),
       clientId: `${this.session}-${config.nodeId}`,

@@ -47,6 +47,7 @@ describe('the bridge in-process on the in-process bus, with a real broker', { ti
       bus: cluster.bus,
       history: cluster.history,
       presence: cluster.presence,
+      moderation: cluster.moderation,
       ...stores,
       tap: cluster.openTap(nodeId),
       metrics: createBridgeMetrics(nodeId),
@@ -83,6 +84,23 @@ describe('the bridge in-process on the in-process bus, with a real broker', { ti
     const stored = (await cluster.history.latest('plant', 100)).map(body);
     assert.deepEqual(stored.map((m) => m.text), Array.from({ length: 10 }, (_, i) => `t=${i}`));
     assert.ok(stored.every((m) => m.from === 'sensor-1' && m.via === 'mqtt'));
+  });
+
+  test('a device banned or muted in a room has its posts dropped there, as a user\'s sends are refused; lifted, it posts again', async () => {
+    const sensor = await device('sensor-3');
+    const texts = async () => (await cluster.history.latest('quiet', 100)).map((m) => body(m).text);
+    await cluster.moderation.restrict('quiet', 'bans', 'sensor-3', 0, 'noise');
+    await sensor.publish('chat/rooms/quiet/send/sensor-3', 'while banned');
+    await cluster.moderation.restrict('quiet', 'mutes', 'sensor-3', 0, '');
+    await cluster.moderation.lift('quiet', 'bans', 'sensor-3');
+    await sensor.publish('chat/rooms/quiet/send/sensor-3', 'while muted');
+    await sensor.publish('chat/rooms/other/send/sensor-3', 'elsewhere');
+    await until('the post elsewhere', async () => (await cluster.history.latest('other', 10)).length === 1);
+    assert.deepEqual(await texts(), [], 'nothing stored while banned or muted');
+    await cluster.moderation.lift('quiet', 'mutes', 'sensor-3');
+    await sensor.publish('chat/rooms/quiet/send/sensor-3', 'free again');
+    await until('the post after the lift', async () => (await texts()).length === 1);
+    assert.deepEqual(await texts(), ['free again']);
   });
 
   test('a successor replica resumes where the leader stopped: what was posted between terms goes out once', async () => {

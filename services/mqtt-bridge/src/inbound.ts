@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { BusUnavailableError, type Bus } from '@chat/cluster';
+import { BusUnavailableError, isActive, type Bus, type ModerationStore } from '@chat/cluster';
 import type { DirectMessage } from '@chat/protocol';
 import { nowMs, type BridgeMetrics, type Logger } from '@chat/runtime';
 import { decodeDeviceText, decodeStatus } from './device-payload.js';
@@ -14,6 +14,8 @@ export function deviceConn(device: string): string {
 
 export interface InboundDeps {
   bus: Bus;
+  /** A room's bans and mutes hold for devices as for users: a banned or muted device's posts are dropped. */
+  moderation: ModerationStore;
   devices: DevicePresence;
   metrics: BridgeMetrics;
   log: Logger;
@@ -58,6 +60,12 @@ export class Inbound {
   private async post(room: string, device: string, message: InboundMessage): Promise<void> {
     const decoded = decodeDeviceText(message.payload, this.deps.maxTextChars);
     if (!decoded.ok) return this.drop(decoded.reason, message.topic, decoded.detail);
+    // One read per post: devices post rarely, and a ban must hold from the moment it is stored.
+    // (Slow mode is for people typing; a device's posts are not held to it.)
+    const rules = await retrying(() => this.deps.moderation.rules(room));
+    const now = Date.now();
+    if (isActive(rules.bans.get(device), now)) return this.drop(DropReason.Banned, message.topic, `${device} is banned from ${room}`);
+    if (isActive(rules.mutes.get(device), now)) return this.drop(DropReason.Muted, message.topic, `${device} is muted in ${room}`);
     await retrying(() => this.deps.devices.posted(device, room));
     const receivedAt = nowMs();
     const draft = { room, from: device, text: decoded.text, ts: Math.floor(receivedAt), via: 'mqtt' as const, receivedAt };

@@ -26,6 +26,7 @@ const bridge = new Bridge({
   bus: cluster.bus,
   history: cluster.history,
   presence: cluster.presence,
+  moderation: cluster.moderation,
   ...cluster.bridgeStores(config.leaderLeaseMs),
   tap,
   metrics,

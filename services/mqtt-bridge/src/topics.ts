@@ -20,6 +20,10 @@ export enum DropReason {
   UserOffline = 'user_offline',
   /** A broker redelivery of a message already stored (the delivery's receipt was found). */
   Redelivery = 'redelivery',
+  /** A post from a device that a moderator banned from the room (as a user's `send` is refused `banned`). */
+  Banned = 'banned',
+  /** A post from a device that a moderator muted in the room. */
+  Muted = 'muted',
   /** Messages trimmed from a room's history before the outbound leader could forward them. */
   HistoryTrimmed = 'history_trimmed',
   /** A status other than `online` / `offline`. */
