@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  connectClient, startGateway, startRedis, startRedisCluster, type Frame, type GatewayService, type RedisCluster, type RedisServer, type TestClient,
-} from '@chat/testkit';
+import { connectClient, startGateway, type Frame, type GatewayService, type TestClient } from '@chat/testkit';
 import { signHs256 } from '@chat/runtime';
-import { metricValue, sleep } from './test-helpers.js';
+import { BUS_BACKENDS, metricValue, sleep, startBus, type TestBus } from './test-helpers.js';
 
 const SECRET = 'moderation-test-secret-of-at-least-32-bytes';
 const API_KEY = 'mod-k3y';
 const token = (sub: string, claims: Record<string, unknown> = {}) => signHs256({ sub, exp: Math.floor(Date.now() / 1000) + 600, ...claims }, SECRET);
 
 /** Moderation and large rooms across nodes, on both Redis backends: the cluster is the unit under test. */
-for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`moderation across three gateways on ${backend}`, () => {
-  const single = backend === 'one Redis';
-  let redis: RedisServer;
-  let redisCluster: RedisCluster;
-  let bus: Record<string, string>;
+for (const backend of BUS_BACKENDS) describe(`moderation across three gateways on ${backend}`, () => {
+  let bus: TestBus;
   let nodes: GatewayService[];
   const env = {
     REDIS_PREFIX: `mod${process.pid}:`, RATE_LIMIT: '1000', AUTH_JWT_SECRET: SECRET, API_KEY, LARGE_ROOM: '3', PRESENCE_COUNT_INTERVAL_MS: '300',
@@ -37,19 +32,13 @@ for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`moder
   const errorOf = (reply: Frame) => [reply.type, reply.code];
 
   before(async () => {
-    if (single) {
-      redis = await startRedis();
-      bus = { REDIS_URL: redis.url };
-    } else {
-      redisCluster = await startRedisCluster();
-      bus = { REDIS_CLUSTER_NODES: redisCluster.seeds };
-    }
-    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ env: { ...env, ...bus } })));
+    bus = await startBus(backend);
+    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ env: { ...env, ...bus.env } })));
   });
   after(async () => {
     await Promise.all(open.map((c) => c.close()));
     await Promise.all(nodes.map((n) => n.stop()));
-    await (single ? redis.stop() : redisCluster.stop());
+    await bus?.stop();
   });
 
   test('a kick on node 1 takes the member\'s connections on nodes 2 and 3 out of the room, and only that room', async () => {
@@ -85,7 +74,7 @@ for (const backend of ['one Redis', 'a Redis Cluster'] as const) describe(`moder
 
     nodes[2] = await (async (old) => {
       await old.stop();
-      return startGateway({ env: { ...env, ...bus } });
+      return startGateway({ env: { ...env, ...bus.env } });
     })(nodes[2]!);
     for (const node of nodes) {
       const fresh = await connect(node, 'sam');
