@@ -189,9 +189,7 @@ export class OutboundFeed {
       () => {
         this.deps.metrics.crossed('to_mqtt');
         if (this.token === undefined) return;
-        const before = this.saved.get(room);
-        if (before !== undefined && compareIds(id, before) <= 0) return;
-        this.saved.set(room, id);
+        if (!advance(this.saved, room, id)) return;
         this.dirty.set(room, id);
         void this.save();
       },
@@ -256,8 +254,10 @@ export class OutboundFeed {
   }
 }
 
-/** Sets `cursors[room]` to `id` unless it already holds a later id. */
-function advance(cursors: Map<string, string>, room: string, id: string): void {
+/** Sets `cursors[room]` to `id` unless it already holds that id or a later one; true when it moved. */
+function advance(cursors: Map<string, string>, room: string, id: string): boolean {
   const current = cursors.get(room);
-  if (current === undefined || compareIds(id, current) > 0) cursors.set(room, id);
+  if (current !== undefined && compareIds(id, current) <= 0) return false;
+  cursors.set(room, id);
+  return true;
 }
