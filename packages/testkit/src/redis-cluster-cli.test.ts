@@ -12,6 +12,9 @@ const cli = `${repoRoot}/packages/testkit/dist/cluster-cli.js`;
 /** What the command itself prints, without the lines of its processes (`redis-7000 | ...`). */
 const ownLines = (output: string) => output.split('\n').filter((line) => !/^[a-z0-9-]+ *\| /.test(line)).join('\n');
 
+/** The command's own lines and the last lines of its processes: what a failure needs to be read. */
+const tail = (output: string) => `own lines:\n${ownLines(output)}\n\nlast lines:\n${output.split('\n').slice(-40).join('\n')}`;
+
 test('cluster --help lists the flags and exits 0', { timeout: 10_000 }, async () => {
   const run = startProcess(process.execPath, [cli, '--help']);
   assert.equal(await run.exited, 0);
@@ -24,11 +27,15 @@ test('cluster rejects an unknown flag with the usage', { timeout: 10_000 }, asyn
   assert.match(run.output(), /Unknown option '--redis-clustr'[\s\S]*usage:/);
 });
 
-test('cluster --redis-cluster prints the nodes, and a killed master is reported while the rest keeps running and serving', { timeout: 90_000 }, async () => {
+test('cluster --redis-cluster prints the nodes, and a killed master is reported while the rest keeps running and serving', { timeout: 150_000 }, async () => {
   const gatewayPort = await freePort();
   const run = startProcess(process.execPath, [cli, '--redis-cluster', '--gateways', '1', '--no-bridge'], { ...process.env, GATEWAY_PORTS: String(gatewayPort) });
   try {
-    await waitFor('the cluster to be up', async () => (run.output().includes('chat cluster is up') ? true : undefined), 45_000, 100);
+    // Starting six Redis nodes and a gateway can take long on a loaded machine; the command exiting
+    // instead fails at once, with what it printed.
+    const up = waitFor('the cluster to be up', async () => (run.output().includes('chat cluster is up') ? true : undefined), 90_000, 100);
+    const exited = run.exited.then((code) => { throw new Error(`the cluster command exited with ${code} before it was up`); });
+    await Promise.race([up, exited]).catch((error: Error) => { throw new Error(`${error.message}\n${tail(run.output())}`); });
     const out = ownLines(run.output());
     const seeds = /REDIS_CLUSTER_NODES=([0-9.:,]+)/.exec(out)?.[1]?.split(',') ?? [];
     assert.equal(seeds.length, 6, out);
@@ -56,7 +63,7 @@ test('cluster --redis-cluster prints the nodes, and a killed master is reported 
     assert.equal(stored, true);
     assert.equal(await Promise.race([run.exited, new Promise((r) => setTimeout(r, 200, 'running'))]), 'running');
   } finally {
-    assert.equal(await run.stop('SIGTERM'), 0, run.output());
+    assert.equal(await run.stop('SIGTERM'), 0, tail(run.output()));
   }
   // Ctrl-C (SIGTERM here) leaves no Redis node behind.
   for (const [, pid] of ownLines(run.output()).matchAll(/pid (\d+)/g)) {
