@@ -78,6 +78,6 @@ export class Delivery implements FeedSink {
   /** One frame to every local member of a room; SlowConsumers checks sockets by the bytes published. */
   private publish(room: string, json: string): void {
     this.metrics.delivered(this.topics.publish(roomTopic(room), json));
-    this.slowConsumers.published(Buffer.byteLength(json));
+    this.slowConsumers.published(room, Buffer.byteLength(json));
   }
 }

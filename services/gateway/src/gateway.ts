@@ -89,7 +89,7 @@ export class Gateway implements Core {
     this.moderation = new Moderation(deps.moderation, this.membership);
     this.roomSizes = new RoomSizes(this.presence, this.config.largeRoom, (room, json) => this.delivery.signal(room, json));
     this.presenceNode = `${this.config.nodeId}.${randomBytes(3).toString('hex')}`;
-    this.slowConsumers = new SlowConsumers(this.membership.sessions, this.config.maxBackpressureBytes, this.metrics);
+    this.slowConsumers = new SlowConsumers((room) => this.membership.sessionsIn(room), this.config.maxBackpressureBytes, this.metrics);
     this.delivery = new Delivery(this.membership, this.presence, this.roomSizes, this.slowConsumers, this.metrics, this.log);
     this.feed = new RoomFeed(this.bus, this.history, this.delivery, {
       recentSize: FEED_RECENT,

@@ -9,7 +9,7 @@ export interface Watched {
   close(code: number, reason: CloseReason, text: string): void;
 }
 
-/** Every open session's unsent bytes are read at least this often: one native call (~15 ns) each. */
+/** The members of rooms handed a frame are checked at least this often: one native call (~15 ns) each. */
 export const SAMPLE_BACKPRESSURE_MS = 250;
 
 /**
@@ -27,9 +27,11 @@ export function backpressureCeiling(maxBackpressureBytes: number): number {
  * `backpressureCeiling` for a socket, and a socket seen over the limit is closed; the close frame is
  * queued behind what was buffered, so a client that reads again gets a gap-free prefix of its
  * stream, then 4008, and resumes with `since`. Sockets are checked after every write to one of them
- * (a reply, a direct), and all of them whenever the room frames published since the last full check
- * add up to half the headroom (each socket gets at most one copy of each), or SAMPLE_BACKPRESSURE_MS
- * passed. So a socket is seen over the limit before it can reach the ceiling, unless a single frame
+ * (a reply, a direct), and the members of every room handed a frame since the last check whenever
+ * those frames add up to half the headroom (each socket gets at most one copy of each), or
+ * SAMPLE_BACKPRESSURE_MS passed. A socket in no such room was given nothing since it was last seen
+ * under the limit, so its unsent bytes can only have shrunk: with many quiet rooms a check reads a
+ * few sockets, not every open one. So a socket is seen over the limit before it can reach the ceiling, unless a single frame
  * is larger than half the headroom; then uWS refuses the next frame and closes the socket at once
  * (the client sees 1006): still a prefix, never a hole.
  *
@@ -39,9 +41,11 @@ export function backpressureCeiling(maxBackpressureBytes: number): number {
 export class SlowConsumers {
   private readonly checkEveryBytes: number;
   private publishedBytes = 0;
+  /** Rooms handed a frame since the last check: only their members' unsent bytes can have grown. */
+  private readonly touched = new Set<string>();
 
   constructor(
-    private readonly sessions: Iterable<Watched>,
+    private readonly membersOf: (room: string) => Iterable<Watched>,
     private readonly limitBytes: number,
     private readonly metrics: GatewayMetrics,
   ) {
@@ -63,16 +67,22 @@ export class SlowConsumers {
     if (session.closeReason === 'slow_consumer') this.metrics.backpressureDropped(1);
   }
 
-  /** After a frame of `bytes` was handed to a room's members. */
-  published(bytes: number): void {
+  /** After a frame of `bytes` was handed to `room`'s members. */
+  published(room: string, bytes: number): void {
+    this.touched.add(room);
     this.publishedBytes += bytes;
     if (this.publishedBytes >= this.checkEveryBytes) this.sample();
   }
 
-  /** Every open session; also called by a timer. */
+  /** The members of every room handed a frame since the last check; also called by a timer. */
   sample(): void {
     this.publishedBytes = 0;
-    for (const session of this.sessions) this.check(session);
+    if (this.touched.size === 0) return;
+    const rooms = [...this.touched];
+    this.touched.clear();
+    for (const room of rooms) {
+      for (const session of this.membersOf(room)) this.check(session);
+    }
   }
 
   private check(session: Watched): void {
