@@ -54,3 +54,33 @@ test('the core alone: an operator\'s disconnect closes every connection of the u
   assert.deepEqual([first.conn.closedWith, second.conn.closedWith, other.conn.closedWith], [4403, 4403, undefined]);
   assert.equal(await gateway.bus.disconnect('nobody'), 0);
 });
+
+test('the welcome follows the user\'s listing in the directory: a direct sent on seeing it finds the user', async (t) => {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const { gateway, connect, stop } = coreOnMemory({}, { subscribeUser: async (user, listed) => { if (user === 'bo') await held; await listed(user); } });
+  t.after(stop);
+  const al = connect('al');
+  const bo = connect('bo');
+  await settle();
+  assert.equal(al.conn.of('welcome').length, 1);
+  assert.equal(bo.conn.of('welcome').length, 0, 'no welcome before bo is listed');
+  const boAgain = connect('bo');
+  await settle();
+  assert.equal(boAgain.conn.of('welcome').length, 0, 'a second connection waits for the same listing');
+  release();
+  await settle();
+  assert.deepEqual([bo.conn.of('welcome').length, boAgain.conn.of('welcome').length], [1, 1]);
+  gateway.receive(al.session, JSON.stringify({ type: 'direct', to: 'bo', text: 'hi', ref: 'd1' }));
+  await settle();
+  assert.deepEqual(al.conn.frames.filter((f) => f.ref === 'd1').map((f) => f.type), ['ack']);
+  assert.deepEqual(bo.conn.of('direct').map((f) => f.text), ['hi']);
+});
+
+test('a listing that fails still lets the welcome through (the failure is logged)', async (t) => {
+  const { connect, stop } = coreOnMemory({}, { subscribeUser: async () => { throw new Error('directory down'); } });
+  t.after(stop);
+  const cy = connect('cy');
+  await settle();
+  assert.equal(cy.conn.of('welcome').length, 1);
+});

@@ -83,6 +83,8 @@ export class Gateway implements Core {
    */
   private readonly presenceNode: string;
   private draining = false;
+  /** Users whose listing in the directory (for directs) is on its way: their welcomes wait for it. */
+  private readonly listing = new Map<string, Promise<void>>();
 
   constructor(deps: GatewayDeps) {
     ({ config: this.config, bus: this.bus, history: this.history, presence: this.presence, markers: this.markers, nodes: this.nodes, metrics: this.metrics, log: this.log } = deps);
@@ -148,12 +150,25 @@ export class Gateway implements Core {
     const session = new Session(conn, identity, remote, this.config.rateLimit, this.config.rateAbuseMs, this.slowConsumers);
     this.metrics.connectionOpened();
     if (this.log.debugEnabled) this.log.debug('connection opened', { user: identity.user, conn: conn.id, remote });
-    if (this.membership.connect(session)) {
-      this.bus.subscribeUser(identity.user).catch((error: unknown) => this.log.warn('could not list a user in the directory for direct messages', { user: identity.user, error }));
-    }
+    if (this.membership.connect(session)) this.list(identity.user);
     this.armExpiry(session);
-    session.send({ type: 'welcome', user: identity.user, conn: conn.id, node: this.config.nodeId, heartbeat: this.config.heartbeatMs });
+    // A client may send a direct to this user as soon as it sees the welcome, from any node: the
+    // welcome follows the user's listing in the directory (or its failure, which is logged).
+    const welcome = () => session.send({ type: 'welcome', user: identity.user, conn: conn.id, node: this.config.nodeId, heartbeat: this.config.heartbeatMs });
+    const listing = this.listing.get(identity.user);
+    if (listing === undefined) welcome();
+    else void listing.then(welcome);
     return session;
+  }
+
+  /** Lists the user in the directory for directs; the promise never rejects. */
+  private list(user: string): void {
+    const listing = this.bus.subscribeUser(user)
+      .catch((error: unknown) => this.log.warn('could not list a user in the directory for direct messages', { user, error }))
+      .finally(() => {
+        if (this.listing.get(user) === listing) this.listing.delete(user);
+      });
+    this.listing.set(user, listing);
   }
 
   /** One text frame from a client. uWS reuses its buffer after the callback returns: decode first. */

@@ -3,7 +3,7 @@
  * writes, and a map of topics stands in for uWS's. Exists for tests only; add what a new test needs
  * of a socket here (its buffer, its close) rather than in the test.
  */
-import { openCluster } from '@chat/cluster';
+import { openCluster, type Bus } from '@chat/cluster';
 import { createGatewayMetrics, createLogger, type TokenClaims } from '@chat/runtime';
 import { readGatewayConfig } from './config.js';
 import type { Connection, LocalTopics } from './connection.js';
@@ -65,11 +65,22 @@ export class FakeTopics implements LocalTopics {
   }
 }
 
-/** A gateway core on the in-process bus, configured as `env` says. */
-export function coreOnMemory(env: Record<string, string> = {}) {
+/**
+ * A gateway core on the in-process bus, configured as `env` says. `subscribeUser` stands in for the
+ * bus's listing of a user in the directory, to hold it back or fail it.
+ */
+export function coreOnMemory(env: Record<string, string> = {}, options: { subscribeUser?: (user: string, listed: (user: string) => Promise<void>) => Promise<void> } = {}) {
   const config = readGatewayConfig({ NODE_ID: 'core-test', ...env });
   const cluster = openCluster({ redisUrl: undefined, prefix: '', historyLimit: config.historyLimit, presenceTtlMs: config.presenceTtlMs, idempotencyMs: config.idempotencyMs, name: 'core-test' });
-  const gateway = new Gateway({ config, ...cluster, metrics: createGatewayMetrics('core-test'), log: createLogger('error', {}, () => undefined) });
+  const { subscribeUser } = options;
+  const bus: Bus = subscribeUser === undefined ? cluster.bus : new Proxy(cluster.bus, {
+    get: (target, key) => {
+      if (key === 'subscribeUser') return (user: string) => subscribeUser(user, (u) => target.subscribeUser(u));
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const gateway = new Gateway({ config, ...cluster, bus, metrics: createGatewayMetrics('core-test'), log: createLogger('error', {}, () => undefined) });
   const topics = new FakeTopics();
   gateway.attach(topics);
   let next = 0;
