@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startGateway, type Frame, type GatewayService, type TestClient } from '@chat/testkit';
-import { BUS_BACKENDS, joined, metricValue, sleep, startBus, type TestBus } from './test-helpers.js';
+import { describe, test } from 'node:test';
+import { startGateway, type Frame, type TestClient } from '@chat/testkit';
+import { BUS_BACKENDS, crossNodeSuite, metricValue, sleep } from './test-helpers.js';
 
 const STORED = new Set(['message', 'edit', 'delete', 'reaction']);
 /** What a member was handed of a room's stream so far, in arrival order: type and id of each. */
@@ -9,25 +9,9 @@ const stream = (c: TestClient, room: string) => c.frames.filter((f) => STORED.ha
 
 /** Edits, deletes and reactions across nodes, on both Redis backends: ordered, resumable, stored once. */
 for (const backend of BUS_BACKENDS) describe(`edits, deletes and reactions across three gateways on ${backend}`, () => {
-  let bus: TestBus;
-  let nodes: GatewayService[];
   const env = { REDIS_PREFIX: `chat${process.pid}:`, HISTORY_LIMIT: '100', RATE_LIMIT: '1000' };
-  const open: TestClient[] = [];
-  const member = async (node: GatewayService, user: string, room: string, since?: string) => {
-    const r = await joined(node.wsUrl, user, room, since);
-    open.push(r.client);
-    return r;
-  };
-
-  before(async () => {
-    bus = await startBus(backend);
-    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ env: { ...env, ...bus.env } })));
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    await Promise.all(nodes.map((n) => n.stop()));
-    await bus?.stop();
-  });
+  const suite = crossNodeSuite(backend, [env, env, env]);
+  const { nodes, member } = suite;
 
   test('every member, on every node, sees the changes live in one order with the messages; history shows the latest state', async () => {
     const room = 'changes';
@@ -80,7 +64,7 @@ for (const backend of BUS_BACKENDS) describe(`edits, deletes and reactions acros
 
   test('a client whose gateway is SIGKILLed resumes elsewhere with since and gets the changes made while away, each once', async () => {
     const room = 'away';
-    const doomed = await startGateway({ env: { ...env, ...bus.env } });
+    const doomed = await startGateway({ env: { ...env, ...suite.bus!.env } });
     const { client: writer } = await member(nodes[1]!, 'wes', room);
     const first = String((await writer.request({ type: 'send', room, text: 'before' })).id);
     const { client: dana } = await member(doomed, 'dana', room);

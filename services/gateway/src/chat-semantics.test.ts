@@ -1,33 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startGateway, type GatewayService, type TestClient } from '@chat/testkit';
-import { BUS_BACKENDS, joined, metricValue, sleep, startBus, type TestBus } from './test-helpers.js';
+import { describe, test } from 'node:test';
+import type { TestClient } from '@chat/testkit';
+import { BUS_BACKENDS, crossNodeSuite, metricValue, sleep } from './test-helpers.js';
 
 /** Typing, read markers and receipts across nodes, on both Redis backends. */
 for (const backend of BUS_BACKENDS) describe(`typing and read markers across three gateways on ${backend}`, () => {
-  let bus: TestBus;
-  let nodes: GatewayService[];
-  /** A fourth node, the only one with READ_RECEIPTS on. */
-  let receipting: GatewayService;
   const env = { REDIS_PREFIX: `chat${process.pid}:`, HISTORY_LIMIT: '50', RATE_LIMIT: '1000', TYPING_INTERVAL_MS: '1000', TYPING_TTL_MS: '3000' };
-  const open: TestClient[] = [];
-  const member = async (node: GatewayService, user: string, room: string) => {
-    const r = await joined(node.wsUrl, user, room);
-    open.push(r.client);
-    return r;
-  };
+  // Three nodes, and a fourth, the only one with READ_RECEIPTS on.
+  const { nodes, member } = crossNodeSuite(backend, [env, env, env, { ...env, READ_RECEIPTS: 'true' }]);
   const typingOf = (c: TestClient, room: string) => c.frames.filter((f) => f.type === 'typing' && f.room === room);
-
-  before(async () => {
-      bus = await startBus(backend);
-    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ env: { ...env, ...bus.env } })));
-    receipting = await startGateway({ env: { ...env, ...bus.env, READ_RECEIPTS: 'true' } });
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    await Promise.all([...nodes, receipting].map((n) => n.stop()));
-    await bus?.stop();
-  });
 
   test('typing reaches members on other nodes but none of the typer\'s connections; one per interval, a stop always, as ttl 0', async () => {
     const room = 'typing';
@@ -84,7 +65,7 @@ for (const backend of BUS_BACKENDS) describe(`typing and read markers across thr
     const room = 'receipts';
     const { client: writer } = await member(nodes[1]!, 'wes', room);
     const { client: quiet } = await member(nodes[0]!, 'eli', room);
-    const { client: loud } = await member(receipting, 'eli', room);
+    const { client: loud } = await member(nodes[3]!, 'eli', room);
     const first = String((await writer.request({ type: 'send', room, text: 'one' })).id);
     const second = String((await writer.request({ type: 'send', room, text: 'two' })).id);
     await quiet.request({ type: 'read', room, id: first });

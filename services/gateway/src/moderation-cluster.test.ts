@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connectClient, startGateway, type Frame, type GatewayService, type TestClient } from '@chat/testkit';
+import { describe, test } from 'node:test';
+import { connectClient, startGateway, type Frame, type GatewayService } from '@chat/testkit';
 import { signHs256 } from '@chat/runtime';
-import { BUS_BACKENDS, metricValue, sleep, startBus, type TestBus } from './test-helpers.js';
+import { BUS_BACKENDS, crossNodeSuite, metricValue, sleep } from './test-helpers.js';
 
 const SECRET = 'moderation-test-secret-of-at-least-32-bytes';
 const API_KEY = 'mod-k3y';
@@ -10,12 +10,11 @@ const token = (sub: string, claims: Record<string, unknown> = {}) => signHs256({
 
 /** Moderation and large rooms across nodes, on both Redis backends: the cluster is the unit under test. */
 for (const backend of BUS_BACKENDS) describe(`moderation across three gateways on ${backend}`, () => {
-  let bus: TestBus;
-  let nodes: GatewayService[];
   const env = {
     REDIS_PREFIX: `mod${process.pid}:`, RATE_LIMIT: '1000', AUTH_JWT_SECRET: SECRET, API_KEY, LARGE_ROOM: '3', PRESENCE_COUNT_INTERVAL_MS: '300',
   };
-  const open: TestClient[] = [];
+  const suite = crossNodeSuite(backend, [env, env, env]);
+  const { nodes, open } = suite;
   const connect = async (node: GatewayService, user: string, claims: Record<string, unknown> = {}) => {
     const client = await connectClient(node.wsUrl, { token: token(user, claims) });
     open.push(client);
@@ -30,16 +29,6 @@ for (const backend of BUS_BACKENDS) describe(`moderation across three gateways o
   const api = (node: GatewayService, method: string, path: string, body?: unknown, key = API_KEY) =>
     fetch(`${node.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const errorOf = (reply: Frame) => [reply.type, reply.code];
-
-  before(async () => {
-    bus = await startBus(backend);
-    nodes = await Promise.all([0, 1, 2].map(() => startGateway({ env: { ...env, ...bus.env } })));
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    await Promise.all(nodes.map((n) => n.stop()));
-    await bus?.stop();
-  });
 
   test('a kick on node 1 takes the member\'s connections on nodes 2 and 3 out of the room, and only that room', async () => {
     const room = 'kicking';
@@ -74,7 +63,7 @@ for (const backend of BUS_BACKENDS) describe(`moderation across three gateways o
 
     nodes[2] = await (async (old) => {
       await old.stop();
-      return startGateway({ env: { ...env, ...bus.env } });
+      return startGateway({ env: { ...env, ...suite.bus!.env } });
     })(nodes[2]!);
     for (const node of nodes) {
       const fresh = await connect(node, 'sam');

@@ -2,7 +2,8 @@
  * Shared steps of the gateway's black-box tests. Exists for tests only: add a step here when two
  * test files would otherwise repeat it.
  */
-import { connectClient, startRedis, startRedisCluster, type Frame, type RedisCluster, type RedisServer, type TestClient } from '@chat/testkit';
+import { after, before } from 'node:test';
+import { connectClient, startGateway, startRedis, startRedisCluster, type Frame, type GatewayService, type RedisCluster, type RedisServer, type TestClient } from '@chat/testkit';
 
 /** The two buses the cross-node suites run on. */
 export const BUS_BACKENDS = ['one Redis', 'a Redis Cluster'] as const;
@@ -24,6 +25,45 @@ export async function startBus(backend: BusBackend): Promise<TestBus> {
   }
   const cluster = await startRedisCluster();
   return { env: { REDIS_CLUSTER_NODES: cluster.seeds }, redis: undefined, cluster, stop: () => cluster.stop() };
+}
+
+/** The cluster a cross-node suite runs on, filled in by its `before`. */
+export interface CrossNodeSuite {
+  /** The bus, once started. */
+  bus: TestBus | undefined;
+  /** One gateway per env given, in that order; a test may replace one (the old one stopped). */
+  nodes: GatewayService[];
+  /** Every client the suite's tests opened: closed after them. */
+  open: TestClient[];
+  /** Connects `user` to `node` and joins `room` (from `since`), kept in `open`. */
+  member(node: GatewayService, user: string, room: string, since?: string): Promise<{ client: TestClient; reply: Frame }>;
+}
+
+/**
+ * Registers, in the calling describe, a bus on `backend` and one gateway per entry of `envs` (each
+ * with the bus's env), started before its tests and stopped after them with every client in `open`.
+ */
+export function crossNodeSuite(backend: BusBackend, envs: Array<Record<string, string>>): CrossNodeSuite {
+  const suite: CrossNodeSuite = {
+    bus: undefined,
+    nodes: [],
+    open: [],
+    member: async (node, user, room, since) => {
+      const r = await joined(node.wsUrl, user, room, since);
+      suite.open.push(r.client);
+      return r;
+    },
+  };
+  before(async () => {
+    const bus = (suite.bus = await startBus(backend));
+    suite.nodes.push(...(await Promise.all(envs.map((env) => startGateway({ env: { ...env, ...bus.env } })))));
+  });
+  after(async () => {
+    await Promise.all(suite.open.map((c) => c.close()));
+    await Promise.all(suite.nodes.map((n) => n.stop()));
+    await suite.bus?.stop();
+  });
+  return suite;
 }
 
 export async function joined(url: string, user: string, room: string, since?: string): Promise<{ client: TestClient; reply: Frame }> {
